@@ -1,0 +1,58 @@
+# mpxdp — build, test, benchmark and demo targets. Run as root for the privileged
+# (namespace / AF_XDP) tests; without root they skip and say why.
+
+GO        ?= go
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+PKGS      := ./...
+# Packages with concurrent code that also run under the race detector.
+RACE_PKGS := ./ring/... ./mptcp/...
+TEST_TIMEOUT ?= 20m
+BENCHTIME ?= 1s
+BENCH_OUT := perf/out
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build test test-unit test-race bench lint fmt vet staticcheck demo deps clean fuzz
+
+all: build
+
+deps:
+	@bash .ci/deps
+
+build:
+	$(GO) build $(PKGS)
+	@mkdir -p bin
+	@for d in cmd/*/; do [ -f $$d/main.go ] && $(GO) build -o bin/ ./$$d || true; done
+
+# make test: unit tests, privileged namespace tests (when root), and the race detector.
+test: deps
+	@$(GO) run ./internal/testbed/cmd/mpx-cleanup 2>/dev/null || true
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+
+test-unit:
+	$(GO) test -count=1 -short $(PKGS)
+
+bench: deps
+	@mkdir -p $(BENCH_OUT)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 $(PKGS) | tee $(BENCH_OUT)/bench.txt
+
+fuzz:
+	@bash perf/fuzz-all.sh $(FUZZTIME)
+
+lint: fmt vet staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	@command -v staticcheck >/dev/null 2>&1 || [ -x $(GOBIN)/staticcheck ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@PATH="$$PATH:$(GOBIN)" staticcheck $(PKGS)
+
+demo: deps build
+	$(GO) run ./perf/demo
+
+clean:
+	rm -rf bin $(BENCH_OUT)
