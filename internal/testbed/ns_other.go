@@ -1,0 +1,21 @@
+//go:build !linux
+
+package testbed
+
+import (
+	"errors"
+	"os/exec"
+)
+
+// Do runs fn inside the namespace; network namespaces exist only on Linux.
+func (n *NS) Do(fn func() error) error {
+	return errors.New("testbed: NS.Do needs Linux network namespaces")
+}
+
+func setProcAttrs(cmd *exec.Cmd) {}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = cmd.Process.Kill()
+	}
+}
