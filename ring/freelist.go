@@ -2,6 +2,7 @@ package ring
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 )
 
@@ -139,8 +140,11 @@ func (f *SharedFreeList) Len() int {
 }
 
 // TryPut returns addr to the shared free-list and reports true, or reports
-// false if it is full.
+// false if it is full. If the slot it needs is still being emptied by a Get
+// in another goroutine, it yields the processor until that Get finishes
+// (a few instructions, unless that goroutine was preempted).
 func (f *SharedFreeList) TryPut(addr uint64) bool {
+	size := uint64(len(f.slots))
 	pos := f.tail.Load()
 	for {
 		s := &f.slots[pos&f.mask]
@@ -153,7 +157,14 @@ func (f *SharedFreeList) TryPut(addr uint64) bool {
 			}
 			pos = f.tail.Load()
 		case d < 0:
-			return false
+			// The slot still holds position pos-size. Either the list is
+			// full, or a Get has claimed that position (head moved past
+			// it) and has not released the slot yet.
+			if h := f.head.Load(); h <= pos && pos-h >= size {
+				return false
+			}
+			runtime.Gosched()
+			pos = f.tail.Load()
 		default:
 			pos = f.tail.Load()
 		}
@@ -168,8 +179,9 @@ func (f *SharedFreeList) Put(addr uint64) {
 	}
 }
 
-// Get removes and returns a free address, or reports false if there is none
-// (or the only ones are still being put by another goroutine).
+// Get removes and returns a free address, or reports false if there is none.
+// If the slot it needs is still being filled by a Put in another goroutine,
+// it yields the processor until that Put finishes.
 func (f *SharedFreeList) Get() (uint64, bool) {
 	pos := f.head.Load()
 	for {
@@ -183,7 +195,13 @@ func (f *SharedFreeList) Get() (uint64, bool) {
 			}
 			pos = f.head.Load()
 		case d < 0:
-			return 0, false
+			// Nothing published at pos: empty, unless a Put has claimed
+			// pos (tail moved past it) and has not published yet.
+			if f.tail.Load() <= pos {
+				return 0, false
+			}
+			runtime.Gosched()
+			pos = f.head.Load()
 		default:
 			pos = f.head.Load()
 		}
