@@ -1,0 +1,71 @@
+// Package tcp owns the sans-IO TCP engine (RFC 9293) that runs every plain
+// TCP connection and every MPTCP subflow: the state machine, the send and
+// receive sequence spaces and buffers, retransmission and loss recovery,
+// and the listener-side helpers (ISNs and SYN cookies).
+//
+// # Shape
+//
+// An Endpoint is a state machine without I/O, clock, goroutines or locks.
+// The worker that owns the flow drives it:
+//
+//	ep.Input(&seg, now)              // a received segment (already parsed)
+//	for {                            // after Input, OnTimer, Write, Read, Close...
+//		seg, ok := ep.Output(now, frame[hdr:])  // payload copied into the frame
+//		if !ok { break }
+//		// serialise seg's header in front of the payload, transmit
+//	}
+//	t := ep.NextTimer()              // 0: no timer; else call OnTimer (or Output) at t
+//
+// now is a time.Duration since an arbitrary epoch (virtual time in tests,
+// monotonic time in the stack); the engine never reads a clock. Segment is
+// a parsed, header-free struct: sequence numbers, flags, the raw (unscaled)
+// window, parsed options and the payload. The stack converts it to and
+// from package stack/header.
+//
+// Steady-state per-segment work does not allocate: SACK scoreboard and
+// out-of-order ranges live in fixed-capacity sorted arrays (rangeSet), the
+// send and receive buffers are byte rings, and Output copies from the send
+// ring straight into the caller's frame.
+//
+// # Application side
+//
+// Write, Read, CloseWrite, Close and Abort work on the built-in ring
+// buffers (sizes in Config). The receive buffer grows with Linux-style
+// dynamic right-sizing up to Config.RecvBufMax (the window-scale shift is
+// chosen for that maximum); growth allocates, but only per RTT, never per
+// segment. Err reports ErrConnectionReset, ErrConnectionRefused, ErrTimeout
+// or ErrAborted; PeerClosed reports end of stream.
+//
+// # MPTCP seam
+//
+// Config.Ext (Extension) writes extra option bytes (kind 30) into each
+// outgoing segment and sees every accepted incoming segment with its raw
+// extension options. Config.Send and Config.Recv replace the byte-stream
+// buffers with a SendBuffer (data pulled by offset from snd_una) and a
+// RecvBuffer (data pushed by offset from rcv_nxt), so MPTCP can map subflow
+// sequence numbers to DSNs. Config.ExtOptionSpace reserves option room on
+// data segments.
+//
+// # Protocol
+//
+//   - Full state machine incl. simultaneous open and close, half-close and
+//     TIME-WAIT (Config.TimeWait = 2*MSL); MSS and window scaling.
+//   - RTO per RFC 6298 (Karn, exponential backoff, MinRTO/MaxRTO,
+//     MaxRetries -> ErrTimeout); RTT from timestamps (RFC 7323) or one
+//     timed segment per window.
+//   - SACK (RFC 2018) generation (most recent block first) and a scoreboard;
+//     loss recovery per RFC 6675 (IsLost with DupThresh*MSS SACKed above,
+//     pipe, NextSeg), NewReno partial ACKs without SACK, and after an RTO
+//     a loss episode that resends the unSACKed holes.
+//   - Timestamps with PAWS; delayed ACKs (every second full segment, at once
+//     for out-of-order data or a filled hole, Config.DelayedACK timer);
+//     persist timer with zero-window probes (seq snd_una-1); receiver and
+//     sender SWS avoidance; Nagle off unless Config.Nagle.
+//   - RFC 5961: exact RST resets, in-window RST and SYN get a challenge ACK,
+//     ACKs outside [snd_una-max_snd_wnd, snd_nxt] are dropped, challenge
+//     ACKs rate-limited per endpoint.
+//   - Every drop is counted with a reason in Counters; out-of-order data is
+//     bounded by the receive buffer and Config.MaxOOORanges.
+//
+// Congestion control is an interface (package cc); Config.CC is required.
+package tcp
