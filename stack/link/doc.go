@@ -1,0 +1,16 @@
+// Package link owns the seam between the stack's per-queue workers and the
+// devices they drive: the Queue interface (batch receive, batch transmit,
+// frame ownership, wake-ups) and an in-memory implementation, Pipe, that
+// joins two stacks in one process without a NIC, a kernel or root.
+//
+// The AF_XDP implementation of Queue lives in package stack (it adapts an
+// afxdp.Socket); Pipe is what the in-memory benchmarks and tests use. Both
+// follow the same ownership rules:
+//
+//   - Frames handed out by Receive or Alloc belong to the caller until it gives
+//     them back with Release (received or unused) or Transmit (filled).
+//   - A Queue belongs to one goroutine at a time (the worker that polls it); no
+//     method takes a lock or allocates.
+//   - A packet larger than one frame (multi-buffer jumbo frames on AF_XDP)
+//     arrives as consecutive frames, all but the last with More set.
+package link

@@ -1,0 +1,180 @@
+package link
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/mpxdp/mpxdp/ring"
+)
+
+// Pipe is a lossless in-memory point-to-point link: what one end transmits,
+// the other end receives, in order. Each end's Queue is meant for one worker
+// goroutine; the two ends may run on different cores. Frames cross through
+// lock-free SPSC rings and go back to their owner through a return ring, so
+// steady-state operation neither locks nor allocates.
+type Pipe struct {
+	A, B *PipeEnd
+}
+
+// PipeEnd is one end of a Pipe; it implements Queue.
+type PipeEnd struct {
+	frameSize int
+	bufs      [][]byte            // the buffers this end owns (its transmit pool)
+	free      []uint64            // slots of bufs ready to lend
+	tx        *ring.SPSC[pipeMsg] // frames this end sends (peer consumes)
+	rx        *ring.SPSC[pipeMsg] // frames the peer sends (this end consumes)
+	ret       *ring.SPSC[uint64]  // slots of this end's buffers the peer gives back
+	peerRet   *ring.SPSC[uint64]  // slots of the peer's buffers this end gives back
+	peer      *PipeEnd
+	retBatch  []uint64
+	msgBatch  []pipeMsg
+	// Sent and Received count frames; Dropped counts frames refused because
+	// the ring toward the peer was full (the caller keeps those).
+	Sent, Received, Dropped uint64
+}
+
+type pipeMsg struct {
+	slot uint32
+	n    uint32
+}
+
+// NewPipe makes a Pipe whose ends each own frames buffers of frameSize bytes;
+// frames must be a power of two (it sizes the rings).
+func NewPipe(frames, frameSize int) (*Pipe, error) {
+	if frames < 2 || frames&(frames-1) != 0 {
+		return nil, fmt.Errorf("link: pipe frame count %d must be a power of two >= 2", frames)
+	}
+	if frameSize < 64 {
+		return nil, fmt.Errorf("link: pipe frame size %d is below the 64-byte minimum", frameSize)
+	}
+	ab, err := ring.NewSPSC[pipeMsg](frames)
+	if err != nil {
+		return nil, err
+	}
+	ba, _ := ring.NewSPSC[pipeMsg](frames)
+	retA, _ := ring.NewSPSC[uint64](frames)
+	retB, _ := ring.NewSPSC[uint64](frames)
+	a := newEnd(frames, frameSize)
+	b := newEnd(frames, frameSize)
+	a.tx, a.rx, a.ret, a.peerRet = ab, ba, retA, retB
+	b.tx, b.rx, b.ret, b.peerRet = ba, ab, retB, retA
+	a.peer, b.peer = b, a
+	return &Pipe{A: a, B: b}, nil
+}
+
+func newEnd(frames, frameSize int) *PipeEnd {
+	e := &PipeEnd{frameSize: frameSize, bufs: make([][]byte, frames), free: make([]uint64, frames)}
+	mem := make([]byte, frames*frameSize)
+	for i := range e.bufs {
+		e.bufs[i] = mem[i*frameSize : (i+1)*frameSize : (i+1)*frameSize]
+		e.free[i] = uint64(frames - 1 - i)
+	}
+	e.retBatch = make([]uint64, 64)
+	e.msgBatch = make([]pipeMsg, 64)
+	return e
+}
+
+// FrameSize implements Queue.
+func (e *PipeEnd) FrameSize() int { return e.frameSize }
+
+// Receive implements Queue.
+func (e *PipeEnd) Receive(fs []Frame) int {
+	n := len(fs)
+	if n > len(e.msgBatch) {
+		n = len(e.msgBatch)
+	}
+	got := e.rx.DequeueBatch(e.msgBatch[:n])
+	for i := 0; i < got; i++ {
+		m := e.msgBatch[i]
+		fs[i] = Frame{Buf: e.peer.bufs[m.slot], Len: int(m.n), ID: uint64(m.slot)}
+	}
+	e.Received += uint64(got)
+	return got
+}
+
+// Release implements Queue. Received frames go back to the peer that owns
+// them; allocated frames go back to this end's pool. A frame is this end's
+// when its buffer is one of this end's.
+func (e *PipeEnd) Release(fs []Frame) {
+	for i := range fs {
+		f := &fs[i]
+		if e.owns(f) {
+			e.free = append(e.free, f.ID)
+			continue
+		}
+		for !e.peerRet.Enqueue(f.ID) {
+			// The return ring has room for every frame the peer owns, so it
+			// is full only while the peer has yet to drain it: let it run.
+			runtime.Gosched()
+		}
+	}
+}
+
+func (e *PipeEnd) owns(f *Frame) bool {
+	return f.ID < uint64(len(e.bufs)) && len(f.Buf) > 0 && &f.Buf[0] == &e.bufs[f.ID][0]
+}
+
+// Alloc implements Queue.
+func (e *PipeEnd) Alloc(fs []Frame) int {
+	if len(e.free) < len(fs) {
+		e.reclaim()
+	}
+	n := 0
+	for n < len(fs) && len(e.free) > 0 {
+		slot := e.free[len(e.free)-1]
+		e.free = e.free[:len(e.free)-1]
+		fs[n] = Frame{Buf: e.bufs[slot], ID: slot}
+		n++
+	}
+	return n
+}
+
+func (e *PipeEnd) reclaim() {
+	for {
+		got := e.ret.DequeueBatch(e.retBatch)
+		e.free = append(e.free, e.retBatch[:got]...)
+		if got < len(e.retBatch) {
+			return
+		}
+	}
+}
+
+// Transmit implements Queue.
+func (e *PipeEnd) Transmit(fs []Frame) int {
+	for i := range fs {
+		f := &fs[i]
+		if !e.owns(f) {
+			panic("link: Transmit of a frame this pipe end did not Alloc")
+		}
+		if f.More {
+			panic("link: Pipe frames hold whole packets; More is not supported")
+		}
+		if !e.tx.Enqueue(pipeMsg{slot: uint32(f.ID), n: uint32(f.Len)}) {
+			e.Dropped += uint64(len(fs) - i)
+			return i
+		}
+		e.Sent++
+	}
+	return len(fs)
+}
+
+// Flush implements Queue: it reclaims returned buffers; nothing needs kicking.
+func (e *PipeEnd) Flush() error {
+	e.reclaim()
+	return nil
+}
+
+// Wait implements Queue. A Pipe has nothing to sleep on: it yields the
+// processor, and sleeps briefly when d allows and nothing is pending.
+func (e *PipeEnd) Wait(d time.Duration) error {
+	if e.rx.Len() > 0 || d <= 0 {
+		runtime.Gosched()
+		return nil
+	}
+	if d > 50*time.Microsecond {
+		d = 50 * time.Microsecond
+	}
+	time.Sleep(d)
+	return nil
+}
