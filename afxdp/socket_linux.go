@@ -135,34 +135,44 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 			return fail("afxdp: %s: XDP_MAX_TX_SKB_BUDGET %d refused: %v: use a smaller TxBudget (0 keeps the kernel's default)", where, c.TxBudget, err)
 		}
 	}
-	var flags uint16
-	if c.NeedWakeup {
-		flags |= unix.XDP_USE_NEED_WAKEUP
-	}
-	if c.MultiBuffer {
-		flags |= unix.XDP_USE_SG
-	}
 	sa := &unix.SockaddrXDP{Ifindex: uint32(c.Ifindex), QueueID: uint32(c.Queue)}
 	if shared {
+		// The kernel refuses mode flags on a shared bind: the socket inherits
+		// copy/zero-copy, need_wakeup and multi-buffer from the UMEM's first
+		// socket, so the request must agree with what that one got.
+		if c.NeedWakeup != u.needWakeup || c.MultiBuffer != u.multiBuf || (c.Mode == ModeZeroCopy && !u.zeroCopy) || (c.Mode == ModeCopy && u.zeroCopy) {
+			return fail("afxdp: %s: a socket sharing a UMEM inherits the first socket's mode (zero-copy %v, need_wakeup %v, multi-buffer %v): ask for the same (or ModeAuto)",
+				where, u.zeroCopy, u.needWakeup, u.multiBuf)
+		}
 		sa.SharedUmemFD = uint32(u.ownerFD)
-		flags |= unix.XDP_SHARED_UMEM
-	}
-	switch c.Mode {
-	case ModeCopy:
-		sa.Flags = flags | unix.XDP_COPY
+		sa.Flags = unix.XDP_SHARED_UMEM
 		err = unix.Bind(fd, sa)
-	case ModeZeroCopy:
-		sa.Flags = flags | unix.XDP_ZEROCOPY
-		err = unix.Bind(fd, sa)
-		s.zeroCopy = err == nil
-	default:
-		sa.Flags = flags | unix.XDP_ZEROCOPY
-		if zerr := unix.Bind(fd, sa); zerr == nil {
-			s.zeroCopy = true
-		} else {
-			reason = fmt.Sprintf("zero-copy bind on %s refused (%v); using copy mode", where, zerr)
+		s.zeroCopy = u.zeroCopy
+	} else {
+		var flags uint16
+		if c.NeedWakeup {
+			flags |= unix.XDP_USE_NEED_WAKEUP
+		}
+		if c.MultiBuffer {
+			flags |= unix.XDP_USE_SG
+		}
+		switch c.Mode {
+		case ModeCopy:
 			sa.Flags = flags | unix.XDP_COPY
 			err = unix.Bind(fd, sa)
+		case ModeZeroCopy:
+			sa.Flags = flags | unix.XDP_ZEROCOPY
+			err = unix.Bind(fd, sa)
+			s.zeroCopy = err == nil
+		default:
+			sa.Flags = flags | unix.XDP_ZEROCOPY
+			if zerr := unix.Bind(fd, sa); zerr == nil {
+				s.zeroCopy = true
+			} else {
+				reason = fmt.Sprintf("zero-copy bind on %s refused (%v); using copy mode", where, zerr)
+				sa.Flags = flags | unix.XDP_COPY
+				err = unix.Bind(fd, sa)
+			}
 		}
 	}
 	if err != nil {
@@ -170,6 +180,7 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 	}
 	if !shared {
 		u.ownerUsed = true
+		u.zeroCopy, u.needWakeup, u.multiBuf = s.zeroCopy, c.NeedWakeup, c.MultiBuffer
 	}
 	u.sockets++
 	s.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}

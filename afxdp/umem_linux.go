@@ -37,6 +37,8 @@ type UMEM struct {
 	mu        sync.Mutex
 	ownerFD   int  // the socket the UMEM is registered on
 	ownerUsed bool // ownerFD has been handed to a Socket
+	// Mode of the first socket, which every shared socket inherits.
+	zeroCopy, needWakeup, multiBuf bool
 	sockets   int  // open sockets on this UMEM
 	closed    bool
 }
