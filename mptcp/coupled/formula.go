@@ -1,8 +1,10 @@
 package coupled
 
-// Pure forms of the coupled algorithms' formulas, in window units of the
-// caller's choosing (bytes or packets) and RTTs in any one unit. The
-// per-ACK code computes the same quantities from cached sums.
+// Pure forms of the coupled algorithms' formulas as the papers write them:
+// windows in packets (segments), RTTs in any one unit, increases in packets
+// per acknowledged packet. Alphas are dimensionless, so LIAAlpha and
+// OLIAAlphas accept windows in bytes too. The per-ACK code computes the
+// same quantities in bytes from cached sums.
 
 // LIAAlpha returns alpha of RFC 6356 section 3 for paths with windows w
 // and round-trip times rtt:
@@ -26,8 +28,8 @@ func LIAAlpha(w, rtt []float64) float64 {
 	return total * best / (rate * rate)
 }
 
-// LIAIncrease returns the window increase of path r, in window units, for
-// one acknowledged segment (RFC 6356: min(alpha/w_total, 1/w_r) in packets).
+// LIAIncrease returns the window increase of path r in packets for one
+// acknowledged packet (RFC 6356): min(alpha/w_total, 1/w_r).
 func LIAIncrease(w, rtt []float64, r int) float64 {
 	var total float64
 	for i := range w {
@@ -83,8 +85,8 @@ func OLIAAlphas(w, rtt, l, out []float64) {
 	}
 }
 
-// OLIAIncrease returns the window increase of path r, in window units, for
-// one acknowledged segment:
+// OLIAIncrease returns the window increase of path r in packets for one
+// acknowledged packet, given its alpha_r from OLIAAlphas:
 //
 //	(w_r/rtt_r^2) / (sum_p w_p/rtt_p)^2 + alpha_r / w_r
 func OLIAIncrease(w, rtt []float64, alpha float64, r int) float64 {
@@ -97,7 +99,7 @@ func OLIAIncrease(w, rtt []float64, alpha float64, r int) float64 {
 	return w[r]/(rtt[r]*rtt[r])/(rate*rate) + alpha/w[r]
 }
 
-// balia returns BALIA's alpha_r = max_k x_k / x_r for x = w/rtt.
+// baliaAlpha returns BALIA's alpha_r = max_k x_k / x_r for x = w/rtt, and the sum of x.
 func baliaAlpha(w, rtt []float64, r int) (alpha, sumX float64) {
 	var maxX float64
 	for i := range w {
@@ -111,8 +113,8 @@ func baliaAlpha(w, rtt []float64, r int) (alpha, sumX float64) {
 	return maxX / (w[r] / rtt[r]), sumX
 }
 
-// BALIAIncrease returns BALIA's window increase of path r, in window
-// units, for one acknowledged segment, with x_k = w_k/rtt_k and
+// BALIAIncrease returns BALIA's window increase of path r in packets for
+// one acknowledged packet, with x_k = w_k/rtt_k and
 // alpha_r = max_k x_k / x_r:
 //
 //	(x_r / rtt_r) / (sum_k x_k)^2 * (1 + alpha_r)/2 * (4 + alpha_r)/5
@@ -122,8 +124,8 @@ func BALIAIncrease(w, rtt []float64, r int) float64 {
 	return x / rtt[r] / (sumX * sumX) * (1 + alpha) / 2 * (4 + alpha) / 5
 }
 
-// BALIADecrease returns by how much BALIA reduces path r's window on a
-// loss: w_r/2 * min(alpha_r, 1.5).
+// BALIADecrease returns by how much BALIA reduces path r's window (in the
+// window's unit) on a loss: w_r/2 * min(alpha_r, 1.5).
 func BALIADecrease(w, rtt []float64, r int) float64 {
 	alpha, _ := baliaAlpha(w, rtt, r)
 	return w[r] / 2 * min(alpha, 1.5)
