@@ -141,12 +141,16 @@ func header(b []byte) ([]byte, Subtype, error) {
 
 // ParseOption parses the MPTCP option at the start of b (b[0] is the kind
 // byte). It returns the option, the number of bytes it occupies and an
-// OptionError when the option is malformed. Variable-length fields
+// OptionError (and a zero Option) when the option is malformed.
+// Variable-length fields
 // (RemoveAddr.IDs) alias b. It does not allocate.
 func ParseOption(b []byte) (Option, int, error) {
 	var o Option
 	n, err := o.parse(b)
-	return o, n, err
+	if err != nil {
+		return Option{}, 0, err
+	}
+	return o, n, nil
 }
 
 func (o *Option) parse(b []byte) (int, error) {
@@ -322,10 +326,36 @@ func (r *Received) parseOne(b []byte) error {
 	}
 	if err != nil {
 		r.Invalid = r.Invalid.With(st)
+		r.clear(st)
 		return err
 	}
 	r.Present = r.Present.With(st)
 	return nil
+}
+
+// clear zeroes the field of subtype st after a failed parse, so that fields
+// of absent options are always zero.
+func (r *Received) clear(st Subtype) {
+	switch st {
+	case SubtypeCapable:
+		r.Capable = Capable{}
+	case SubtypeJoin:
+		r.Join = Join{}
+	case SubtypeDSS:
+		r.DSS = DSS{}
+	case SubtypeAddAddr:
+		r.AddAddr = AddAddr{}
+	case SubtypeRemoveAddr:
+		r.RemoveAddr = RemoveAddr{}
+	case SubtypePrio:
+		r.Prio = Prio{}
+	case SubtypeFail:
+		r.Fail = Fail{}
+	case SubtypeFastClose:
+		r.FastClose = FastClose{}
+	case SubtypeTCPRST:
+		r.TCPRST = TCPRST{}
+	}
 }
 
 // putHeader writes kind, length and the subtype byte (subtype in the high
