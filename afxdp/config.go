@@ -235,14 +235,10 @@ func (c Config) validateLink(l linkFacts) ([]int, error) {
 	if len(queues) == 0 {
 		return nil, fmt.Errorf("afxdp: Config.Queues is empty and interface %q reports no RX queues: list the queues to use", c.Interface)
 	}
-	limit := l.RxQueues
-	if l.TxQueues > 0 && l.TxQueues < limit {
-		limit = l.TxQueues // bind needs the id on both sides
-	}
 	for _, q := range queues {
-		if q >= limit {
-			return nil, fmt.Errorf("afxdp: Config.Queues: queue %d does not exist on %q (it has %d RX and %d TX queues): use ids below %d (see `ethtool -l %s`)",
-				q, c.Interface, l.RxQueues, l.TxQueues, limit, c.Interface)
+		if q >= l.RxQueues {
+			return nil, fmt.Errorf("afxdp: Config.Queues: queue %d does not exist on %q (it has %d RX queues in use): use ids below %d (see `ethtool -l %s`)",
+				q, c.Interface, l.RxQueues, l.RxQueues, c.Interface)
 		}
 	}
 	room := int(c.FrameSize) - PacketHeadroom - int(c.FrameHeadroom)

@@ -67,6 +67,12 @@ func netlinkLink(name string) (linkFacts, XDPState, error) {
 			continue
 		}
 		l.Index = int(int32(binary.NativeEndian.Uint32(m.Data[4:8])))
+		// IFLA_NUM_*_QUEUES are the allocated queues; the driver's channel
+		// counts are the ones in use (a veth made without numrxqueues has
+		// several allocated but one in use).
+		if rx, tx, err := channelCounts(name); err == nil && rx > 0 {
+			l.RxQueues, l.TxQueues = rx, tx
+		}
 		return l, x, nil
 	}
 	return linkFacts{}, XDPState{}, fmt.Errorf("afxdp: interface %q not found in this network namespace: check the name with `ip link`", name)

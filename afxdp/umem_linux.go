@@ -39,8 +39,8 @@ type UMEM struct {
 	ownerUsed bool // ownerFD has been handed to a Socket
 	// Mode of the first socket, which every shared socket inherits.
 	zeroCopy, needWakeup, multiBuf bool
-	sockets   int  // open sockets on this UMEM
-	closed    bool
+	sockets                        int // open sockets on this UMEM
+	closed                         bool
 }
 
 // NewUMEM maps an anonymous area of NumFrames*FrameSize bytes and registers
@@ -137,7 +137,9 @@ func (u *UMEM) Headroom() uint32 { return u.headroom }
 func (u *UMEM) FrameAddr(addr uint64) uint64 { return addr &^ uint64(u.frameSize-1) }
 
 // Data returns the packet bytes a descriptor points at (no copy).
-func (u *UMEM) Data(d Desc) []byte { return u.mem[d.Addr : d.Addr+uint64(d.Len) : d.Addr+uint64(d.Len)] }
+func (u *UMEM) Data(d Desc) []byte {
+	return u.mem[d.Addr : d.Addr+uint64(d.Len) : d.Addr+uint64(d.Len)]
+}
 
 // Frame returns the bytes from addr to the end of its frame, for building a
 // packet to transmit.
