@@ -1,0 +1,92 @@
+package coupled
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/stack/tcp/cc"
+	"github.com/mpxdp/mpxdp/stack/tcp/cc/ccsim"
+)
+
+const mbit = 1e6 / 8 // bytes per second in one Mbit/s
+
+func reno(t *testing.T) cc.Controller {
+	c, err := cc.New("reno")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sharedBottleneck runs a two-subflow connection of algorithm name and one
+// Reno flow through the same drop-tail link, and returns the connection's
+// throughput divided by the Reno flow's, averaged over seeds.
+func sharedBottleneck(t *testing.T, name string) float64 {
+	var mp, sp float64
+	for seed := uint64(1); seed <= 3; seed++ {
+		g := mustGroup(t, name)
+		s := ccsim.New(seed)
+		s.Jitter = time.Millisecond
+		l := &ccsim.Link{Rate: 20 * mbit}
+		l.Buffer = l.BDP(40 * time.Millisecond)
+		sf1 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: 40 * time.Millisecond}
+		sf2 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: 40 * time.Millisecond, Start: 100 * time.Millisecond}
+		tcp := &ccsim.Flow{CC: reno(t), Link: l, RTT: 40 * time.Millisecond, Start: 50 * time.Millisecond}
+		s.Add(sf1)
+		s.Add(sf2)
+		s.Add(tcp)
+		s.Run(10 * time.Second)
+		th := ccsim.Throughput(s, 100*time.Second, sf1, sf2, tcp)
+		mp += th[0] + th[1]
+		sp += th[2]
+		if u := (th[0] + th[1] + th[2]) / l.Rate; u < 0.95 {
+			t.Errorf("%s seed %d: link utilisation %.3f, want >= 0.95", name, seed, u)
+		}
+	}
+	return mp / sp
+}
+
+// TestSharedBottleneckFairness is RFC 6356 goal 2 ("do no harm"): two
+// subflows through the same bottleneck take about what one Reno flow takes
+// from a competing Reno flow. Two uncoupled Reno subflows, the control,
+// take about twice as much.
+func TestSharedBottleneckFairness(t *testing.T) {
+	for _, name := range []string{LIA, OLIA, BALIA} {
+		ratio := sharedBottleneck(t, name)
+		t.Logf("%s: multipath/Reno throughput %.3f", name, ratio)
+		if ratio < 0.7 || ratio > 1.4 {
+			t.Errorf("%s: connection took %.2fx the competing Reno flow, want within [0.7, 1.4]", name, ratio)
+		}
+	}
+	ratio := sharedBottleneck(t, "reno")
+	t.Logf("uncoupled reno: multipath/Reno throughput %.3f", ratio)
+	if ratio < 1.6 {
+		t.Errorf("uncoupled control: ratio %.2f, want >= 1.6 (else the test cannot tell coupling apart)", ratio)
+	}
+}
+
+// TestDisjointBottlenecks: with one subflow on each of two separate links,
+// the connection uses both (RFC 6356 goal 1 does not hold it back).
+func TestDisjointBottlenecks(t *testing.T) {
+	for _, name := range []string{LIA, OLIA, BALIA} {
+		g := mustGroup(t, name)
+		s := ccsim.New(11)
+		s.Jitter = time.Millisecond
+		a := &ccsim.Link{Rate: 10 * mbit}
+		a.Buffer = a.BDP(30 * time.Millisecond)
+		b := &ccsim.Link{Rate: 30 * mbit}
+		b.Buffer = b.BDP(50 * time.Millisecond)
+		sf1 := &ccsim.Flow{CC: g.NewSubflow(), Link: a, RTT: 30 * time.Millisecond}
+		sf2 := &ccsim.Flow{CC: g.NewSubflow(), Link: b, RTT: 50 * time.Millisecond}
+		s.Add(sf1)
+		s.Add(sf2)
+		s.Run(10 * time.Second)
+		th := ccsim.Throughput(s, 70*time.Second, sf1, sf2)
+		ua, ub := th[0]/a.Rate, th[1]/b.Rate
+		sum := (th[0] + th[1]) / (a.Rate + b.Rate)
+		t.Logf("%s: link A %.3f, link B %.3f, together %.3f of capacity", name, ua, ub, sum)
+		if sum < 0.9 || ua < 0.8 || ub < 0.8 {
+			t.Errorf("%s: used %.3f of A and %.3f of B (%.3f together), want each >= 0.8 and together >= 0.9", name, ua, ub, sum)
+		}
+	}
+}
