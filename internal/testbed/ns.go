@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +36,7 @@ type NS struct {
 
 	mu     sync.Mutex
 	procs  []*exec.Cmd
+	loss   map[string]*lossProg // loss programs by interface name
 	closed bool
 }
 
@@ -130,6 +132,7 @@ func (n *NS) Close() error {
 	n.closed = true
 	procs := n.procs
 	n.procs = nil
+	lossErr := n.closeLoss()
 	n.mu.Unlock()
 
 	for _, c := range procs {
@@ -141,7 +144,7 @@ func (n *NS) Close() error {
 		}
 	}
 	killNSPids(n.Name)
-	return deleteNS(n.Name)
+	return errors.Join(deleteNS(n.Name), lossErr)
 }
 
 // killNSPids kills every process still inside the named namespace.

@@ -22,6 +22,11 @@ func (n *NS) Do(fn func() error) error {
 	if n.isClosed() {
 		return errClosed
 	}
+	return n.do(fn)
+}
+
+// do is Do without the closed check (callers may hold n.mu).
+func (n *NS) do(fn func() error) error {
 	path := filepath.Join(netnsDir, n.Name)
 	f, err := os.Open(path)
 	if err != nil {

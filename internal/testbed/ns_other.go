@@ -19,3 +19,5 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+func (n *NS) do(fn func() error) error { return n.Do(fn) }

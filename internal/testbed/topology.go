@@ -1,0 +1,362 @@
+package testbed
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+)
+
+// MaxPaths is the largest Config.Paths a Topology accepts.
+const MaxPaths = 16
+
+// Config describes an N-path topology between namespace "ours" (where mpxdp
+// runs on AF_XDP) and namespace "peer" (the kernel's TCP/MPTCP).
+type Config struct {
+	Paths  int  // number of paths, 1..MaxPaths
+	MTU    int  // MTU of every link; 0 means 1500
+	Queues int  // RX/TX queues of each veth pair attached to ours; >1 makes them multi-queue
+	Router bool // put a router namespace in the middle: one Linux bridge per path
+
+	// RateMbit limits path i to RateMbit[i] Mbit/s; 0 or a missing entry
+	// means unlimited. With Router both directions are limited (on the
+	// router's two ports of the path); without, only peer -> ours (the
+	// peer's egress).
+	RateMbit []int
+	// LossPct drops LossPct[i] percent of path i's packets at random, on the
+	// same egresses as RateMbit.
+	LossPct []float64
+
+	IPv6 bool   // also address each path with fd00:<i>::/64 (ours ::1, peer ::2)
+	Tag  string // namespace tag prefix; "topo" when empty
+}
+
+// Path is one link of a topology: one L2 subnet from ours to peer.
+type Path struct {
+	Ours Veth // ours' interface (bind AF_XDP here); no kernel addresses in stack mode
+	Peer Veth // peer's interface (kernel side, addressed, tx/tso/gso/gro off)
+
+	OurAddr  netip.Addr   // the address mpxdp uses on this path: 10.(100+i).0.1
+	PeerAddr netip.Addr   // the peer's kernel address: 10.(100+i).0.2
+	Prefix   netip.Prefix // 10.(100+i).0.0/24
+
+	OurAddr6  netip.Addr   // fd00:<i>::1 when Config.IPv6, else invalid
+	PeerAddr6 netip.Addr   // fd00:<i>::2 when Config.IPv6, else invalid
+	Prefix6   netip.Prefix // fd00:<i>::/64 when Config.IPv6, else invalid
+
+	// With Router: the router's port facing ours and the one facing peer,
+	// joined by bridge Bridge in the router namespace.
+	RouterOurs, RouterPeer Veth
+	Bridge                 string
+}
+
+// Topology is a built set of namespaces and paths; Close removes it all.
+type Topology struct {
+	Ours, Peer *NS
+	Router     *NS // nil without Config.Router
+	Paths      []Path
+
+	cfg        Config
+	kernelMode bool
+}
+
+// pathAddrs fills the addresses of path i.
+func pathAddrs(i int, v6 bool) Path {
+	b := byte(100 + i)
+	p := Path{
+		OurAddr:  netip.AddrFrom4([4]byte{10, b, 0, 1}),
+		PeerAddr: netip.AddrFrom4([4]byte{10, b, 0, 2}),
+		Prefix:   netip.PrefixFrom(netip.AddrFrom4([4]byte{10, b, 0, 0}), 24),
+	}
+	if v6 {
+		base := [16]byte{0xfd, 0x00, byte(i >> 8), byte(i)}
+		p.Prefix6 = netip.PrefixFrom(netip.AddrFrom16(base), 64)
+		base[15] = 1
+		p.OurAddr6 = netip.AddrFrom16(base)
+		base[15] = 2
+		p.PeerAddr6 = netip.AddrFrom16(base)
+	}
+	return p
+}
+
+// validate checks a Config.
+func (c Config) validate() error {
+	if c.Paths < 1 || c.Paths > MaxPaths {
+		return fmt.Errorf("testbed: topology needs 1..%d paths, got %d", MaxPaths, c.Paths)
+	}
+	if len(c.RateMbit) > c.Paths || len(c.LossPct) > c.Paths {
+		return fmt.Errorf("testbed: %d rates and %d loss values given for %d paths: give at most one per path", len(c.RateMbit), len(c.LossPct), c.Paths)
+	}
+	for _, p := range c.LossPct {
+		if _, err := lossThreshold(p); err != nil {
+			return err
+		}
+	}
+	if c.Tag != "" && !tagRE.MatchString(c.Tag+"-ours") {
+		return fmt.Errorf("testbed: topology tag %q is invalid: use up to 27 letters, digits, '_' or '-'", c.Tag)
+	}
+	return nil
+}
+
+// noOffloads turns off what the kernel peer (or a router port) must not do
+// towards an AF_XDP endpoint: partial checksums and 64 KB GSO/GRO frames.
+var noOffloads = []string{"tx", "off", "tso", "off", "gso", "off", "gro", "off"}
+
+// NewTopology builds the namespaces and paths of c and applies its rates
+// and loss. Ours gets no kernel addresses (call KernelMode for a
+// kernel-to-kernel reference run); IPv6 is disabled there so its kernel
+// stays silent. On error everything built so far is removed.
+func NewTopology(c Config) (t *Topology, err error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	tag := c.Tag
+	if tag == "" {
+		tag = "topo"
+	}
+	t = &Topology{cfg: c}
+	defer func() {
+		if err != nil {
+			_ = t.Close()
+			t = nil
+		}
+	}()
+	if t.Ours, err = NewNS(tag + "-ours"); err != nil {
+		return t, err
+	}
+	if t.Peer, err = NewNS(tag + "-peer"); err != nil {
+		return t, err
+	}
+	quiet := []*NS{t.Ours}
+	if c.Router {
+		if t.Router, err = NewNS(tag + "-rtr"); err != nil {
+			return t, err
+		}
+		quiet = append(quiet, t.Router)
+	}
+	for _, n := range quiet {
+		for _, k := range []string{"net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"} {
+			if err = n.Sysctl(k, "1"); err != nil {
+				return t, err
+			}
+		}
+	}
+	for _, n := range []*NS{t.Ours, t.Peer} {
+		for _, k := range []string{"net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter"} {
+			if err = n.Sysctl(k, "0"); err != nil {
+				return t, err
+			}
+		}
+	}
+	ours := LinkOpts{MTU: c.MTU, Queues: c.Queues}
+	for i := 0; i < c.Paths; i++ {
+		p := pathAddrs(i, c.IPv6)
+		s := strconv.Itoa(i)
+		if c.Router {
+			if p.Ours, p.RouterOurs, err = NewVeth(t.Ours, "xdp"+s, t.Router, "ro"+s, ours); err != nil {
+				return t, err
+			}
+			if p.RouterPeer, p.Peer, err = NewVeth(t.Router, "rp"+s, t.Peer, "peer"+s, LinkOpts{MTU: c.MTU}); err != nil {
+				return t, err
+			}
+			p.Bridge = "br" + s
+			if _, err = t.Router.ip("link", "add", p.Bridge, "type", "bridge", "mcast_snooping", "0"); err != nil {
+				return t, err
+			}
+			for _, port := range []Veth{p.RouterOurs, p.RouterPeer} {
+				if _, err = t.Router.ip("link", "set", "dev", port.Name, "master", p.Bridge); err != nil {
+					return t, err
+				}
+				if err = port.Ethtool(noOffloads...); err != nil {
+					return t, err
+				}
+			}
+			if _, err = t.Router.ip("link", "set", "dev", p.Bridge, "up"); err != nil {
+				return t, err
+			}
+		} else if p.Ours, p.Peer, err = NewVeth(t.Ours, "xdp"+s, t.Peer, "peer"+s, ours); err != nil {
+			return t, err
+		}
+		if err = p.Peer.Ethtool(noOffloads...); err != nil {
+			return t, err
+		}
+		if err = p.Peer.AddAddr(netip.PrefixFrom(p.PeerAddr, p.Prefix.Bits())); err != nil {
+			return t, err
+		}
+		if c.IPv6 {
+			if err = p.Peer.AddAddr(netip.PrefixFrom(p.PeerAddr6, p.Prefix6.Bits())); err != nil {
+				return t, err
+			}
+		}
+		t.Paths = append(t.Paths, p)
+	}
+	for i := range t.Paths {
+		if i < len(c.RateMbit) && c.RateMbit[i] > 0 {
+			if err = t.SetRate(i, c.RateMbit[i]); err != nil {
+				return t, err
+			}
+		}
+		if i < len(c.LossPct) && c.LossPct[i] > 0 {
+			if err = t.SetLoss(i, c.LossPct[i]); err != nil {
+				return t, err
+			}
+		}
+	}
+	return t, nil
+}
+
+// Config returns the configuration the topology was built from.
+func (t *Topology) Config() Config { return t.cfg }
+
+// Close removes every namespace of the topology (and so all its links,
+// qdiscs and loss programs). Safe to call more than once.
+func (t *Topology) Close() error {
+	var errs []error
+	for _, n := range []*NS{t.Ours, t.Peer, t.Router} {
+		if n != nil {
+			errs = append(errs, n.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// path returns path i or an error naming the valid range.
+func (t *Topology) path(i int) (Path, error) {
+	if i < 0 || i >= len(t.Paths) {
+		return Path{}, fmt.Errorf("testbed: path %d does not exist: the topology has paths 0..%d", i, len(t.Paths)-1)
+	}
+	return t.Paths[i], nil
+}
+
+// egresses returns the kernel egresses that shape path i: toward the peer
+// (with Router only) and toward ours.
+func (t *Topology) egresses(p Path) (toPeer *Veth, toOurs Veth) {
+	if t.Router != nil {
+		return &p.RouterPeer, p.RouterOurs
+	}
+	return nil, p.Peer
+}
+
+// SetRate limits path i to mbit Mbit/s (0: unlimited) on its kernel
+// egresses: both router ports with Router, else the peer's interface.
+func (t *Topology) SetRate(i, mbit int) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	toPeer, toOurs := t.egresses(p)
+	if toPeer != nil {
+		if err := SetRate(*toPeer, mbit); err != nil {
+			return err
+		}
+	}
+	return SetRate(toOurs, mbit)
+}
+
+// SetLoss drops pct percent of path i's packets at random on its kernel
+// egresses: both router ports with Router, else the peer's interface.
+func (t *Topology) SetLoss(i int, pct float64) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	toPeer, toOurs := t.egresses(p)
+	if toPeer != nil {
+		if err := SetLoss(*toPeer, pct); err != nil {
+			return err
+		}
+	}
+	return SetLoss(toOurs, pct)
+}
+
+// LossCounters returns the loss counters of path i in each direction.
+// toPeer is zero without Router (nothing shapes that direction then).
+func (t *Topology) LossCounters(i int) (toPeer, toOurs LossStats, err error) {
+	p, err := t.path(i)
+	if err != nil {
+		return LossStats{}, LossStats{}, err
+	}
+	tp, to := t.egresses(p)
+	if tp != nil {
+		if toPeer, err = LossCounters(*tp); err != nil {
+			return LossStats{}, LossStats{}, err
+		}
+	}
+	toOurs, err = LossCounters(to)
+	return toPeer, toOurs, err
+}
+
+// cable returns the interface that LinkDown/LinkUp switch for path p: the
+// router's port facing ours (ours loses carrier, the peer only sees
+// silence), or without Router the peer's interface.
+func (t *Topology) cable(p Path) Veth {
+	if t.Router != nil {
+		return p.RouterOurs
+	}
+	return p.Peer
+}
+
+// LinkDown cuts path i like a cable pull: with Router, the router's port
+// facing ours goes down (ours loses carrier; the peer's link stays up and
+// only sees silence); without Router, the peer's interface goes down.
+func (t *Topology) LinkDown(i int) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	return t.cable(p).SetUp(false)
+}
+
+// LinkUp restores path i after LinkDown.
+func (t *Topology) LinkUp(i int) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	return t.cable(p).SetUp(true)
+}
+
+// KernelMode gives ours' interfaces their kernel addresses (OurAddr, and
+// OurAddr6 with IPv6) so a kernel-to-kernel reference run can use the same
+// topology. Do not run mpxdp on ours meanwhile: the kernel would answer its
+// flows with RSTs. StackMode undoes it.
+func (t *Topology) KernelMode() error {
+	if t.kernelMode {
+		return nil
+	}
+	for _, p := range t.Paths {
+		if err := p.Ours.AddAddr(netip.PrefixFrom(p.OurAddr, p.Prefix.Bits())); err != nil {
+			return err
+		}
+		if t.cfg.IPv6 {
+			if err := t.Ours.Sysctl("net.ipv6.conf."+p.Ours.Name+".disable_ipv6", "0"); err != nil {
+				return err
+			}
+			if err := p.Ours.AddAddr(netip.PrefixFrom(p.OurAddr6, p.Prefix6.Bits())); err != nil {
+				return err
+			}
+		}
+	}
+	t.kernelMode = true
+	return nil
+}
+
+// StackMode removes the kernel addresses KernelMode added (and disables
+// IPv6 on ours again), so mpxdp can own the addresses.
+func (t *Topology) StackMode() error {
+	if !t.kernelMode {
+		return nil
+	}
+	for _, p := range t.Paths {
+		if _, err := t.Ours.ip("addr", "flush", "dev", p.Ours.Name); err != nil {
+			return err
+		}
+		if t.cfg.IPv6 {
+			if err := t.Ours.Sysctl("net.ipv6.conf."+p.Ours.Name+".disable_ipv6", "1"); err != nil {
+				return err
+			}
+		}
+	}
+	t.kernelMode = false
+	return nil
+}
