@@ -347,7 +347,9 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			return
 		}
 	} else if ack == e.sndUna && len(seg.Payload) == 0 && seg.Flags&(FlagSYN|FlagFIN) == 0 &&
-		e.sndNxt != e.sndUna && (wnd == oldWnd || newlySacked > 0) {
+		e.sndNxt != e.sndUna && ((!e.sackOK && wnd == oldWnd) || newlySacked > 0) {
+		// With SACK only ACKs that SACK new data count (RFC 6675 §2), so a
+		// duplicated segment's ACK does not start a recovery.
 		e.dupAcks++
 		e.counters.DupAcks++
 	}
