@@ -5,11 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/mpxdp/mpxdp/internal/testbed"
 )
@@ -199,15 +197,27 @@ func openFDs(t testing.TB) int {
 	return len(ents)
 }
 
-// mapsCount counts this process's memory mappings.
-func mapsCount(t testing.TB) int {
+// ringMappings counts this process's mappings of socket memory (AF_XDP rings).
+func ringMappings(t testing.TB) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), "\n")
+	return strings.Count(string(b), " socket:[")
 }
 
-var _ = strconv.Itoa
-var _ = time.Second
+// mapsContain reports whether a line of /proc/self/maps starts with prefix.
+func mapsContain(t testing.TB, prefix string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
