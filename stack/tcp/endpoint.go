@@ -155,9 +155,7 @@ func newEndpoint(cfg Config, now time.Duration) (*Endpoint, error) {
 	e.ooo = newRangeSet(cfg.MaxOOORanges)
 	e.sacked = newRangeSet(cfg.MaxOOORanges)
 	if !cfg.NoWindowScale {
-		for e.rcvShift < 14 && cfg.RecvBufMax>>e.rcvShift > 65535 {
-			e.rcvShift++
-		}
+		e.rcvShift = windowShift(cfg.RecvBufMax)
 	}
 	e.cc.Init(e.mss, now)
 	e.lastNow = now
