@@ -100,10 +100,9 @@ func (h *Hasher) hmac(keyA, keyB Key, msg []byte) *[sha256.Size]byte {
 // For host A (the initiator) that is HMAC(KeyA||KeyB, R_A||R_B); host B
 // passes its own key and nonce first.
 func (h *Hasher) JoinHMAC(senderKey, receiverKey Key, senderNonce, receiverNonce uint32) [sha256.Size]byte {
-	var m [8]byte
-	binary.BigEndian.PutUint32(m[0:], senderNonce)
-	binary.BigEndian.PutUint32(m[4:], receiverNonce)
-	return *h.hmac(senderKey, receiverKey, m[:])
+	binary.BigEndian.PutUint32(h.msg[0:], senderNonce)
+	binary.BigEndian.PutUint32(h.msg[4:], receiverNonce)
+	return *h.hmac(senderKey, receiverKey, h.msg[:8])
 }
 
 // TruncatedJoinHMAC returns the leftmost 64 bits of JoinHMAC, as carried in
