@@ -61,12 +61,13 @@ func (s *Subflow) Init(mss int, now time.Duration) {
 }
 
 // SetMSS changes the segment size; the window keeps its size in bytes but
-// never falls below one new segment.
+// never falls below one new segment, nor ssthresh below two.
 func (s *Subflow) SetMSS(mss int) {
 	if mss < 1 {
 		mss = 1
 	}
 	s.mss = mss
+	s.ssthresh = max(s.ssthresh, cc.MinSsthresh(mss))
 	s.setCwnd(max(s.cwnd, mss))
 }
 

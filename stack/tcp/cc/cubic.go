@@ -88,10 +88,11 @@ func (c *Cubic) SetHyStart(on bool) { c.hyStartOn = on }
 func (c *Cubic) SetFastConvergence(on bool) { c.fastConvergence = on }
 
 // SetMSS changes the segment size; the window keeps its size in bytes but
-// never falls below one new segment.
+// never falls below one new segment, nor ssthresh below two.
 func (c *Cubic) SetMSS(mss int) {
 	c.mss = validMSS(mss)
 	c.cwnd = math.Max(c.cwnd, float64(c.mss))
+	c.ssthresh = max(c.ssthresh, MinSsthresh(c.mss))
 }
 
 // Cwnd returns the congestion window in bytes.

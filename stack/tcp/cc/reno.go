@@ -42,10 +42,11 @@ func (r *Reno) Init(mss int, now time.Duration) {
 }
 
 // SetMSS changes the segment size; the window keeps its size in bytes but
-// never falls below one new segment.
+// never falls below one new segment, nor ssthresh below two.
 func (r *Reno) SetMSS(mss int) {
 	r.mss = validMSS(mss)
 	r.cwnd = max(r.cwnd, r.mss)
+	r.ssthresh = max(r.ssthresh, MinSsthresh(r.mss))
 }
 
 // Cwnd returns the congestion window in bytes.
