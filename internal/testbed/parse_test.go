@@ -42,12 +42,12 @@ func TestParseNetstatTruncated(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		"TcpExt: A B\nTcpExt: 1\n",       // fewer values than names
-		"TcpExt: A\nTcpExt: 1 2\n",       // more values than names
-		"TcpExt: A\nIpExt: 1\n",          // sections differ
-		"TcpExt: A\nTcpExt: x\n",         // not a number
-		"TcpExt A\nTcpExt 1\n",           // no colon
-		": A\n: 1\n",                     // empty section
+		"TcpExt: A B\nTcpExt: 1\n",        // fewer values than names
+		"TcpExt: A\nTcpExt: 1 2\n",        // more values than names
+		"TcpExt: A\nIpExt: 1\n",           // sections differ
+		"TcpExt: A\nTcpExt: x\n",          // not a number
+		"TcpExt A\nTcpExt 1\n",            // no colon
+		": A\n: 1\n",                      // empty section
 		"TcpExt: A\nTcpExt: 1\nTcpExt: B", // odd line count
 	} {
 		if _, err := parseNetstat([]byte(bad)); err == nil {
