@@ -2,9 +2,9 @@ package afxdp
 
 import (
 	"fmt"
-	"unsafe"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/mpxdp/mpxdp/internal/testbed"
 )

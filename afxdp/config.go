@@ -303,3 +303,26 @@ func readSysfsInt(path string) (int, error) {
 	}
 	return v, nil
 }
+
+// UMEMConfig sizes a UMEM and the fill/completion pair of its first socket.
+type UMEMConfig struct {
+	// FrameSize is the chunk size: a power of two from 2048 to the page size.
+	FrameSize uint32
+	// NumFrames is the number of frames.
+	NumFrames uint32
+	// FrameHeadroom is extra headroom the kernel leaves before XDP_PACKET_HEADROOM.
+	FrameHeadroom uint32
+	// FillSize and CompletionSize size the fill/completion rings of every
+	// (device, queue) bound on this UMEM (powers of two).
+	FillSize, CompletionSize uint32
+}
+
+// UMEMConfig returns the UMEM sizes c asks for, for a port with nqueues queues.
+func (c Config) UMEMConfig(nqueues int) UMEMConfig {
+	c = c.WithDefaults()
+	n := c.NumFrames
+	if n == 0 {
+		n = DefaultFramesPerQ * uint32(max(nqueues, 1))
+	}
+	return UMEMConfig{FrameSize: c.FrameSize, NumFrames: n, FrameHeadroom: c.FrameHeadroom, FillSize: c.FillSize, CompletionSize: c.CompletionSize}
+}

@@ -30,16 +30,6 @@ type Port struct {
 	closed   bool
 }
 
-// UMEMConfig returns the UMEM sizes c asks for, for a port with nqueues queues.
-func (c Config) UMEMConfig(nqueues int) UMEMConfig {
-	c = c.WithDefaults()
-	n := c.NumFrames
-	if n == 0 {
-		n = DefaultFramesPerQ * uint32(max(nqueues, 1))
-	}
-	return UMEMConfig{FrameSize: c.FrameSize, NumFrames: n, FrameHeadroom: c.FrameHeadroom, FillSize: c.FillSize, CompletionSize: c.CompletionSize}
-}
-
 // Open validates c against the device (through netlink, in the calling
 // thread's network namespace), makes a UMEM, attaches the redirect program
 // and binds one socket per queue. On failure nothing stays attached or open.

@@ -9,19 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// UMEMConfig sizes a UMEM and the fill/completion pair of its first socket.
-type UMEMConfig struct {
-	// FrameSize is the chunk size: a power of two from 2048 to the page size.
-	FrameSize uint32
-	// NumFrames is the number of frames.
-	NumFrames uint32
-	// FrameHeadroom is extra headroom the kernel leaves before XDP_PACKET_HEADROOM.
-	FrameHeadroom uint32
-	// FillSize and CompletionSize size the fill/completion rings of every
-	// (device, queue) bound on this UMEM (powers of two).
-	FillSize, CompletionSize uint32
-}
-
 // UMEM is a registered packet-buffer area shared by one or more sockets, on
 // one or several queues and devices. Control-plane methods are safe for
 // concurrent use; the frame bytes follow the ownership rules in the package
