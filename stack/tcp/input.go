@@ -230,7 +230,7 @@ func (e *Endpoint) inputSynSent(seg *Segment, now time.Duration) {
 	}
 	e.sndUna = seg.Ack
 	e.sndWl1, e.sndWl2 = seg.Seq, seg.Ack
-	if e.tsOK && seg.Options.HasTS && seg.Options.TSEcr != 0 {
+	if e.tsOK && seg.Options.HasTS {
 		e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
 	}
 	e.establish(now)
