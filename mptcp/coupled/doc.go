@@ -14,6 +14,13 @@
 // takes a mutex and publishes a new member list copy-on-write; the per-ACK
 // path never locks and never allocates.
 //
-// The pure formulas (LIAAlpha, OLIAAlphas, BALIAIncrease, BALIADecrease) are
-// exported for tests and tools.
+// Usage, per connection and per subflow:
+//
+//	g, err := coupled.New("lia")    // from configuration; error lists valid names
+//	ctl := g.NewSubflow()           // a cc.Controller for the subflow's engine
+//	ctl.Init(mss, now)              // then OnAck / OnCongestion / ... from its worker
+//	g.Remove(ctl)                   // when the subflow closes
+//
+// The pure formulas (LIAAlpha, LIAIncrease, OLIAAlphas, OLIAIncrease,
+// BALIAIncrease, BALIADecrease) are exported for tests and tools.
 package coupled
