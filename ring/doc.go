@@ -19,7 +19,9 @@
 // Both queues have single-item (Enqueue, Dequeue) and batch (EnqueueBatch,
 // DequeueBatch) operations. None of them allocates, blocks or spins waiting
 // for the other side: a full or empty ring is reported to the caller, which
-// decides whether to retry, poll or drop.
+// decides whether to retry, poll or drop. (The one exception is
+// [SharedFreeList], whose Get and Put yield the processor while another
+// goroutine is half-way through an operation on the slot they need.)
 //
 // All publication goes through sync/atomic, so a value written by a producer
 // before Enqueue returns true is visible to the consumer after the matching
