@@ -139,3 +139,29 @@ func TestLinkConservesBytes(t *testing.T) {
 		t.Fatalf("flow saw %d losses (+%d pending), link dropped %d bytes", f.Losses, pending, l.Dropped)
 	}
 }
+
+// TestHyStartReducesSlowStartLoss: HyStart++ notices the queue building
+// in the first slow start and slows down, so the first overshoot drops far
+// fewer packets than plain slow start does.
+func TestHyStartReducesSlowStartLoss(t *testing.T) {
+	losses := map[bool]int{}
+	for _, on := range []bool{false, true} {
+		s := New(5)
+		rtt := 50 * time.Millisecond
+		l := &Link{Rate: 100 * mbit}
+		l.Buffer = l.BDP(rtt)
+		c := cc.NewCubic(1448)
+		c.SetHyStart(on)
+		f := &Flow{CC: c, Link: l, RTT: rtt}
+		s.Add(f)
+		s.Run(3 * time.Second)
+		losses[on] = f.Losses
+		if f.Episodes == 0 {
+			t.Fatalf("hystart %v: no loss at all in 3 s; the link was not filled", on)
+		}
+	}
+	t.Logf("packets lost in the first 3 s: slow start %d, HyStart++ %d", losses[false], losses[true])
+	if 2*losses[true] > losses[false] {
+		t.Errorf("HyStart++ lost %d packets, plain slow start %d: want less than half", losses[true], losses[false])
+	}
+}
