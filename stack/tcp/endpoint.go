@@ -311,15 +311,19 @@ func (e *Endpoint) PeerClosed() bool {
 }
 
 // CloseWrite shuts the send side: a FIN follows the data already written.
+// In SYN-SENT with nothing written it abandons the open (CLOSED).
 func (e *Endpoint) CloseWrite() {
 	if e.finQueued || e.err != nil {
 		return
 	}
 	switch e.state {
 	case SynSent:
-		e.state = Closed
-		e.stopTimers()
-		return
+		if e.snd.Buffered() == 0 {
+			e.state = Closed // nothing to deliver: give up the open
+			e.stopTimers()
+			return
+		}
+		// data is queued: send it and the FIN once established
 	case Established:
 		e.state = FinWait1
 	case CloseWait:

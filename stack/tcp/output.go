@@ -255,7 +255,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 // window and the congestion window.
 func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool {
 	switch e.state {
-	case Established, CloseWait, FinWait1, LastAck:
+	case Established, CloseWait, FinWait1, Closing, LastAck:
 	default:
 		return false
 	}
