@@ -77,3 +77,20 @@ func countOnline(t *Topology, set map[int]bool) int {
 	}
 	return k
 }
+
+// OnlineExcept returns the online CPUs that are not in cpus, ascending. With
+// the process's allowed CPUs (ThreadAffinity at start-up) it gives the CPUs
+// to add to PickCPUs' reserved list so that workers stay inside the
+// process's cpuset:
+//
+//	allowed, _ := numa.ThreadAffinity()
+//	cpus, err := top.PickCPUs(n, nic.Node, append(reserved, top.OnlineExcept(allowed)...))
+func (t *Topology) OnlineExcept(cpus []int) []int {
+	out := make([]int, 0, len(t.Online))
+	for _, c := range t.Online {
+		if !slices.Contains(cpus, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

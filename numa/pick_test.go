@@ -122,3 +122,18 @@ func TestPickCPUsProperties(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlineExcept(t *testing.T) {
+	two := readTree(t, "two-node-8cpu-smt")
+	if got := two.OnlineExcept([]int{6, 0, 2, 99}); !slices.Equal(got, []int{1, 3, 4, 5, 7}) {
+		t.Errorf("OnlineExcept([6 0 2 99]) = %v, want [1 3 4 5 7]", got)
+	}
+	if got := two.OnlineExcept(nil); !slices.Equal(got, two.Online) {
+		t.Errorf("OnlineExcept(nil) = %v, want all online %v", got, two.Online)
+	}
+	// Only CPUs 2 and 3 allowed: workers must land there even for node 0.
+	got, err := two.PickCPUs(2, 0, two.OnlineExcept([]int{2, 3}))
+	if err != nil || !slices.Equal(got, []int{2, 3}) {
+		t.Errorf("PickCPUs inside allowed {2,3} = %v, %v", got, err)
+	}
+}
