@@ -90,3 +90,48 @@ func TestDisjointBottlenecks(t *testing.T) {
 		}
 	}
 }
+
+// balance runs one subflow on link A, shared with a Reno flow, and one on
+// link B, which is free; it returns the link-A subflow's, the link-B
+// subflow's and the Reno flow's throughput as fractions of a link.
+func balance(t *testing.T, name string) (a, b, r float64) {
+	g := mustGroup(t, name)
+	s := ccsim.New(11)
+	s.Jitter = time.Millisecond
+	la := &ccsim.Link{Rate: 20 * mbit}
+	la.Buffer = la.BDP(40 * time.Millisecond)
+	lb := &ccsim.Link{Rate: 20 * mbit}
+	lb.Buffer = lb.BDP(40 * time.Millisecond)
+	sf1 := &ccsim.Flow{CC: g.NewSubflow(), Link: la, RTT: 40 * time.Millisecond}
+	sf2 := &ccsim.Flow{CC: g.NewSubflow(), Link: lb, RTT: 40 * time.Millisecond}
+	tcp := &ccsim.Flow{CC: reno(t), Link: la, RTT: 40 * time.Millisecond}
+	s.Add(sf1)
+	s.Add(sf2)
+	s.Add(tcp)
+	s.Run(10 * time.Second)
+	th := ccsim.Throughput(s, 100*time.Second, sf1, sf2, tcp)
+	return th[0] / la.Rate, th[1] / lb.Rate, th[2] / la.Rate
+}
+
+// TestBalanceCongestion is RFC 6356 goals 1 and 3: the connection does at
+// least as well as one TCP flow on its best path (the free link B), and
+// moves traffic away from the congested link A, leaving the competing Reno
+// flow more than half of it. Uncoupled subflows, the control, split link A
+// about evenly with the Reno flow.
+func TestBalanceCongestion(t *testing.T) {
+	for _, name := range []string{LIA, OLIA, BALIA} {
+		a, b, r := balance(t, name)
+		t.Logf("%s: subflow on A %.3f, on B %.3f, Reno on A %.3f", name, a, b, r)
+		if a+b < 0.95 {
+			t.Errorf("%s: connection got %.3f of a link, less than one TCP flow on the free path", name, a+b)
+		}
+		if a > 0.8*r {
+			t.Errorf("%s: subflow on the congested link took %.3f against Reno's %.3f: want it to yield (< 0.8x)", name, a, r)
+		}
+	}
+	a, _, r := balance(t, "reno")
+	t.Logf("uncoupled reno: subflow on A %.3f, Reno on A %.3f", a, r)
+	if a < 0.8*r {
+		t.Errorf("uncoupled control: subflow on A %.3f vs Reno %.3f, want about even", a, r)
+	}
+}
