@@ -29,9 +29,6 @@ func (s State) String() string {
 	return "INVALID"
 }
 
-// synchronized reports whether the state has seen both SYNs.
-func (s State) synchronized() bool { return s >= Established }
-
 // canSendData reports whether new data may still be sent in s.
 func (s State) canSendData() bool { return s == Established || s == CloseWait }
 
