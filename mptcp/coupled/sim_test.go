@@ -18,10 +18,11 @@ func reno(t *testing.T) cc.Controller {
 	return c
 }
 
-// sharedBottleneck runs a two-subflow connection of algorithm name and one
-// Reno flow through the same drop-tail link, and returns the connection's
-// throughput divided by the Reno flow's, averaged over seeds.
-func sharedBottleneck(t *testing.T, name string) float64 {
+// sharedBottleneck runs a two-subflow connection of algorithm name (the
+// subflows with propagation RTTs rtt1 and rtt2) and one Reno flow (RTT
+// rtt1) through the same drop-tail link, and returns the connection's
+// throughput divided by the Reno flow's, over three seeds.
+func sharedBottleneck(t *testing.T, name string, rtt1, rtt2 time.Duration) float64 {
 	var mp, sp float64
 	for seed := uint64(1); seed <= 3; seed++ {
 		g := mustGroup(t, name)
@@ -29,9 +30,9 @@ func sharedBottleneck(t *testing.T, name string) float64 {
 		s.Jitter = time.Millisecond
 		l := &ccsim.Link{Rate: 20 * mbit}
 		l.Buffer = l.BDP(40 * time.Millisecond)
-		sf1 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: 40 * time.Millisecond}
-		sf2 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: 40 * time.Millisecond, Start: 100 * time.Millisecond}
-		tcp := &ccsim.Flow{CC: reno(t), Link: l, RTT: 40 * time.Millisecond, Start: 50 * time.Millisecond}
+		sf1 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: rtt1}
+		sf2 := &ccsim.Flow{CC: g.NewSubflow(), Link: l, RTT: rtt2, Start: 100 * time.Millisecond}
+		tcp := &ccsim.Flow{CC: reno(t), Link: l, RTT: rtt1, Start: 50 * time.Millisecond}
 		s.Add(sf1)
 		s.Add(sf2)
 		s.Add(tcp)
@@ -51,17 +52,37 @@ func sharedBottleneck(t *testing.T, name string) float64 {
 // from a competing Reno flow. Two uncoupled Reno subflows, the control,
 // take about twice as much.
 func TestSharedBottleneckFairness(t *testing.T) {
+	ms := time.Millisecond
 	for _, name := range []string{LIA, OLIA, BALIA} {
-		ratio := sharedBottleneck(t, name)
+		ratio := sharedBottleneck(t, name, 40*ms, 40*ms)
 		t.Logf("%s: multipath/Reno throughput %.3f", name, ratio)
 		if ratio < 0.7 || ratio > 1.4 {
 			t.Errorf("%s: connection took %.2fx the competing Reno flow, want within [0.7, 1.4]", name, ratio)
 		}
 	}
-	ratio := sharedBottleneck(t, "reno")
+	ratio := sharedBottleneck(t, "reno", 40*ms, 40*ms)
 	t.Logf("uncoupled reno: multipath/Reno throughput %.3f", ratio)
 	if ratio < 1.6 {
 		t.Errorf("uncoupled control: ratio %.2f, want >= 1.6 (else the test cannot tell coupling apart)", ratio)
+	}
+}
+
+// TestSharedBottleneckMixedRTT: subflows of 20 and 60 ms through one
+// bottleneck against a 20 ms Reno flow. The connection must not take more
+// than a Reno flow on its best path would; uncoupled subflows do.
+func TestSharedBottleneckMixedRTT(t *testing.T) {
+	ms := time.Millisecond
+	for _, name := range []string{LIA, OLIA, BALIA} {
+		ratio := sharedBottleneck(t, name, 20*ms, 60*ms)
+		t.Logf("%s: multipath/Reno throughput %.3f", name, ratio)
+		if ratio < 0.6 || ratio > 1.15 {
+			t.Errorf("%s: connection took %.2fx the competing Reno flow, want within [0.6, 1.15]", name, ratio)
+		}
+	}
+	ratio := sharedBottleneck(t, "reno", 20*ms, 60*ms)
+	t.Logf("uncoupled reno: multipath/Reno throughput %.3f", ratio)
+	if ratio < 1.25 {
+		t.Errorf("uncoupled control: ratio %.2f, want >= 1.25", ratio)
 	}
 }
 
