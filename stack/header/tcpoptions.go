@@ -197,6 +197,18 @@ func TCPOptionsSize(o *TCPOptions) (int, error) {
 	return n, nil
 }
 
+// TCPOptionsRemaining returns how many bytes of the 40-byte budget are left
+// after MSS, SACK-permitted, timestamps and window scale as the writer lays
+// them out: the most a caller can reserve (ReserveLen) for its own option.
+// Package mptcp uses it to choose a DSS form that fits, as the kernel's
+// option code does with its "remaining" argument. SACK blocks and
+// ReserveLen are not counted: SACK blocks give way to the reserved area.
+func TCPOptionsRemaining(o *TCPOptions) int {
+	r := *o
+	r.ReserveLen = 0
+	return TCPMaxOptionsLen - fixedOptionsSize(&r)
+}
+
 // fixedOptionsSize is the size of everything but the SACK blocks.
 func fixedOptionsSize(o *TCPOptions) int {
 	n := 0

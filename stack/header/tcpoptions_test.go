@@ -204,3 +204,32 @@ func TestTCPFlagsString(t *testing.T) {
 		t.Fatal("Has")
 	}
 }
+
+func TestTCPOptionsRemaining(t *testing.T) {
+	cases := []struct {
+		o    TCPOptions
+		want int
+	}{
+		{TCPOptions{}, 40},
+		{TCPOptions{HasTimestamps: true, NumSACK: 3, ReserveLen: 12}, 28},
+		{TCPOptions{HasMSS: true, SACKPermitted: true, HasTimestamps: true, HasWindowScale: true}, 20},
+		{TCPOptions{HasMSS: true, SACKPermitted: true, HasWindowScale: true}, 28},
+	}
+	for _, c := range cases {
+		got := TCPOptionsRemaining(&c.o)
+		if got != c.want {
+			t.Errorf("%+v: remaining %d, want %d", c.o, got, c.want)
+		}
+		// Reserving exactly what is left fits; one byte more (rounded up to
+		// the next 4) does not.
+		o := c.o
+		o.ReserveLen = got
+		if n, err := TCPOptionsSize(&o); err != nil || n > TCPMaxOptionsLen {
+			t.Errorf("%+v: reserving %d: size %d err %v", c.o, got, n, err)
+		}
+		o.ReserveLen = got + 1
+		if _, err := TCPOptionsSize(&o); err != ErrOptionsTooLong {
+			t.Errorf("%+v: reserving %d: err %v, want ErrOptionsTooLong", c.o, got+1, err)
+		}
+	}
+}
