@@ -21,7 +21,7 @@ const (
 	lossKeyDropped = 1
 )
 
-// lossProg is a TCX egress program that drops packets at random with a
+// lossProg is a TCX egress or ingress program that drops packets at random with a
 // probability held in a one-entry array map, counting what it does.
 type lossProg struct {
 	cfg      *ebpf.Map // array[1] of u64: drop when prandom_u32 < value
@@ -76,7 +76,7 @@ func lossInstructions(cfgFD, cntFD int) asm.Instructions {
 }
 
 // newLossProg creates the maps and loads the program (not attached).
-func newLossProg() (*lossProg, error) {
+func newLossProg(attach ebpf.AttachType) (*lossProg, error) {
 	l := &lossProg{}
 	var err error
 	l.cfg, err = ebpf.NewMap(&ebpf.MapSpec{Name: "mpx_loss_cfg", Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1})
@@ -91,7 +91,7 @@ func newLossProg() (*lossProg, error) {
 	l.prog, err = ebpf.NewProgram(&ebpf.ProgramSpec{
 		Name:         "mpx_loss",
 		Type:         ebpf.SchedCLS,
-		AttachType:   ebpf.AttachTCXEgress,
+		AttachType:   attach,
 		Instructions: lossInstructions(l.cfg.FD(), l.counters.FD()),
 		License:      "Dual MIT/GPL",
 	})
@@ -146,7 +146,21 @@ func (l *lossProg) close() error {
 // lets everything through but keeps counting). The program is detached when
 // v's namespace is closed. Loss on an interface that mpxdp transmits on with
 // AF_XDP has no effect: put it on a kernel hop (Topology does).
-func SetLoss(v Veth, pct float64) error {
+func SetLoss(v Veth, pct float64) error { return setLoss(v, pct, false) }
+
+// SetIngressLoss is SetLoss for packets arriving at v (TCX ingress): on the
+// kernel peer's interface it drops what mpxdp sends before the kernel sees it.
+func SetIngressLoss(v Veth, pct float64) error { return setLoss(v, pct, true) }
+
+// lossKey names a loss program in NS.loss.
+func lossKey(v Veth, ingress bool) string {
+	if ingress {
+		return v.Name + "/ingress"
+	}
+	return v.Name + "/egress"
+}
+
+func setLoss(v Veth, pct float64, ingress bool) error {
 	thr, err := lossThreshold(pct)
 	if err != nil {
 		return err
@@ -157,10 +171,15 @@ func SetLoss(v Veth, pct float64) error {
 	if n.closed {
 		return errClosed
 	}
-	if l := n.loss[v.Name]; l != nil {
+	key := lossKey(v, ingress)
+	if l := n.loss[key]; l != nil {
 		return l.setThreshold(thr)
 	}
-	l, err := newLossProg()
+	attach, where := ebpf.AttachTCXEgress, "egress"
+	if ingress {
+		attach, where = ebpf.AttachTCXIngress, "ingress"
+	}
+	l, err := newLossProg(attach)
 	if err != nil {
 		return err
 	}
@@ -170,29 +189,34 @@ func SetLoss(v Veth, pct float64) error {
 	}
 	err = n.do(func() error {
 		var err error
-		l.link, err = link.AttachTCX(link.TCXOptions{Interface: v.Index, Program: l.prog, Attach: ebpf.AttachTCXEgress})
+		l.link, err = link.AttachTCX(link.TCXOptions{Interface: v.Index, Program: l.prog, Attach: attach})
 		return err
 	})
 	if err != nil {
 		l.close()
-		return fmt.Errorf("testbed: attaching the loss program to %s egress failed (TCX needs Linux >= 6.6): %w", v, err)
+		return fmt.Errorf("testbed: attaching the loss program to %s %s failed (TCX needs Linux >= 6.6): %w", v, where, err)
 	}
 	if n.loss == nil {
 		n.loss = make(map[string]*lossProg)
 	}
-	n.loss[v.Name] = l
+	n.loss[key] = l
 	return nil
 }
 
 // LossCounters returns how many packets the loss program on v's egress let
 // through and dropped, summed over CPUs.
-func LossCounters(v Veth) (LossStats, error) {
+func LossCounters(v Veth) (LossStats, error) { return lossCounters(v, false) }
+
+// IngressLossCounters is LossCounters for the program SetIngressLoss attached.
+func IngressLossCounters(v Veth) (LossStats, error) { return lossCounters(v, true) }
+
+func lossCounters(v Veth, ingress bool) (LossStats, error) {
 	n := v.NS
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	l := n.loss[v.Name]
+	l := n.loss[lossKey(v, ingress)]
 	if l == nil {
-		return LossStats{}, fmt.Errorf("testbed: no loss program on %s: call SetLoss first", v)
+		return LossStats{}, fmt.Errorf("testbed: no loss program on %s (%s): call SetLoss or SetIngressLoss first", v, lossKey(v, ingress))
 	}
 	return l.stats()
 }

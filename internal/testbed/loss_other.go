@@ -17,3 +17,13 @@ func LossCounters(v Veth) (LossStats, error) {
 }
 
 func (n *NS) closeLoss() error { return nil }
+
+// SetIngressLoss drops packets arriving at v at random; it needs Linux.
+func SetIngressLoss(v Veth, pct float64) error {
+	return errors.New("testbed: SetIngressLoss needs Linux TCX BPF programs")
+}
+
+// IngressLossCounters returns the ingress loss counters; it needs Linux.
+func IngressLossCounters(v Veth) (LossStats, error) {
+	return LossStats{}, errors.New("testbed: IngressLossCounters needs Linux TCX BPF programs")
+}

@@ -81,12 +81,11 @@ func (n *NS) ip(args ...string) ([]byte, error) {
 	return run("ip", append([]string{"-n", n.Name}, args...)...)
 }
 
-// Start starts `name args...` in the background inside the namespace (via
-// `ip netns exec`). The process gets its own process group; Close kills the
-// group and reaps the process unless the caller already waited for it.
-// Callers may set nothing on the returned Cmd (it is already started); they
-// may call Wait, but not concurrently with Close.
-func (n *NS) Start(name string, args ...string) (*exec.Cmd, error) {
+// Command returns an unstarted `ip netns exec NAME name args...` command
+// for the caller to configure (Stdout, Stderr, Env) and start. It runs in
+// its own process group; Close kills the group and reaps the process unless
+// the caller already waited for it. Do not call Wait concurrently with Close.
+func (n *NS) Command(name string, args ...string) (*exec.Cmd, error) {
 	if _, err := lookTool("ip"); err != nil {
 		return nil, err
 	}
@@ -97,10 +96,21 @@ func (n *NS) Start(name string, args ...string) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 	setProcAttrs(cmd)
+	n.procs = append(n.procs, cmd)
+	return cmd, nil
+}
+
+// Start starts `name args...` in the background inside the namespace (via
+// `ip netns exec`), with output discarded, and returns the running command.
+// Close kills it (and whatever it forked) as described for Command.
+func (n *NS) Start(name string, args ...string) (*exec.Cmd, error) {
+	cmd, err := n.Command(name, args...)
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("testbed: starting `%s` in %s failed: %w", strings.Join(cmd.Args, " "), n.Name, err)
 	}
-	n.procs = append(n.procs, cmd)
 	return cmd, nil
 }
 
@@ -139,7 +149,7 @@ func (n *NS) Close() error {
 		killGroup(c)
 	}
 	for _, c := range procs {
-		if c.ProcessState == nil {
+		if c.Process != nil && c.ProcessState == nil {
 			_ = c.Wait()
 		}
 	}

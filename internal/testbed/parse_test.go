@@ -230,3 +230,20 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("NewTopology with 0 paths succeeded")
 	}
 }
+
+func TestParseLinkStats(t *testing.T) {
+	golden := `[{"ifindex":3,"ifname":"d0","mtu":1500,"stats64":{"rx":{"bytes":1000,"packets":10,"errors":1,"dropped":2,"over_errors":0,"multicast":0},"tx":{"bytes":2000,"packets":20,"errors":3,"dropped":4,"carrier_errors":0,"collisions":0}}}]`
+	got, err := parseLinkStats([]byte(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := LinkStats{RxPackets: 10, RxBytes: 1000, RxErrors: 1, RxDropped: 2, TxPackets: 20, TxBytes: 2000, TxErrors: 3, TxDropped: 4}
+	if got != want {
+		t.Fatalf("parseLinkStats = %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"", "[]", `[{"ifindex":3}]`, golden[:60]} {
+		if _, err := parseLinkStats([]byte(bad)); err == nil {
+			t.Errorf("parseLinkStats(%q) = nil error", bad)
+		}
+	}
+}

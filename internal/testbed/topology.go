@@ -26,6 +26,10 @@ type Config struct {
 	// LossPct drops LossPct[i] percent of path i's packets at random, on the
 	// same egresses as RateMbit.
 	LossPct []float64
+	// LossBothWays, without Router, also drops LossPct on the peer's
+	// ingress, so what ours sends is lost too (with Router both directions
+	// always are).
+	LossBothWays bool
 
 	IPv6 bool   // also address each path with fd00:<i>::/64 (ours ::1, peer ::2)
 	Tag  string // namespace tag prefix; "topo" when empty
@@ -254,7 +258,8 @@ func (t *Topology) SetRate(i, mbit int) error {
 }
 
 // SetLoss drops pct percent of path i's packets at random on its kernel
-// egresses: both router ports with Router, else the peer's interface.
+// egresses: both router ports with Router, else the peer's interface (and
+// its ingress too with Config.LossBothWays).
 func (t *Topology) SetLoss(i int, pct float64) error {
 	p, err := t.path(i)
 	if err != nil {
@@ -265,12 +270,16 @@ func (t *Topology) SetLoss(i int, pct float64) error {
 		if err := SetLoss(*toPeer, pct); err != nil {
 			return err
 		}
+	} else if t.cfg.LossBothWays {
+		if err := SetIngressLoss(p.Peer, pct); err != nil {
+			return err
+		}
 	}
 	return SetLoss(toOurs, pct)
 }
 
 // LossCounters returns the loss counters of path i in each direction.
-// toPeer is zero without Router (nothing shapes that direction then).
+// toPeer is zero without Router unless Config.LossBothWays.
 func (t *Topology) LossCounters(i int) (toPeer, toOurs LossStats, err error) {
 	p, err := t.path(i)
 	if err != nil {
@@ -278,9 +287,12 @@ func (t *Topology) LossCounters(i int) (toPeer, toOurs LossStats, err error) {
 	}
 	tp, to := t.egresses(p)
 	if tp != nil {
-		if toPeer, err = LossCounters(*tp); err != nil {
-			return LossStats{}, LossStats{}, err
-		}
+		toPeer, err = LossCounters(*tp)
+	} else if t.cfg.LossBothWays {
+		toPeer, err = IngressLossCounters(p.Peer)
+	}
+	if err != nil {
+		return LossStats{}, LossStats{}, err
 	}
 	toOurs, err = LossCounters(to)
 	return toPeer, toOurs, err

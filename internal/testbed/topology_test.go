@@ -436,3 +436,61 @@ func TestMPTCPEndpointsAndLimits(t *testing.T) {
 		t.Errorf("TCPExt = %d counters, %v", len(tcp), err)
 	}
 }
+
+func TestLossBothWaysAndStats(t *testing.T) {
+	topo := newTopology(t, Config{Paths: 1, LossBothWays: true, Tag: "both"})
+	if err := topo.KernelMode(); err != nil {
+		t.Fatal(err)
+	}
+	p := topo.Paths[0]
+	pingOK(t, topo.Ours, p.PeerAddr)
+	before, err := p.Peer.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent, recv := ping(t, topo.Ours, p.PeerAddr, 5, "0.01"); recv != sent || sent != 5 {
+		t.Fatalf("%d of %d pings answered", recv, sent)
+	}
+	after, err := p.Peer.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.RxPackets < before.RxPackets+5 || after.TxPackets < before.TxPackets+5 {
+		t.Errorf("peer counters %+v -> %+v after 5 pings", before, after)
+	}
+	// 100% both ways: requests die on the peer's ingress.
+	if err := topo.SetLoss(0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, recv := ping(t, topo.Ours, p.PeerAddr, 3, "0.01"); recv != 0 {
+		t.Errorf("%d pings crossed 100%% loss", recv)
+	}
+	toPeer, _, err := topo.LossCounters(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if toPeer.Dropped < 3 {
+		t.Errorf("peer ingress dropped %d packets, want >= 3", toPeer.Dropped)
+	}
+}
+
+func TestCommandOutput(t *testing.T) {
+	Require(t)
+	n := newNS(t, "cmd")
+	cmd, err := n.Command("ip", "-o", "link", "show")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh namespace has only its loopback interface.
+	if lines := strings.Count(out.String(), "\n"); lines != 1 || !strings.Contains(out.String(), "lo:") {
+		t.Errorf("links in a fresh namespace:\n%s", out.String())
+	}
+	if _, err := n.Command("true"); err != nil { // never started: Close must cope
+		t.Fatal(err)
+	}
+}

@@ -185,3 +185,45 @@ func (v Veth) SetUp(up bool) error {
 	_, err := v.NS.ip("link", "set", "dev", v.Name, state)
 	return err
 }
+
+// LinkStats are an interface's kernel counters (`ip -s link`).
+type LinkStats struct {
+	RxPackets, RxBytes, RxDropped, RxErrors uint64
+	TxPackets, TxBytes, TxDropped, TxErrors uint64
+}
+
+// parseLinkStats reads the stats64 object of `ip -j -s link show dev X`.
+func parseLinkStats(out []byte) (LinkStats, error) {
+	type dir struct {
+		Bytes   uint64 `json:"bytes"`
+		Packets uint64 `json:"packets"`
+		Errors  uint64 `json:"errors"`
+		Dropped uint64 `json:"dropped"`
+	}
+	var l []struct {
+		Stats *struct {
+			Rx dir `json:"rx"`
+			Tx dir `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal(out, &l); err != nil {
+		return LinkStats{}, fmt.Errorf("testbed: cannot parse `ip -j -s link` output: %w", err)
+	}
+	if len(l) != 1 || l[0].Stats == nil {
+		return LinkStats{}, fmt.Errorf("testbed: `ip -j -s link` output has no stats64 for one link: %q", out)
+	}
+	st := l[0].Stats
+	return LinkStats{
+		RxPackets: st.Rx.Packets, RxBytes: st.Rx.Bytes, RxDropped: st.Rx.Dropped, RxErrors: st.Rx.Errors,
+		TxPackets: st.Tx.Packets, TxBytes: st.Tx.Bytes, TxDropped: st.Tx.Dropped, TxErrors: st.Tx.Errors,
+	}, nil
+}
+
+// Stats returns the interface's packet and byte counters.
+func (v Veth) Stats() (LinkStats, error) {
+	out, err := v.NS.ip("-j", "-s", "link", "show", "dev", v.Name)
+	if err != nil {
+		return LinkStats{}, err
+	}
+	return parseLinkStats(out)
+}
