@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -120,6 +121,7 @@ type kernelRun struct {
 	reply       []byte
 	counters    map[string]uint64
 	checksumsOn bool
+	join        bool // extra subflow (MP_JOIN) and ADD_ADDR requested
 }
 
 // runKernelExchange runs on a goroutine locked to its thread: it moves the
@@ -127,9 +129,9 @@ type kernelRun struct {
 // with the goroutine), brings lo up, captures lo with AF_PACKET, and has a
 // kernel MPTCP client and server on 127.0.0.1 exchange a request and a
 // reply.
-func runKernelExchange(checksums bool) (kernelRun, error) {
+func runKernelExchange(checksums, join bool) (kernelRun, error) {
 	runtime.LockOSThread() // no Unlock: the thread is discarded with the namespace
-	r := kernelRun{checksumsOn: checksums, request: []byte("hello, mptcp"), reply: []byte("known answers, from the kernel")}
+	r := kernelRun{checksumsOn: checksums, join: join, request: []byte("hello, mptcp"), reply: []byte("known answers, from the kernel")}
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		if errors.Is(err, unix.EPERM) {
 			r.skip = "unshare(CLONE_NEWNET) refused (EPERM): needs CAP_SYS_ADMIN to create a network namespace"
@@ -162,6 +164,26 @@ func runKernelExchange(checksums bool) (kernelRun, error) {
 		return r, fmt.Errorf("set net.mptcp.checksum_enabled in the test namespace: %w", err)
 	}
 
+	if join {
+		// In-kernel path manager: the client opens a subflow from
+		// 127.0.0.2, and both ends announce 127.0.0.3 (ADD_ADDR).
+		ipPath, err := exec.LookPath("ip")
+		if err != nil {
+			r.skip = "needs iproute2's ip(8) to configure MPTCP endpoints"
+			return r, nil
+		}
+		for _, args := range [][]string{
+			{"mptcp", "limits", "set", "subflow", "4", "add_addr_accepted", "4"},
+			{"mptcp", "endpoint", "add", "127.0.0.2", "dev", "lo", "id", "2", "subflow"},
+			{"mptcp", "endpoint", "add", "127.0.0.3", "dev", "lo", "id", "3", "signal"},
+		} {
+			// The child inherits this locked thread's network namespace.
+			if out, err := exec.Command(ipPath, args...).CombinedOutput(); err != nil {
+				return r, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+		}
+	}
+
 	// Capture everything on lo.
 	proto := int(htons(unix.ETH_P_ALL))
 	capFD, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
@@ -184,7 +206,9 @@ func runKernelExchange(checksums bool) (kernelRun, error) {
 	defer cancel()
 	var lc net.ListenConfig
 	lc.SetMultipathTCP(true)
-	ln, err := lc.Listen(ctx, "tcp4", "127.0.0.1:0")
+	// All of 127/8 is local: listen on any address so that subflows to
+	// the announced 127.0.0.3 reach the listener too.
+	ln, err := lc.Listen(ctx, "tcp4", "0.0.0.0:0")
 	if err != nil {
 		return r, fmt.Errorf("MPTCP listen on 127.0.0.1: %w", err)
 	}
@@ -213,7 +237,7 @@ func runKernelExchange(checksums bool) (kernelRun, error) {
 
 	var d net.Dialer
 	d.SetMultipathTCP(true)
-	c, err := d.DialContext(ctx, "tcp4", ln.Addr().String())
+	c, err := d.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(r.serverPort))))
 	if err != nil {
 		return r, fmt.Errorf("MPTCP dial 127.0.0.1: %w", err)
 	}
@@ -246,21 +270,35 @@ func runKernelExchange(checksums bool) (kernelRun, error) {
 	}
 
 	// Drain the capture. On lo every frame shows up twice (outgoing and
-	// host); keep the outgoing copy.
+	// host); keep the outgoing copy. With join, keep reading (at most 3 s)
+	// until the MP_JOIN handshake and an ADD_ADDR have gone by.
 	buf := make([]byte, 70000)
-	for i := 0; i < 1000; i++ {
+	deadline := time.Now().Add(3 * time.Second)
+	var rx Received
+	sawJoinACK, sawAddAddr := false, false
+	for i := 0; i < 10000; i++ {
 		n, from, err := unix.Recvfrom(capFD, buf, 0)
 		if err != nil {
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if !errors.Is(err, unix.EAGAIN) {
+				return r, fmt.Errorf("capture recvfrom: %w", err)
+			}
+			if !join || (sawJoinACK && sawAddAddr) || time.Now().After(deadline) {
 				break
 			}
-			return r, fmt.Errorf("capture recvfrom: %w", err)
+			continue
 		}
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype != unix.PACKET_OUTGOING {
 			continue
 		}
 		if seg, ok := parseFrame(buf[:n]); ok {
 			r.segs = append(r.segs, seg)
+			if ParseTCPOptions(seg.opts, &rx) == nil {
+				sawJoinACK = sawJoinACK || (rx.Present.Has(SubtypeJoin) && rx.Join.Form == JoinACK)
+				sawAddAddr = sawAddAddr || (rx.Present.Has(SubtypeAddAddr) && !rx.AddAddr.Echo)
+			}
 		}
 	}
 	r.counters, err = readMPTcpExt("/proc/thread-self/net/netstat")
@@ -305,15 +343,18 @@ func TestKernelMPTCPKnownAnswer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (CAP_SYS_ADMIN to create a network namespace, CAP_NET_RAW to capture on its lo)")
 	}
-	for _, csum := range []bool{false, true} {
-		t.Run(map[bool]string{false: "no-checksum", true: "checksum"}[csum], func(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		csum, join bool
+	}{{"no-checksum", false, false}, {"checksum", true, false}, {"join", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
 			type out struct {
 				r   kernelRun
 				err error
 			}
 			ch := make(chan out, 1)
 			go func() {
-				r, err := runKernelExchange(csum)
+				r, err := runKernelExchange(tc.csum, tc.join)
 				ch <- out{r, err}
 			}()
 			var o out
@@ -329,6 +370,9 @@ func TestKernelMPTCPKnownAnswer(t *testing.T) {
 				t.Skip(o.r.skip)
 			}
 			checkKernelRun(t, &o.r)
+			if tc.join {
+				checkKernelJoin(t, &o.r)
+			}
 		})
 	}
 }
@@ -347,6 +391,9 @@ func checkKernelRun(t *testing.T, r *kernelRun) {
 		t.Logf("segment %d->%d flags %#02x options %x payload %q", s.srcPort, s.dstPort, s.flags, s.opts, s.payload)
 		if err := ParseTCPOptions(s.opts, &rx); err != nil {
 			t.Fatalf("parse options %x: %v", s.opts, err)
+		}
+		if rx.Present.Has(SubtypeJoin) {
+			continue // extra subflows: checkKernelJoin
 		}
 		fromClient := s.dstPort == r.serverPort
 		switch {
@@ -486,4 +533,86 @@ func dssBytes(opts []byte) []byte {
 		i += n
 	}
 	return nil
+}
+
+// checkKernelJoin verifies the MP_JOIN HMACs (truncated in the SYN/ACK,
+// 160 bits in the ACK) and the ADD_ADDR HMACs the kernel sent against ours,
+// computed from the keys seen in the MP_CAPABLE handshake.
+func checkKernelJoin(t *testing.T, r *kernelRun) {
+	var clientKey, serverKey Key
+	var rx Received
+	type flow struct{ a, b uint16 }
+	synNonce := map[flow]uint32{}
+	synToken := map[flow]uint32{}
+	synAckNonce := map[flow]uint32{}
+	var h Hasher
+	verifiedSynAck, verifiedAck, verifiedAddAddr := 0, 0, 0
+	keyOf := func(token uint32) (owner, other Key, ok bool) {
+		switch token {
+		case serverKey.Token():
+			return serverKey, clientKey, true
+		case clientKey.Token():
+			return clientKey, serverKey, true
+		}
+		return 0, 0, false
+	}
+	for _, s := range r.segs {
+		if err := ParseTCPOptions(s.opts, &rx); err != nil {
+			t.Fatalf("parse options %x: %v", s.opts, err)
+		}
+		if rx.Present.Has(SubtypeCapable) {
+			if rx.Capable.Keys == 1 {
+				serverKey = rx.Capable.SenderKey
+			} else if rx.Capable.Keys == 2 {
+				clientKey = rx.Capable.SenderKey
+			}
+		}
+		if rx.Present.Has(SubtypeJoin) {
+			j := rx.Join
+			switch j.Form {
+			case JoinSYN:
+				synNonce[flow{s.srcPort, s.dstPort}] = j.Nonce
+				synToken[flow{s.srcPort, s.dstPort}] = j.Token
+			case JoinSYNACK:
+				f := flow{s.dstPort, s.srcPort} // the SYN's direction
+				owner, joiner, ok := keyOf(synToken[f])
+				if !ok {
+					t.Fatalf("MP_JOIN SYN token %#x matches neither key", synToken[f])
+				}
+				synAckNonce[f] = j.Nonce
+				mac := h.JoinHMAC(owner, joiner, j.Nonce, synNonce[f])
+				if got, want := j.TruncatedHMAC, TruncatedJoinHMAC(&mac); got != want {
+					t.Fatalf("kernel's MP_JOIN SYN/ACK HMAC %#x, ours %#x", got, want)
+				}
+				verifiedSynAck++
+			case JoinACK:
+				f := flow{s.srcPort, s.dstPort}
+				owner, joiner, ok := keyOf(synToken[f])
+				if !ok {
+					t.Fatalf("MP_JOIN ACK on a flow without a known SYN")
+				}
+				mac := h.JoinHMAC(joiner, owner, synNonce[f], synAckNonce[f])
+				if string(j.HMAC[:]) != string(mac[:JoinHMACLen]) {
+					t.Fatalf("kernel's MP_JOIN ACK HMAC %x, ours %x", j.HMAC, mac[:JoinHMACLen])
+				}
+				verifiedAck++
+			}
+		}
+		if rx.Present.Has(SubtypeAddAddr) && !rx.AddAddr.Echo {
+			a := rx.AddAddr
+			sender, receiver := clientKey, serverKey
+			if s.srcPort == r.serverPort {
+				sender, receiver = serverKey, clientKey
+			}
+			if want := h.AddAddrHMAC(sender, receiver, a.ID, a.Addr, a.Port); a.HMAC != want {
+				t.Fatalf("kernel's ADD_ADDR %+v: HMAC %#x, ours %#x", a, a.HMAC, want)
+			}
+			verifiedAddAddr++
+		}
+	}
+	t.Logf("verified %d MP_JOIN SYN/ACK, %d MP_JOIN ACK and %d ADD_ADDR HMACs", verifiedSynAck, verifiedAck, verifiedAddAddr)
+	if verifiedSynAck == 0 || verifiedAck == 0 || verifiedAddAddr == 0 {
+		t.Fatalf("the kernel did not complete an MP_JOIN and an ADD_ADDR within 3 s (SYN/ACK %d, ACK %d, ADD_ADDR %d)",
+			verifiedSynAck, verifiedAck, verifiedAddAddr)
+	}
 }

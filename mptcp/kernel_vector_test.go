@@ -110,3 +110,78 @@ func TestKernelCaptureGolden(t *testing.T) {
 		t.Fatalf("our reply DSS %x, kernel's %x", buf, want)
 	}
 }
+
+// A second capture (same test, "join" case): the in-kernel path manager
+// opened two extra subflows and both ends announced 127.0.0.3.
+var kernelJoinVec = struct {
+	clientKey, serverKey       Key
+	addAddrServer, addAddrEcho string // server's announcement, client's echo
+	addAddrClient              string // client's announcement
+	joins                      [2][3]string
+}{
+	clientKey:     0x5aed3a67103c4cd5,
+	serverKey:     0x6b098bcee029ba45,
+	addAddrServer: "1e1030037f000003e71066782c352687",
+	addAddrEcho:   "1e0831037f000003",
+	addAddrClient: "1e1030037f000003df3c128cf0f88d0d",
+	joins: [2][3]string{
+		{"1e0c1000219cbe98f072c835", "1e101003ab23d4d921f068daba463241", "1e181000433242e8fe2801bd48d046662d04ed37a7c95d95"},
+		{"1e0c1002219cbe9838bce6f4", "1e101000d1b495081eeec745cc4c1c4b", "1e18100064d811feea7ff92392ceb7147b05a2b1b492ba75"},
+	},
+}
+
+func TestKernelJoinCaptureGolden(t *testing.T) {
+	v := kernelJoinVec
+	var h Hasher
+	for i, j := range v.joins {
+		syn, err := ParseJoin(hx(t, j[0]))
+		if err != nil || syn.Form != JoinSYN {
+			t.Fatalf("join %d SYN: %+v %v", i, syn, err)
+		}
+		if syn.Token != v.serverKey.Token() {
+			t.Fatalf("join %d: token %#x, server's %#x", i, syn.Token, v.serverKey.Token())
+		}
+		synAck, err := ParseJoin(hx(t, j[1]))
+		if err != nil || synAck.Form != JoinSYNACK {
+			t.Fatalf("join %d SYN/ACK: %+v %v", i, synAck, err)
+		}
+		ack, err := ParseJoin(hx(t, j[2]))
+		if err != nil || ack.Form != JoinACK {
+			t.Fatalf("join %d ACK: %+v %v", i, ack, err)
+		}
+		// Server (B) answers with HMAC(KeyB||KeyA, R_B||R_A), leftmost 64 bits.
+		macB := h.JoinHMAC(v.serverKey, v.clientKey, synAck.Nonce, syn.Nonce)
+		if TruncatedJoinHMAC(&macB) != synAck.TruncatedHMAC {
+			t.Fatalf("join %d: SYN/ACK HMAC %#x, ours %#x", i, synAck.TruncatedHMAC, TruncatedJoinHMAC(&macB))
+		}
+		// Client (A) proves itself with HMAC(KeyA||KeyB, R_A||R_B), 160 bits.
+		macA := h.JoinHMAC(v.clientKey, v.serverKey, syn.Nonce, synAck.Nonce)
+		if !bytes.Equal(ack.HMAC[:], macA[:JoinHMACLen]) {
+			t.Fatalf("join %d: ACK HMAC %x, ours %x", i, ack.HMAC, macA[:JoinHMACLen])
+		}
+		// And our writer reproduces the three options.
+		for k, o := range []Join{syn, synAck, ack} {
+			buf := make([]byte, o.Size())
+			o.Write(buf)
+			if !bytes.Equal(buf, hx(t, j[k])) {
+				t.Fatalf("join %d option %d: wrote %x, kernel sent %s", i, k, buf, j[k])
+			}
+		}
+	}
+	for _, c := range []struct {
+		wire             string
+		sender, receiver Key
+	}{{v.addAddrServer, v.serverKey, v.clientKey}, {v.addAddrClient, v.clientKey, v.serverKey}} {
+		a, err := ParseAddAddr(hx(t, c.wire))
+		if err != nil || a.Echo || a.HasPort || a.Addr.String() != "127.0.0.3" || a.ID != 3 {
+			t.Fatalf("ADD_ADDR %s: %+v %v", c.wire, a, err)
+		}
+		if want := h.AddAddrHMAC(c.sender, c.receiver, a.ID, a.Addr, 0); a.HMAC != want {
+			t.Fatalf("ADD_ADDR HMAC %#x, ours %#x", a.HMAC, want)
+		}
+	}
+	echo, err := ParseAddAddr(hx(t, v.addAddrEcho))
+	if err != nil || !echo.Echo || echo.Addr.String() != "127.0.0.3" || echo.Size() != AddAddrLenV4Echo {
+		t.Fatalf("ADD_ADDR echo: %+v %v", echo, err)
+	}
+}
