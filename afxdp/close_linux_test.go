@@ -62,6 +62,14 @@ func TestCloseReleasesEverything(t *testing.T) {
 			if p.ipLinkHasXDP(t) {
 				t.Error("`ip link show` still shows an XDP program after Close")
 			}
+			// Every queue is free again: the same configuration opens at once.
+			again, err := p.tryOpen(Config{Attach: attach, Mode: ModeCopy, NumFrames: 8192})
+			if err != nil {
+				t.Fatalf("re-Open right after Close: %v", err)
+			}
+			if err := again.Close(); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }

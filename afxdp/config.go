@@ -199,6 +199,9 @@ func (c Config) validateStatic() error {
 	default:
 		return fmt.Errorf("afxdp: Config.Attach %d is unknown: use AttachAuto, AttachNative or AttachGeneric", int(c.Attach))
 	}
+	if c.TxBudget != 0 && c.TxBudget < 32 {
+		return fmt.Errorf("afxdp: Config.TxBudget %d is below 32, which the kernel refuses: use 0 (default %d) or 32 up to Config.TxSize", c.TxBudget, DefaultTxBudget)
+	}
 	if c.TxBudget > c.TxSize {
 		return fmt.Errorf("afxdp: Config.TxBudget %d exceeds Config.TxSize %d: lower the budget or enlarge the TX ring", c.TxBudget, c.TxSize)
 	}

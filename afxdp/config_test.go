@@ -61,6 +61,8 @@ func TestValidate(t *testing.T) {
 		{"bad mode", Config{Interface: "veth0", SysfsRoot: std, Mode: 9}, "Config.Mode 9"},
 		{"bad attach", Config{Interface: "veth0", SysfsRoot: std, Attach: 9}, "Config.Attach 9"},
 		{"budget over ring", Config{Interface: "veth0", SysfsRoot: std, TxSize: 128, TxBudget: 256}, "Config.TxBudget 256"},
+		{"budget too small", Config{Interface: "veth0", SysfsRoot: std, TxBudget: 16}, "Config.TxBudget 16"},
+		{"budget 32", Config{Interface: "veth0", SysfsRoot: std, TxBudget: 32}, ""},
 		{"frames below fill", Config{Interface: "veth0", SysfsRoot: std, NumFrames: 100}, "Config.NumFrames 100"},
 		{"jumbo without mb", Config{Interface: "veth0", SysfsRoot: jumbo}, "set Config.MultiBuffer"},
 		{"jumbo with mb", Config{Interface: "veth0", SysfsRoot: jumbo, MultiBuffer: true}, ""},

@@ -56,9 +56,17 @@ func LoadProgram(maxQueues int, frags bool) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("afxdp: creating the XSKMAP (%d entries) failed: %v: needs root (CAP_BPF, CAP_NET_ADMIN)", maxQueues, err)
 	}
-	insns := redirectInstructions()
-	if err := insns.AssociateMap("xsks", m); err != nil {
+	p, err := loadXDP(redirectInstructions(), m, frags)
+	if err != nil {
 		m.Close()
+		return nil, err
+	}
+	return &Program{prog: p, xsks: m, frags: frags}, nil
+}
+
+// loadXDP associates insns with the XSKMAP and loads them as an XDP program.
+func loadXDP(insns asm.Instructions, m *ebpf.Map, frags bool) (*ebpf.Program, error) {
+	if err := insns.AssociateMap("xsks", m); err != nil {
 		return nil, fmt.Errorf("afxdp: associating the XSKMAP: %v", err)
 	}
 	spec := &ebpf.ProgramSpec{
@@ -69,14 +77,13 @@ func LoadProgram(maxQueues int, frags bool) (*Program, error) {
 	}
 	p, err := ebpf.NewProgram(spec)
 	if err != nil {
-		m.Close()
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("afxdp: loading the XDP redirect program failed: %+v", ve)
 		}
 		return nil, fmt.Errorf("afxdp: loading the XDP redirect program (frags=%v) failed: %v", frags, err)
 	}
-	return &Program{prog: p, xsks: m, frags: frags}, nil
+	return p, nil
 }
 
 // Frags reports whether the program was loaded with BPF_F_XDP_HAS_FRAGS.

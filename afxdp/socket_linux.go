@@ -132,7 +132,7 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 	s.maps = append(s.maps, m)
 	if c.TxBudget != 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_XDP, unix.XDP_MAX_TX_SKB_BUDGET, int(c.TxBudget)); err != nil && !c.TxBudgetOptional {
-			return fail("afxdp: %s: XDP_MAX_TX_SKB_BUDGET %d refused: %v: use a smaller TxBudget (0 keeps the kernel's default)", where, c.TxBudget, err)
+			return fail("afxdp: %s: XDP_MAX_TX_SKB_BUDGET %d refused: %v: use a value from 32 up to the TX ring size (0 keeps the kernel's default)", where, c.TxBudget, err)
 		}
 	}
 	sa := &unix.SockaddrXDP{Ifindex: uint32(c.Ifindex), QueueID: uint32(c.Queue)}
@@ -146,7 +146,7 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 		}
 		sa.SharedUmemFD = uint32(u.ownerFD)
 		sa.Flags = unix.XDP_SHARED_UMEM
-		err = unix.Bind(fd, sa)
+		err = bindRetry(fd, sa)
 		s.zeroCopy = u.zeroCopy
 	} else {
 		var flags uint16
@@ -159,19 +159,19 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 		switch c.Mode {
 		case ModeCopy:
 			sa.Flags = flags | unix.XDP_COPY
-			err = unix.Bind(fd, sa)
+			err = bindRetry(fd, sa)
 		case ModeZeroCopy:
 			sa.Flags = flags | unix.XDP_ZEROCOPY
-			err = unix.Bind(fd, sa)
+			err = bindRetry(fd, sa)
 			s.zeroCopy = err == nil
 		default:
 			sa.Flags = flags | unix.XDP_ZEROCOPY
-			if zerr := unix.Bind(fd, sa); zerr == nil {
+			if zerr := bindRetry(fd, sa); zerr == nil {
 				s.zeroCopy = true
 			} else {
 				reason = fmt.Sprintf("zero-copy bind on %s refused (%v); using copy mode", where, zerr)
 				sa.Flags = flags | unix.XDP_COPY
-				err = unix.Bind(fd, sa)
+				err = bindRetry(fd, sa)
 			}
 		}
 	}
@@ -187,6 +187,20 @@ func (u *UMEM) Bind(c SocketConfig) (s *Socket, reason string, err error) {
 	return s, reason, nil
 }
 
+// bindRetry binds, retrying EBUSY for up to a second: the kernel releases a
+// closed socket's hold on its queue from a work queue, so a queue closed a
+// moment ago can still read as busy.
+func bindRetry(fd int, sa *unix.SockaddrXDP) error {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = unix.Bind(fd, sa); !errors.Is(err, unix.EBUSY) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
 func bindHint(err error, c SocketConfig) string {
 	switch {
 	case errors.Is(err, unix.ENODEV):
@@ -199,7 +213,7 @@ func bindHint(err error, c SocketConfig) string {
 		}
 		return ": the driver does not support this mode; use ModeCopy"
 	case errors.Is(err, unix.EBUSY):
-		return ": another AF_XDP socket is bound to this queue"
+		return ": another AF_XDP socket is bound to this queue (waited 1s for a closed one to be released)"
 	}
 	return ""
 }
