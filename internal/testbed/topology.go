@@ -372,3 +372,30 @@ func (t *Topology) StackMode() error {
 	t.kernelMode = false
 	return nil
 }
+
+// Env describes the topology as environment variables for scripts:
+// MPX_OURS, MPX_PEER, MPX_ROUTER (namespace names), MPX_PATHS (count) and
+// per path i MPX_PATH<i>_OURS_IF, _PEER_IF, _OURS_IFINDEX, _OURS_MAC,
+// _OURS_ADDR, _PEER_ADDR, _PREFIX (and _OURS_ADDR6, _PEER_ADDR6 with IPv6).
+func (t *Topology) Env() []string {
+	env := []string{"MPX_OURS=" + t.Ours.Name, "MPX_PEER=" + t.Peer.Name, "MPX_PATHS=" + strconv.Itoa(len(t.Paths))}
+	if t.Router != nil {
+		env = append(env, "MPX_ROUTER="+t.Router.Name)
+	}
+	for i, p := range t.Paths {
+		k := "MPX_PATH" + strconv.Itoa(i) + "_"
+		env = append(env,
+			k+"OURS_IF="+p.Ours.Name,
+			k+"PEER_IF="+p.Peer.Name,
+			k+"OURS_IFINDEX="+strconv.Itoa(p.Ours.Index),
+			k+"OURS_MAC="+p.Ours.MAC.String(),
+			k+"OURS_ADDR="+p.OurAddr.String(),
+			k+"PEER_ADDR="+p.PeerAddr.String(),
+			k+"PREFIX="+p.Prefix.String(),
+		)
+		if p.OurAddr6.IsValid() {
+			env = append(env, k+"OURS_ADDR6="+p.OurAddr6.String(), k+"PEER_ADDR6="+p.PeerAddr6.String())
+		}
+	}
+	return env
+}

@@ -274,6 +274,18 @@ func TestRouterTopologyForwards(t *testing.T) {
 	if topo.Router == nil {
 		t.Fatal("no router namespace")
 	}
+	env := strings.Join(topo.Env(), "\n") + "\n"
+	for _, want := range []string{
+		"MPX_ROUTER=" + topo.Router.Name + "\n",
+		"MPX_PATHS=2\n",
+		"MPX_PATH1_OURS_IF=" + topo.Paths[1].Ours.Name + "\n",
+		"MPX_PATH1_OURS_IFINDEX=" + strconv.Itoa(topo.Paths[1].Ours.Index) + "\n",
+		"MPX_PATH1_PEER_ADDR=10.101.0.2\n",
+	} {
+		if !strings.Contains(env, want) {
+			t.Errorf("Env lacks %q:\n%s", want, env)
+		}
+	}
 	if err := topo.KernelMode(); err != nil {
 		t.Fatal(err)
 	}
