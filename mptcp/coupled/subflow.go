@@ -105,7 +105,7 @@ func (s *Subflow) OnAck(a cc.Ack) {
 			s.me.srtt.Store(int64(rtt))
 		}
 	}
-	if s.recovering || a.AppLimited {
+	if s.recovering || !cc.CwndLimited(a, s.cwnd, s.ssthresh, s.mss) {
 		return
 	}
 	acked := a.Acked

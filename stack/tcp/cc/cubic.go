@@ -121,15 +121,17 @@ func (c *Cubic) WCubic(t time.Duration) float64 {
 }
 
 // OnAck grows the window by slow start (with HyStart++) below ssthresh and
-// by the CUBIC function above it.
+// by the CUBIC function above it. An application-limited ACK grows the
+// window only if it was in use (CwndLimited); time spent application-limited
+// does not advance the cubic function.
 func (c *Cubic) OnAck(a Ack) {
 	c.rtoRepeat = false
 	if c.recovering || a.Acked <= 0 {
 		return
 	}
-	if a.AppLimited {
-		// Do not grow a window that is not used, and do not let the idle
-		// time count as growth time of the cubic function.
+	if !CwndLimited(a, int(c.cwnd), c.ssthresh, c.mss) {
+		// Do not grow a window that is not used, and do not let the
+		// application-limited time count as growth time of the cubic function.
 		if !c.idle {
 			c.idle = true
 			c.idleSince = a.Now

@@ -60,10 +60,12 @@ func (r *Reno) InSlowStart() bool { return r.cwnd < r.ssthresh }
 
 // OnAck grows the window: slow start below ssthresh, one MSS per
 // window's worth of acknowledged bytes above it. Bytes left over when slow
-// start reaches ssthresh count towards congestion avoidance.
+// start reaches ssthresh count towards congestion avoidance. An
+// application-limited ACK grows the window only if it was in use
+// (CwndLimited).
 func (r *Reno) OnAck(a Ack) {
 	r.rtoRepeat = false
-	if r.recovering || a.AppLimited || a.Acked <= 0 {
+	if r.recovering || a.Acked <= 0 || !CwndLimited(a, r.cwnd, r.ssthresh, r.mss) {
 		return
 	}
 	acked := a.Acked

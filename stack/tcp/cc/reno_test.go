@@ -164,3 +164,50 @@ func TestRenoSetMSS(t *testing.T) {
 		t.Fatalf("cwnd %d, want 2920", r.Cwnd())
 	}
 }
+
+func TestRenoAppLimitedWithFullWindowGrows(t *testing.T) {
+	r := NewReno(testMSS)
+	// Slow start: more than half the window in flight counts as in use.
+	r.OnAck(Ack{Acked: testMSS, AppLimited: true, InFlight: 6 * testMSS})
+	if r.Cwnd() != 11*testMSS {
+		t.Fatalf("app-limited ACK with 6 of 10 MSS in flight: cwnd %d, want 11000", r.Cwnd())
+	}
+	r.OnAck(Ack{Acked: testMSS, AppLimited: true, InFlight: 5 * testMSS})
+	if r.Cwnd() != 11*testMSS {
+		t.Fatalf("app-limited ACK with 5 of 11 MSS in flight grew cwnd to %d", r.Cwnd())
+	}
+	// Avoidance: only a full window counts.
+	r.OnCongestion(0, 20*testMSS)
+	r.OnRecoveryExit(0)
+	for i := 0; i < 10; i++ {
+		r.OnAck(Ack{Acked: testMSS, AppLimited: true, InFlight: 8 * testMSS})
+	}
+	if r.Cwnd() != 10*testMSS {
+		t.Fatalf("app-limited avoidance ACKs with 8 of 10 MSS in flight: cwnd %d, want 10000", r.Cwnd())
+	}
+	for i := 0; i < 10; i++ {
+		r.OnAck(Ack{Acked: testMSS, AppLimited: true, InFlight: 10 * testMSS})
+	}
+	if r.Cwnd() != 11*testMSS {
+		t.Fatalf("app-limited avoidance ACKs with a full window: cwnd %d, want 11000", r.Cwnd())
+	}
+}
+
+func TestCwndLimited(t *testing.T) {
+	cases := []struct {
+		a                   Ack
+		cwnd, ssthresh, mss int
+		want                bool
+	}{
+		{Ack{InFlight: 0}, 10000, 50000, 1000, true},                      // not app-limited
+		{Ack{AppLimited: true, InFlight: 5001}, 10000, 50000, 1000, true}, // slow start, > half
+		{Ack{AppLimited: true, InFlight: 5000}, 10000, 50000, 1000, false},
+		{Ack{AppLimited: true, InFlight: 9001}, 10000, 5000, 1000, true}, // avoidance, no room
+		{Ack{AppLimited: true, InFlight: 9000}, 10000, 5000, 1000, false},
+	}
+	for i, c := range cases {
+		if got := CwndLimited(c.a, c.cwnd, c.ssthresh, c.mss); got != c.want {
+			t.Errorf("case %d: CwndLimited = %v, want %v", i, got, c.want)
+		}
+	}
+}

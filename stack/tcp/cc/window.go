@@ -40,3 +40,18 @@ func validMSS(mss int) int {
 	}
 	return mss
 }
+
+// CwndLimited reports whether an ACK may grow a window of cwnd bytes: always
+// when the sender was not application-limited, and otherwise only when the
+// window was in use anyway. In slow start that is more than half of it in
+// flight (as Linux judges it, since slow start doubles the flight each
+// round); in congestion avoidance, no room for another segment.
+func CwndLimited(a Ack, cwnd, ssthresh, mss int) bool {
+	if !a.AppLimited {
+		return true
+	}
+	if cwnd < ssthresh {
+		return 2*a.InFlight > cwnd
+	}
+	return a.InFlight+mss > cwnd
+}
