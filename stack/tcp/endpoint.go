@@ -97,6 +97,7 @@ type Endpoint struct {
 	drsSpace   int
 	lastNow    time.Duration
 	extScratch [40]byte
+	extSeg     Segment // what the extension sees
 
 	counters Counters
 }
@@ -128,7 +129,7 @@ func NewPassive(cfg Config, syn *Segment, now time.Duration) (*Endpoint, error) 
 	e.acceptSYN(syn, now)
 	e.needSyn = true
 	if e.ext != nil {
-		e.ext.OnSegment(syn)
+		e.extInput(syn)
 	}
 	return e, nil
 }

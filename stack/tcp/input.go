@@ -102,7 +102,7 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 	}
 
 	if e.ext != nil {
-		e.ext.OnSegment(seg)
+		e.extInput(seg)
 	}
 	e.processAck(seg, now)
 	if e.state == Closed {
@@ -220,7 +220,7 @@ func (e *Endpoint) inputSynSent(seg *Segment, now time.Duration) {
 	}
 	e.acceptSYN(seg, now)
 	if e.ext != nil {
-		e.ext.OnSegment(seg)
+		e.extInput(seg)
 	}
 	if f&FlagACK == 0 {
 		// Simultaneous open: answer with our SYN-ACK.

@@ -94,8 +94,7 @@ func (e *Endpoint) synSegment(seg *Segment, now time.Duration) {
 		e.lastAckSent = e.rcvNxt
 	}
 	if e.ext != nil {
-		k := e.ext.WriteOptions(seg, e.extScratch[:maxOptionSpace-o.OptionLen(true)])
-		o.Ext = e.extScratch[:k]
+		o.Ext = e.extOptions(seg, maxOptionSpace-o.OptionLen(true))
 	}
 	e.needSyn = false
 	e.sndNxt = e.iss + 1
@@ -150,9 +149,7 @@ func (e *Endpoint) header(seg *Segment, now time.Duration, seq seqnum.Value, fla
 // be sent: every non-SYN segment acknowledges rcv_nxt.
 func (e *Endpoint) finish(seg *Segment) {
 	if e.ext != nil {
-		room := maxOptionSpace - seg.Options.OptionLen(false)
-		k := e.ext.WriteOptions(seg, e.extScratch[:max(room, 0)])
-		seg.Options.Ext = e.extScratch[:k]
+		seg.Options.Ext = e.extOptions(seg, maxOptionSpace-seg.Options.OptionLen(false))
 	}
 	e.lastAckSent = e.rcvNxt
 	e.rcvUnacked = 0
@@ -328,4 +325,22 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 	}
 	e.finish(seg)
 	return true
+}
+
+// extOptions asks the extension for the options of seg, with room bytes
+// of space. The extension sees a copy held in the endpoint, so that the
+// caller's segment does not escape to the heap through the interface call.
+func (e *Endpoint) extOptions(seg *Segment, room int) []byte {
+	e.extSeg = *seg
+	k := e.ext.WriteOptions(&e.extSeg, e.extScratch[:max(room, 0)])
+	e.extSeg = Segment{}
+	return e.extScratch[:min(max(k, 0), max(room, 0))]
+}
+
+// extInput shows an incoming segment to the extension (through a copy, for
+// the same reason as extOptions).
+func (e *Endpoint) extInput(seg *Segment) {
+	e.extSeg = *seg
+	e.ext.OnSegment(&e.extSeg)
+	e.extSeg = Segment{}
 }
