@@ -67,6 +67,14 @@ func TestExpandSeqProperties(t *testing.T) {
 			}
 		}
 	}
+	d := DSS{HasAck: true, DataAck: 0x10, HasMap: true, DSN: 0xffff_fff0}
+	if d.DataAckFrom(0x1_ffff_fff0) != 0x2_0000_0010 || d.DSNFrom(0x2_0000_0010) != 0x1_ffff_fff0 {
+		t.Fatalf("DSS expansion: ack %#x dsn %#x", d.DataAckFrom(0x1_ffff_fff0), d.DSNFrom(0x2_0000_0010))
+	}
+	d.Ack64, d.DSN64 = true, true
+	if d.DataAckFrom(0x1_ffff_fff0) != 0x10 || d.DSNFrom(0x2_0000_0010) != 0xffff_fff0 {
+		t.Fatal("DSS expansion changed 64-bit values")
+	}
 	if ExpandDSN(0x5_0000_0000, 0x9_0000_0001, true) != 0x9_0000_0001 {
 		t.Fatal("ExpandDSN changed a 64-bit value")
 	}

@@ -89,6 +89,7 @@ const (
 	ErrBadOptionArea
 )
 
+// Error says what is wrong with the option.
 func (e OptionError) Error() string {
 	switch e {
 	case ErrTruncated:

@@ -75,6 +75,8 @@ func (c *Capable) Write(b []byte) int {
 	return n
 }
 
+// parse accepts the lengths of version 1 only; an RFC 6824 (version 0)
+// option may fit one of them, so callers check Version before trusting it.
 func (c *Capable) parse(b []byte) error {
 	*c = Capable{}
 	switch len(b) {

@@ -36,6 +36,14 @@ type DSS struct {
 	DataFin bool // F: the mapping's last data-level byte is a DATA_FIN
 }
 
+// DataAckFrom returns the 64-bit DATA_ACK, expanding a 32-bit one against
+// ref (the sender's highest DSN sent, or snd_una).
+func (d *DSS) DataAckFrom(ref uint64) uint64 { return ExpandDSN(ref, d.DataAck, d.Ack64) }
+
+// DSNFrom returns the mapping's 64-bit DSN, expanding a 32-bit one against
+// ref (the receiver's next expected DSN).
+func (d *DSS) DSNFrom(ref uint64) uint64 { return ExpandDSN(ref, d.DSN, d.DSN64) }
+
 // Flags returns the flag byte the option carries on the wire.
 func (d *DSS) Flags() uint8 {
 	var f uint8
