@@ -2,11 +2,10 @@ package ring
 
 import "sync/atomic"
 
-// mpscSlot is one cell of an MPSC ring. seq tells whose turn the slot is:
-// seq == pos means free for the producer that claims position pos;
-// seq == pos+1 means the value for position pos is published for the
-// consumer; the consumer then sets seq = pos+capacity, freeing the slot for
-// the producer one lap later.
+// mpscSlot is one cell of an MPSC ring. The producer that claimed position
+// pos publishes its value by storing seq = pos+1; the consumer at position
+// pos takes the slot only when it reads exactly pos+1. Older laps leave
+// pos+1-k*capacity there, and a fresh ring 0, so no stale value matches.
 type mpscSlot[T any] struct {
 	seq atomic.Uint64
 	val T
@@ -18,12 +17,17 @@ type mpscSlot[T any] struct {
 // exactly one goroutine at a time may call Dequeue and DequeueBatch. Len and
 // Cap may be called from any goroutine. Items from one producer are dequeued
 // in the order that producer enqueued them; items from different producers
-// interleave in the order their positions were claimed.
+// interleave in the order their positions were claimed, and the items of one
+// EnqueueBatch call stay contiguous.
 //
-// Producers claim positions with a compare-and-swap on the tail and then
-// publish through the slot's sequence number, so there are no locks. A
-// producer preempted between claiming and publishing holds up the consumer
-// at that slot (Dequeue reports empty) until it resumes; the publishing
+// Producers claim positions with a compare-and-swap on the tail, after
+// checking for room against a cached copy of the consumer's head kept on
+// the tail's cache line (refreshed from the consumer's line only when the
+// ring looks full). Each slot carries a sequence number through which the
+// producer publishes its value. The consumer reads slots in order and
+// publishes its progress once per call. There are no locks. A producer
+// preempted between claiming a position and publishing it holds up the
+// consumer at that position (Dequeue reports empty) until it resumes; the
 // window is a few instructions.
 //
 // Create one with [NewMPSC]; the zero value is not usable.
@@ -31,11 +35,12 @@ type MPSC[T any] struct {
 	_ [cacheLinePad]byte
 
 	// Producer line: shared by all producers.
-	tail atomic.Uint64 // next position to claim
-	_    [cacheLinePad - 8]byte
+	tail      atomic.Uint64 // next position to claim
+	headCache atomic.Uint64 // a recent value of head (never ahead of it)
+	_         [cacheLinePad - 16]byte
 
 	// Consumer line: written only by the consumer.
-	head      atomic.Uint64 // next position to read, published for Len and EnqueueBatch
+	head      atomic.Uint64 // next position to read, published for producers
 	headLocal uint64        // consumer's private copy of head
 	_         [cacheLinePad - 16]byte
 
@@ -51,11 +56,7 @@ func NewMPSC[T any](capacity int) (*MPSC[T], error) {
 	if err := checkCapacity("MPSC", capacity); err != nil {
 		return nil, err
 	}
-	r := &MPSC[T]{mask: uint64(capacity - 1), slots: make([]mpscSlot[T], capacity)}
-	for i := range r.slots {
-		r.slots[i].seq.Store(uint64(i))
-	}
-	return r, nil
+	return &MPSC[T]{mask: uint64(capacity - 1), slots: make([]mpscSlot[T], capacity)}, nil
 }
 
 // Cap returns the number of items the ring can hold.
@@ -74,28 +75,39 @@ func (r *MPSC[T]) Len() int {
 	return int(n)
 }
 
+// room returns how many positions from pos on are free, refreshing the
+// cached head from the consumer's line if the cache says fewer than want.
+// ok is false if pos is stale (the consumer is already past it): reload the
+// tail and try again.
+func (r *MPSC[T]) room(pos, want uint64) (free uint64, ok bool) {
+	size := uint64(len(r.slots))
+	if used := pos - r.headCache.Load(); used <= size && size-used >= want {
+		return size - used, true
+	}
+	h := r.head.Load()
+	if h > pos {
+		return 0, false
+	}
+	r.headCache.Store(h)
+	return size - min(pos-h, size), true
+}
+
 // Enqueue appends v and reports true, or reports false if the ring is full.
 // Safe for concurrent producers.
 func (r *MPSC[T]) Enqueue(v T) bool {
 	pos := r.tail.Load()
 	for {
-		s := &r.slots[pos&r.mask]
-		seq := s.seq.Load()
-		switch d := int64(seq - pos); {
-		case d == 0:
-			if r.tail.CompareAndSwap(pos, pos+1) {
-				s.val = v
-				s.seq.Store(pos + 1)
-				return true
-			}
-			pos = r.tail.Load()
-		case d < 0:
-			// The slot still holds the value from one lap ago: full.
+		free, ok := r.room(pos, 1)
+		if ok && free == 0 {
 			return false
-		default:
-			// Another producer claimed pos since we loaded the tail.
-			pos = r.tail.Load()
 		}
+		if ok && r.tail.CompareAndSwap(pos, pos+1) {
+			s := &r.slots[pos&r.mask]
+			s.val = v
+			s.seq.Store(pos + 1)
+			return true
+		}
+		pos = r.tail.Load()
 	}
 }
 
@@ -106,31 +118,22 @@ func (r *MPSC[T]) EnqueueBatch(vs []T) int {
 	if len(vs) == 0 {
 		return 0
 	}
-	size := uint64(len(r.slots))
+	pos := r.tail.Load()
 	for {
-		pos := r.tail.Load()
-		// Every position below head+size has been released by the consumer
-		// (it frees slots in order and stores seq before publishing head),
-		// so the run [pos, pos+n) is free once head >= pos+n-size.
-		h := r.head.Load()
-		if pos-h >= size {
-			// pos-h can only exceed size transiently (h loaded after pos
-			// and pos is stale); both mean "retry or full".
-			if pos-h > size {
-				continue
-			}
+		free, ok := r.room(pos, uint64(len(vs)))
+		if ok && free == 0 {
 			return 0
 		}
-		n := min(uint64(len(vs)), size-(pos-h))
-		if !r.tail.CompareAndSwap(pos, pos+n) {
-			continue
+		n := min(uint64(len(vs)), free)
+		if ok && r.tail.CompareAndSwap(pos, pos+n) {
+			for i := uint64(0); i < n; i++ {
+				s := &r.slots[(pos+i)&r.mask]
+				s.val = vs[i]
+				s.seq.Store(pos + i + 1)
+			}
+			return int(n)
 		}
-		for i := uint64(0); i < n; i++ {
-			s := &r.slots[(pos+i)&r.mask]
-			s.val = vs[i]
-			s.seq.Store(pos + i + 1)
-		}
-		return int(n)
+		pos = r.tail.Load()
 	}
 }
 
@@ -141,14 +144,12 @@ func (r *MPSC[T]) EnqueueBatch(vs []T) int {
 func (r *MPSC[T]) Dequeue() (T, bool) {
 	h := r.headLocal
 	s := &r.slots[h&r.mask]
+	var zero T
 	if s.seq.Load() != h+1 {
-		var zero T
 		return zero, false
 	}
 	v := s.val
-	var zero T
 	s.val = zero
-	s.seq.Store(h + uint64(len(r.slots)))
 	r.headLocal = h + 1
 	r.head.Store(h + 1)
 	return v, true
@@ -159,7 +160,6 @@ func (r *MPSC[T]) Dequeue() (T, bool) {
 // whose producer has not finished publishing. Consumer side only.
 func (r *MPSC[T]) DequeueBatch(out []T) int {
 	h := r.headLocal
-	size := uint64(len(r.slots))
 	var zero T
 	n := 0
 	for n < len(out) {
@@ -170,7 +170,6 @@ func (r *MPSC[T]) DequeueBatch(out []T) int {
 		}
 		out[n] = s.val
 		s.val = zero
-		s.seq.Store(pos + size)
 		n++
 	}
 	if n > 0 {
