@@ -85,8 +85,11 @@ const (
 
 // Default sizes used by WithDefaults.
 const (
-	DefaultFrameSize  = 4096
-	DefaultRingSize   = 2048
+	// DefaultFrameSize is the UMEM chunk size: one page, room for MTU 3826.
+	DefaultFrameSize = 4096
+	// DefaultRingSize is the size of each of the four rings.
+	DefaultRingSize = 2048
+	// DefaultFramesPerQ is the number of UMEM frames per opened queue.
 	DefaultFramesPerQ = 4096
 )
 
