@@ -132,7 +132,9 @@ func (n *NS) isClosed() bool {
 
 // Close kills the processes started with Start (and any other process still
 // inside the namespace), then deletes the namespace, which also destroys its
-// interfaces and their veth peers. Closing twice is a no-op.
+// interfaces and their veth peers. Sockets opened inside Do keep the
+// namespace (and its interfaces) alive until they are closed, so close them
+// first. Closing twice is a no-op.
 func (n *NS) Close() error {
 	n.mu.Lock()
 	if n.closed {
