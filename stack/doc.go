@@ -1,0 +1,33 @@
+// Package stack owns mpxdp's host stack and its Go API: the per-queue
+// workers (Ethernet, ARP, IPv6 Neighbor Discovery, IPv4/IPv6, ICMP echo,
+// the flow table, listeners with SYN cookies, and the conversion between
+// tcp.Segment and wire headers with full checksums), the goroutines that
+// drive them, and the public Stack with Listen/Dial returning net.Listener
+// and net.Conn.
+//
+// # Workers
+//
+// A worker owns queue i of every interface. It is a sans-IO core: Process
+// takes received frames and the time, Poll runs hand-offs, application
+// commands, timers and neighbour resolution, and both transmit what the
+// engines produce. The goroutine that runs a worker (LockOSThread, pinned
+// when Config gives cores) is the only one that touches its flows, so the
+// per-packet path takes no locks and does not allocate. Flows are spread
+// over workers by a hash of the 4-tuple (ownerOf); a frame that arrives on
+// another worker's queue is copied to the owner through an MPSC ring, and
+// Dial picks a local port that makes the dialing worker the owner.
+//
+// # Application side
+//
+// Conn moves data through two lock-free byte rings per connection: the
+// application writes into the send ring and the engine pulls from it by
+// offset (tcp.SendBuffer); the worker moves in-order received bytes into
+// the receive ring and the application reads them. Requests (data written,
+// room freed, close) reach the worker through its command ring; either side
+// sleeps on a channel only when its ring is full or empty, and the other
+// side signals it only when it sees a sleeper.
+//
+// NewLinks builds a stack over caller-provided link.Queues (two stacks
+// joined by a link.Pipe in tests and benchmarks); New opens AF_XDP sockets
+// on real interfaces.
+package stack

@@ -1,0 +1,150 @@
+package stack
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+// flowKey is a connection's 4-tuple from our side.
+type flowKey struct {
+	laddr, raddr netip.Addr
+	lport, rport uint16
+}
+
+// route is where a flow's (or a reply's) frames go.
+type route struct {
+	p            *port
+	src, dst     netip.Addr
+	lport, rport uint16
+	nextHop      netip.Addr
+	mac          header.MAC // next hop's Ethernet address, valid when macOK
+	macOK        bool
+}
+
+// flow is one TCP connection as the owning worker sees it. Only that
+// worker touches it.
+type flow struct {
+	key     flowKey
+	rt      route
+	ep      *tcp.Endpoint
+	conn    *Conn     // application side; nil once the application closed it and the rings are drained
+	lst     *listener // passive flow not yet handed to Accept
+	snd     sendAdapter
+	heapIdx int // index in the worker's timer heap, -1 when not in it
+	timerAt time.Duration
+	dirty   bool
+	removed bool
+	optPred int // option bytes of the last data segment (payload placement guess)
+	maxPay  int // payload room per frame: MTU minus IP and TCP fixed headers
+	estab   bool
+	// appClosed: the application closed the connection; received data
+	// is discarded.
+	appClosed bool
+}
+
+// sendAdapter lets the engine pull from the application's send ring
+// (tcp.SendBuffer) and wakes a writer blocked on a full ring when the
+// engine frees room.
+type sendAdapter struct{ c *Conn }
+
+func (s *sendAdapter) Buffered() int                 { return s.c.snd.Len() }
+func (s *sendAdapter) CopyAt(off int, p []byte) int { return s.c.snd.CopyAt(off, p) }
+func (s *sendAdapter) Consume(n int) {
+	s.c.snd.Consume(n)
+	if s.c.wrWait.Load() {
+		s.c.wakeWriter()
+	}
+}
+
+// timer heap: a binary min-heap of flows by timerAt, with each flow's
+// index kept in the flow so that updates are O(log n) and allocation-free.
+type timerHeap []*flow
+
+func (h *timerHeap) less(i, j int) bool { return (*h)[i].timerAt < (*h)[j].timerAt }
+
+func (h *timerHeap) swap(i, j int) {
+	s := *h
+	s[i], s[j] = s[j], s[i]
+	s[i].heapIdx = i
+	s[j].heapIdx = j
+}
+
+func (h *timerHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h *timerHeap) down(i int) {
+	n := len(*h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
+
+// set arms f's timer at t, or disarms it when t is 0.
+func (h *timerHeap) set(f *flow, t time.Duration) {
+	if t == 0 {
+		h.remove(f)
+		return
+	}
+	if f.heapIdx >= 0 {
+		if f.timerAt == t {
+			return
+		}
+		f.timerAt = t
+		h.up(f.heapIdx)
+		h.down(f.heapIdx)
+		return
+	}
+	f.timerAt = t
+	f.heapIdx = len(*h)
+	*h = append(*h, f)
+	h.up(f.heapIdx)
+}
+
+func (h *timerHeap) remove(f *flow) {
+	i := f.heapIdx
+	if i < 0 {
+		return
+	}
+	last := len(*h) - 1
+	if i != last {
+		h.swap(i, last)
+	}
+	(*h)[last] = nil
+	*h = (*h)[:last]
+	f.heapIdx = -1
+	if i != last {
+		h.up(i)
+		h.down(i)
+	}
+}
+
+// peek returns the earliest flow, or nil.
+func (h *timerHeap) peek() *flow {
+	if len(*h) == 0 {
+		return nil
+	}
+	return (*h)[0]
+}

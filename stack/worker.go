@@ -1,0 +1,366 @@
+package stack
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/mpxdp/mpxdp/ring"
+	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/link"
+	"github.com/mpxdp/mpxdp/stack/neigh"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+const (
+	batchSize    = 64   // frames per Receive / Transmit call
+	cmdRingSize  = 1024 // application commands per worker
+	handoffSlots = 256  // frames in flight from one worker to the others
+)
+
+// port is one queue of one interface, driven by the worker that owns it.
+type port struct {
+	ifc   *iface
+	q     link.Queue
+	txq   []link.Frame // filled frames waiting for Transmit
+	stock []link.Frame // allocated, still empty frames
+	rx    []link.Frame
+}
+
+// handoff carries a copy of a frame to the worker that owns its flow.
+type handoff struct {
+	from  *worker
+	iface int
+	n     int
+	buf   []byte
+}
+
+// command is an application request for a worker.
+type command struct {
+	op uint8
+	c  *Conn
+}
+
+const (
+	opDial uint8 = iota + 1
+	opUpdate
+)
+
+// worker is the sans-IO host core of one set of queues (one queue of each
+// interface): it parses received frames, answers ARP, ND and ICMP echo,
+// runs the TCP engines of the flows it owns, and builds the frames they
+// send. It never reads the clock: Process and Poll take the time. It is
+// driven by one goroutine (run, or a test).
+type worker struct {
+	id      int
+	st      *Stack
+	ports   []*port // indexed by interface
+	flows   map[flowKey]*flow
+	last    *flow
+	timers  timerHeap
+	dirty   []*flow
+	again   []*flow // flows to service again next Poll (no frames, or their round was full)
+	pending *neigh.Pending
+	cmds    *ring.MPSC[command]
+	inbox   *ring.MPSC[*handoff]
+	hfree   *ring.MPSC[*handoff]
+	cmdBuf  []command
+	hBuf    []*handoff
+
+	seg     tcp.Segment
+	optsIn  header.TCPOptions
+	optsOut header.TCPOptions
+	c       counters
+	ipID    uint16
+	portSeq uint32
+	discard []byte
+	now     time.Duration
+	flowCnt int
+	nflows  atomic.Int64 // flowCnt for other goroutines
+	sleep   atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
+	stop    atomic.Bool
+}
+
+func newWorker(st *Stack, id int, queues []link.Queue) *worker {
+	w := &worker{
+		id:      id,
+		st:      st,
+		flows:   make(map[flowKey]*flow),
+		pending: neigh.NewPending(16, 8, maxFrameCap(queues)),
+		cmdBuf:  make([]command, 64),
+		hBuf:    make([]*handoff, 64),
+		discard: make([]byte, 64<<10),
+		portSeq: uint32(id) * 7919,
+	}
+	w.cmds, _ = ring.NewMPSC[command](cmdRingSize)
+	w.inbox, _ = ring.NewMPSC[*handoff](handoffSlots * 4)
+	w.hfree, _ = ring.NewMPSC[*handoff](handoffSlots)
+	fs := maxFrameCap(queues)
+	for range handoffSlots {
+		w.hfree.Enqueue(&handoff{from: w, buf: make([]byte, fs)})
+	}
+	for i, q := range queues {
+		w.ports = append(w.ports, &port{
+			ifc:   st.ifaces[i],
+			q:     q,
+			txq:   make([]link.Frame, 0, batchSize),
+			stock: make([]link.Frame, 0, batchSize),
+			rx:    make([]link.Frame, batchSize),
+		})
+	}
+	return w
+}
+
+func maxFrameCap(qs []link.Queue) int {
+	m := 2048
+	for _, q := range qs {
+		m = max(m, q.FrameSize())
+	}
+	return m
+}
+
+// poll receives one batch from every port and processes it, then runs
+// Poll. It reports whether anything was received.
+func (w *worker) pollQueues(now time.Duration) bool {
+	got := false
+	for i, p := range w.ports {
+		n := p.q.Receive(p.rx)
+		if n > 0 {
+			got = true
+			w.Process(i, p.rx[:n], now)
+		}
+	}
+	w.Poll(now)
+	return got
+}
+
+// Process handles received frames of port pi at time now and gives them
+// back to the queue. Frames of flows owned by another worker are copied to
+// that worker's hand-off ring.
+func (w *worker) Process(pi int, frames []link.Frame, now time.Duration) {
+	w.now = now
+	p := w.ports[pi]
+	for i := range frames {
+		f := &frames[i]
+		w.c.rxFrames.Add(1)
+		if f.More {
+			// Multi-buffer packets: the tail frames follow; drop the chain.
+			w.drop(DropUnsupported)
+			continue
+		}
+		w.input(p, f.Buf[:f.Len], now)
+	}
+	p.q.Release(frames)
+	w.flushDirty(now)
+	w.flushTx()
+}
+
+// Poll runs everything that is not driven by received frames: hand-offs
+// from other workers, application commands, due timers and neighbour
+// resolution; then it transmits what that produced.
+func (w *worker) Poll(now time.Duration) {
+	w.now = now
+	w.drainInbox(now)
+	w.drainCommands(now)
+	for {
+		f := w.timers.peek()
+		if f == nil || f.timerAt > now {
+			break
+		}
+		w.timers.remove(f)
+		f.ep.OnTimer(now)
+		w.markDirty(f)
+	}
+	if w.pending.Frames() > 0 {
+		w.pending.Poll(w, now)
+	}
+	w.flushDirty(now)
+	w.flushTx()
+}
+
+// NextTimer returns the earliest timer deadline of the worker's flows, or
+// 0 when there is none.
+func (w *worker) NextTimer() time.Duration {
+	if f := w.timers.peek(); f != nil {
+		return f.timerAt
+	}
+	return 0
+}
+
+func (w *worker) drop(d Drop) { w.c.drops[d].Add(1) }
+
+func (w *worker) markDirty(f *flow) {
+	if !f.dirty {
+		f.dirty = true
+		w.dirty = append(w.dirty, f)
+	}
+}
+
+// flushDirty runs output, delivery and timer bookkeeping for every flow
+// touched since the last call.
+func (w *worker) flushDirty(now time.Duration) {
+	for i := 0; i < len(w.dirty); i++ {
+		f := w.dirty[i]
+		w.dirty[i] = nil
+		f.dirty = false
+		if f.removed {
+			continue
+		}
+		w.service(f, now)
+	}
+	w.dirty = w.dirty[:0]
+}
+
+// drainInbox processes frames other workers handed over.
+func (w *worker) drainInbox(now time.Duration) {
+	for {
+		n := w.inbox.DequeueBatch(w.hBuf)
+		for i := 0; i < n; i++ {
+			h := w.hBuf[i]
+			w.hBuf[i] = nil
+			w.c.handedIn.Add(1)
+			w.input(w.ports[h.iface], h.buf[:h.n], now)
+			for !h.from.hfree.Enqueue(h) {
+				runtime.Gosched()
+			}
+		}
+		if n < len(w.hBuf) {
+			return
+		}
+	}
+}
+
+// handoffTo copies frame to worker o's inbox.
+func (w *worker) handoffTo(o int, p *port, frame []byte) {
+	h, ok := w.hfree.Dequeue()
+	if !ok || len(frame) > len(h.buf) {
+		if ok {
+			w.hfree.Enqueue(h)
+		}
+		w.drop(DropHandoffFull)
+		return
+	}
+	h.n = copy(h.buf, frame)
+	h.iface = p.ifc.idx
+	if !w.st.workers[o].inbox.Enqueue(h) {
+		w.hfree.Enqueue(h)
+		w.drop(DropHandoffFull)
+		return
+	}
+	w.c.handedOff.Add(1)
+	w.st.workers[o].wake()
+}
+
+// wake tells a sleeping worker that it has work (a command or a hand-off).
+// It costs one atomic load when the worker is awake.
+func (w *worker) wake() {
+	if w.sleep.Load() {
+		if wk := w.st.wakers[w.id]; wk != nil {
+			wk.Wake()
+		}
+	}
+}
+
+// --- transmit plumbing ---
+
+// alloc returns an empty transmit frame of port p.
+func (p *port) alloc() (link.Frame, bool) {
+	if len(p.stock) == 0 {
+		n := p.q.Alloc(p.stock[:cap(p.stock)])
+		if n == 0 {
+			p.flush()
+			n = p.q.Alloc(p.stock[:cap(p.stock)])
+			if n == 0 {
+				return link.Frame{}, false
+			}
+		}
+		p.stock = p.stock[:n]
+	}
+	f := p.stock[len(p.stock)-1]
+	p.stock = p.stock[:len(p.stock)-1]
+	return f, true
+}
+
+// unalloc returns an unused frame to the stock.
+func (p *port) unalloc(f link.Frame) { p.stock = append(p.stock, f) }
+
+// send queues a filled frame; full batches go out at once.
+func (w *worker) send(p *port, f link.Frame, n int) {
+	f.Len = n
+	f.More = false
+	p.txq = append(p.txq, f)
+	if len(p.txq) == cap(p.txq) {
+		w.transmit(p)
+	}
+}
+
+func (w *worker) transmit(p *port) {
+	if len(p.txq) == 0 {
+		return
+	}
+	n := p.q.Transmit(p.txq)
+	if n < len(p.txq) {
+		p.flush()
+		n += p.q.Transmit(p.txq[n:])
+	}
+	w.c.txFrames.Add(uint64(n))
+	if n < len(p.txq) {
+		for range p.txq[n:] {
+			w.drop(DropTxFull)
+		}
+		p.q.Release(p.txq[n:])
+	}
+	p.txq = p.txq[:0]
+}
+
+func (p *port) flush() { _ = p.q.Flush() }
+
+// flushTx transmits every queued frame and kicks the queues.
+func (w *worker) flushTx() {
+	for _, p := range w.ports {
+		if len(p.txq) > 0 {
+			w.transmit(p)
+			p.flush()
+		}
+	}
+}
+
+// releaseStock gives unused allocated frames back (on shutdown).
+func (w *worker) releaseStock() {
+	for _, p := range w.ports {
+		if len(p.stock) > 0 {
+			p.q.Release(p.stock)
+			p.stock = p.stock[:0]
+		}
+	}
+}
+
+// --- neigh.Handler: the worker resolves its pending frames ---
+
+// Resolve implements neigh.Handler.
+func (w *worker) Resolve(k neigh.Key) (neigh.Entry, bool) { return w.st.neigh.Lookup(k) }
+
+// Send implements neigh.Handler: the queued frame gets its destination
+// address and goes out.
+func (w *worker) Send(k neigh.Key, e neigh.Entry, frame []byte) {
+	p := w.ports[k.Iface]
+	f, ok := p.alloc()
+	if !ok || len(f.Buf) < len(frame) {
+		if ok {
+			p.unalloc(f)
+		}
+		w.drop(DropTxFull)
+		return
+	}
+	n := copy(f.Buf, frame)
+	header.Ethernet(f.Buf).SetDst(e.MAC)
+	w.send(p, f, n)
+}
+
+// Request implements neigh.Handler: another ARP request or NS.
+func (w *worker) Request(k neigh.Key) { w.solicit(k) }
+
+// Drop implements neigh.Handler.
+func (w *worker) Drop(k neigh.Key, frames int) {
+	w.c.drops[DropNeighbour].Add(uint64(frames))
+}
