@@ -198,6 +198,10 @@ func FuzzICMPv6(f *testing.F) {
 func FuzzTCP(f *testing.F) {
 	seedFrames(f, 34, goldenSYN4)
 	seedFrames(f, 14+40+24, goldenSYNACK6)
+	for _, c := range capturedTCPFrames {
+		frame := unhex(f, c.hex)
+		f.Add(frame[tcpOffset(frame):])
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, n, err := ParseTCP(b)
 		if err != nil {
@@ -229,6 +233,12 @@ func FuzzTCPOptions(f *testing.F) {
 	f.Add(unhex(f, goldenSYN4)[54:74])
 	f.Add([]byte{1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 4, 0x20, 0x01, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2})
 	f.Add([]byte{2, 4, 5, 0xb4, 3, 3, 7, 4, 2, 30, 12, 0, 0x81, 1, 2, 3, 4, 5, 6, 7, 8, 0})
+	for _, c := range capturedTCPFrames {
+		frame := unhex(f, c.hex)
+		if seg, _, err := ParseTCP(frame[tcpOffset(frame):]); err == nil {
+			f.Add([]byte(seg.Options()))
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var o TCPOptions
 		if _, err := ParseTCPOptions(b, &o); err != nil {
@@ -277,4 +287,13 @@ func FuzzTCPOptions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// tcpOffset returns where TCP starts in a captured Ethernet frame without
+// extension headers or IP options.
+func tcpOffset(frame []byte) int {
+	if Ethernet(frame).EtherType() == EtherTypeIPv6 {
+		return EthernetHeaderLen + IPv6HeaderLen
+	}
+	return EthernetHeaderLen + IPv4MinHeaderLen
 }
