@@ -164,10 +164,11 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 		return r, fmt.Errorf("set net.mptcp.checksum_enabled in the test namespace: %w", err)
 	}
 
+	var ipPath string
 	if join {
 		// In-kernel path manager: the client opens a subflow from
 		// 127.0.0.2, and both ends announce 127.0.0.3 (ADD_ADDR).
-		ipPath, err := exec.LookPath("ip")
+		ipPath, err = exec.LookPath("ip")
 		if err != nil {
 			r.skip = "needs iproute2's ip(8) to configure MPTCP endpoints"
 			return r, nil
@@ -274,35 +275,67 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 	}
 
 	// Drain the capture. On lo every frame shows up twice (outgoing and
-	// host); keep the outgoing copy. With join, keep reading (at most 3 s)
-	// until the MP_JOIN handshake and an ADD_ADDR have gone by.
+	// host); keep the outgoing copy. drain reads until the capture is idle
+	// and done() holds, or limit passes.
 	buf := make([]byte, 70000)
-	deadline := time.Now().Add(3 * time.Second)
 	var rx Received
-	sawJoinACK, sawAddAddr := false, false
-	for i := 0; i < 10000; i++ {
-		n, from, err := unix.Recvfrom(capFD, buf, 0)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
+	var seen struct{ joinACK, addAddr, prio, rmAddr, fastClose bool }
+	drain := func(done func() bool, limit time.Duration) error {
+		deadline := time.Now().Add(limit)
+		for i := 0; i < 10000; i++ {
+			n, from, err := unix.Recvfrom(capFD, buf, 0)
+			if err != nil {
+				if errors.Is(err, unix.EINTR) {
+					continue
+				}
+				if !errors.Is(err, unix.EAGAIN) {
+					return fmt.Errorf("capture recvfrom: %w", err)
+				}
+				if done() || time.Now().After(deadline) {
+					return nil
+				}
 				continue
 			}
-			if !errors.Is(err, unix.EAGAIN) {
-				return r, fmt.Errorf("capture recvfrom: %w", err)
+			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype != unix.PACKET_OUTGOING {
+				continue
 			}
-			if !join || (sawJoinACK && sawAddAddr) || time.Now().After(deadline) {
-				break
+			if seg, ok := parseFrame(buf[:n]); ok {
+				r.segs = append(r.segs, seg)
+				if ParseTCPOptions(seg.opts, &rx) == nil {
+					seen.joinACK = seen.joinACK || (rx.Present.Has(SubtypeJoin) && rx.Join.Form == JoinACK)
+					seen.addAddr = seen.addAddr || (rx.Present.Has(SubtypeAddAddr) && !rx.AddAddr.Echo)
+					seen.prio = seen.prio || rx.Present.Has(SubtypePrio)
+					seen.rmAddr = seen.rmAddr || rx.Present.Has(SubtypeRemoveAddr)
+					seen.fastClose = seen.fastClose || rx.Present.Has(SubtypeFastClose)
+				}
 			}
-			continue
 		}
-		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype != unix.PACKET_OUTGOING {
-			continue
-		}
-		if seg, ok := parseFrame(buf[:n]); ok {
-			r.segs = append(r.segs, seg)
-			if ParseTCPOptions(seg.opts, &rx) == nil {
-				sawJoinACK = sawJoinACK || (rx.Present.Has(SubtypeJoin) && rx.Join.Form == JoinACK)
-				sawAddAddr = sawAddAddr || (rx.Present.Has(SubtypeAddAddr) && !rx.AddAddr.Echo)
+		return nil
+	}
+	if err := drain(func() bool { return !join || (seen.joinACK && seen.addAddr) }, 3*time.Second); err != nil {
+		return r, err
+	}
+	if join {
+		// Make the kernel send MP_PRIO (endpoint 2 becomes backup) and
+		// REMOVE_ADDR (endpoint 3 goes away), then abort the connection
+		// (linger 0) so that it sends MP_FASTCLOSE.
+		for _, args := range [][]string{
+			{"mptcp", "endpoint", "change", "id", "2", "backup"},
+			{"mptcp", "endpoint", "delete", "id", "3"},
+		} {
+			if out, err := exec.Command(ipPath, args...).CombinedOutput(); err != nil {
+				return r, fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 			}
+		}
+		if err := drain(func() bool { return seen.prio && seen.rmAddr }, 3*time.Second); err != nil {
+			return r, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		c.Close()
+		if err := drain(func() bool { return seen.fastClose }, 3*time.Second); err != nil {
+			return r, err
 		}
 	}
 	r.counters, err = readMPTcpExt("/proc/thread-self/net/netstat")
@@ -551,6 +584,7 @@ func checkKernelJoin(t *testing.T, r *kernelRun) {
 	synAckNonce := map[flow]uint32{}
 	var h Hasher
 	verifiedSynAck, verifiedAck, verifiedAddAddr := 0, 0, 0
+	prios, removes, fastCloses, resets := 0, 0, 0, 0
 	keyOf := func(token uint32) (owner, other Key, ok bool) {
 		switch token {
 		case serverKey.Token():
@@ -602,6 +636,32 @@ func checkKernelJoin(t *testing.T, r *kernelRun) {
 				verifiedAck++
 			}
 		}
+		if rx.Present.Has(SubtypePrio) {
+			if !rx.Prio.Backup || s.dstPort != r.serverPort {
+				t.Fatalf("MP_PRIO %+v from port %d: want backup, from the client", rx.Prio, s.srcPort)
+			}
+			prios++
+		}
+		if rx.Present.Has(SubtypeRemoveAddr) {
+			if len(rx.RemoveAddr.IDs) != 1 || rx.RemoveAddr.IDs[0] != 3 {
+				t.Fatalf("REMOVE_ADDR ids %v, want [3]", rx.RemoveAddr.IDs)
+			}
+			removes++
+		}
+		if rx.Present.Has(SubtypeFastClose) {
+			want := clientKey
+			if s.dstPort == r.serverPort {
+				want = serverKey
+			}
+			if rx.FastClose.ReceiverKey != want {
+				t.Fatalf("MP_FASTCLOSE carries key %#x, want the receiver's %#x", uint64(rx.FastClose.ReceiverKey), uint64(want))
+			}
+			fastCloses++
+		}
+		if rx.Present.Has(SubtypeTCPRST) {
+			t.Logf("MP_TCPRST from port %d: flags %#x reason %q", s.srcPort, rx.TCPRST.Flags, rx.TCPRST.Reason)
+			resets++
+		}
 		if rx.Present.Has(SubtypeAddAddr) && !rx.AddAddr.Echo {
 			a := rx.AddAddr
 			sender, receiver := clientKey, serverKey
@@ -615,6 +675,10 @@ func checkKernelJoin(t *testing.T, r *kernelRun) {
 		}
 	}
 	t.Logf("verified %d MP_JOIN SYN/ACK, %d MP_JOIN ACK and %d ADD_ADDR HMACs", verifiedSynAck, verifiedAck, verifiedAddAddr)
+	t.Logf("parsed %d MP_PRIO, %d REMOVE_ADDR, %d MP_FASTCLOSE, %d MP_TCPRST from the kernel", prios, removes, fastCloses, resets)
+	if prios == 0 || removes == 0 || fastCloses == 0 {
+		t.Fatalf("the kernel's MP_PRIO, REMOVE_ADDR and MP_FASTCLOSE were not all seen (%d, %d, %d)", prios, removes, fastCloses)
+	}
 	if verifiedSynAck == 0 || verifiedAck == 0 || verifiedAddAddr == 0 {
 		t.Fatalf("the kernel did not complete an MP_JOIN and an ADD_ADDR within 3 s (SYN/ACK %d, ACK %d, ADD_ADDR %d)",
 			verifiedSynAck, verifiedAck, verifiedAddAddr)

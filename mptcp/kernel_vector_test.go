@@ -185,3 +185,45 @@ func TestKernelJoinCaptureGolden(t *testing.T) {
 		t.Fatalf("ADD_ADDR echo: %+v %v", echo, err)
 	}
 }
+
+// Options the kernel sent in the "join" case after the endpoints changed
+// and the client aborted: MP_PRIO (note: 3 bytes, then a NOP), REMOVE_ADDR,
+// MP_FASTCLOSE with the server's key, MP_TCPRST on the RST.
+func TestKernelSentOptionsGolden(t *testing.T) {
+	cases := []struct {
+		area string
+		want Option
+	}{
+		{"1e035101", Option{Subtype: SubtypePrio, Prio: Prio{Backup: true}}},
+		{"1e044003", Option{Subtype: SubtypeRemoveAddr, RemoveAddr: RemoveAddr{IDs: []uint8{3}}}},
+		{"1e0c7000756b84a28d6098cb1e048000", Option{Subtype: SubtypeFastClose, FastClose: FastClose{ReceiverKey: 0x756b84a28d6098cb}}},
+		{"1e0c7000756b84a28d6098cb1e048000", Option{Subtype: SubtypeTCPRST, TCPRST: TCPRST{Reason: ResetUnspecified}}},
+	}
+	for _, c := range cases {
+		var r Received
+		if err := ParseTCPOptions(hx(t, c.area), &r); err != nil || !r.Present.Has(c.want.Subtype) {
+			t.Fatalf("%s: present %b err %v", c.area, r.Present, err)
+		}
+		var got Option
+		got.Subtype = c.want.Subtype
+		switch c.want.Subtype {
+		case SubtypePrio:
+			got.Prio = r.Prio
+		case SubtypeRemoveAddr:
+			got.RemoveAddr = r.RemoveAddr
+		case SubtypeFastClose:
+			got.FastClose = r.FastClose
+		case SubtypeTCPRST:
+			got.TCPRST = r.TCPRST
+		}
+		w := make([]byte, got.Size())
+		got.Write(w)
+		if !bytes.Contains(hx(t, c.area), w) {
+			t.Fatalf("%s: our %s bytes %x are not what the kernel sent", c.area, c.want.Subtype, w)
+		}
+		if got.Size() != c.want.Size() || got.Prio != c.want.Prio || got.FastClose != c.want.FastClose || got.TCPRST != c.want.TCPRST ||
+			!bytes.Equal(got.RemoveAddr.IDs, c.want.RemoveAddr.IDs) {
+			t.Fatalf("%s: parsed %+v, want %+v", c.area, got, c.want)
+		}
+	}
+}
