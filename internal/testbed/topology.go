@@ -108,8 +108,9 @@ var noOffloads = []string{"tx", "off", "tso", "off", "gso", "off", "gro", "off"}
 
 // NewTopology builds the namespaces and paths of c and applies its rates
 // and loss. Ours gets no kernel addresses (call KernelMode for a
-// kernel-to-kernel reference run); IPv6 is disabled there so its kernel
-// stays silent. On error everything built so far is removed.
+// kernel-to-kernel reference run); IPv6 is disabled there (and in the
+// router, and in the peer unless c.IPv6) so no kernel sends IPv6 chatter
+// toward ours. On error everything built so far is removed.
 func NewTopology(c Config) (t *Topology, err error) {
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -137,6 +138,11 @@ func NewTopology(c Config) (t *Topology, err error) {
 			return t, err
 		}
 		quiet = append(quiet, t.Router)
+	}
+	if !c.IPv6 {
+		quiet = append(quiet, t.Peer) // no IPv6 chatter (RS, MLD, ND) toward ours
+	} else if err = t.Peer.Sysctl("net.ipv6.conf.default.router_solicitations", "0"); err != nil {
+		return t, err
 	}
 	for _, n := range quiet {
 		for _, k := range []string{"net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"} {
