@@ -12,15 +12,16 @@ import (
 	"github.com/mpxdp/mpxdp/internal/testbed"
 )
 
-func requireRoot(t *testing.T) {
+// requireRoot skips t unless the process is root; why says what needs it.
+func requireRoot(t *testing.T, why string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root (CAP_BPF, CAP_NET_ADMIN) to load XDP programs and XSKMAPs")
+		t.Skip("needs root " + why)
 	}
 }
 
 func TestLoadProgram(t *testing.T) {
-	requireRoot(t)
+	requireRoot(t, "(CAP_BPF, CAP_NET_ADMIN) to load XDP programs and XSKMAPs")
 	for _, frags := range []bool{false, true} {
 		p, err := LoadProgram(8, frags)
 		if err != nil {
@@ -44,7 +45,7 @@ func TestLoadProgram(t *testing.T) {
 // TestLoadErrorHasVerifierLog feeds the loader a program that returns an
 // unset R0: the error must carry the verifier's complaint.
 func TestLoadErrorHasVerifierLog(t *testing.T) {
-	requireRoot(t)
+	requireRoot(t, "(CAP_BPF, CAP_NET_ADMIN) to load XDP programs and XSKMAPs")
 	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.XSKMap, KeySize: 4, ValueSize: 4, MaxEntries: 1})
 	if err != nil {
 		t.Fatal(err)
