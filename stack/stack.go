@@ -218,7 +218,7 @@ func (s *Stack) Close() error {
 	for time.Now().Before(deadline) {
 		open := int64(0)
 		for _, w := range s.workers {
-			open += w.nflows.Load()
+			open += w.nbusy.Load()
 		}
 		if open == 0 {
 			break

@@ -64,7 +64,7 @@ func (w *worker) newFlowRoute(rt route, key *flowKey, c *Conn, iss seqnum.Value,
 	c.fl = f
 	w.flows[*key] = f
 	w.flowCnt++
-	w.nflows.Store(int64(w.flowCnt))
+	w.nbusy.Add(1)
 	w.c.flowsOpen.Add(1)
 	return f, true
 }
@@ -207,6 +207,10 @@ func (w *worker) service(f *flow, now time.Duration) {
 		w.again = append(w.again, f)
 	}
 	w.timers.set(f, ep.NextTimer())
+	if ep.State() == tcp.TimeWait && !f.inTW {
+		f.inTW = true
+		w.nbusy.Add(-1)
+	}
 	if ep.State() == tcp.Closed {
 		w.retire(f)
 	}
@@ -283,7 +287,9 @@ func (w *worker) retire(f *flow) {
 	w.timers.remove(f)
 	delete(w.flows, f.key)
 	w.flowCnt--
-	w.nflows.Store(int64(w.flowCnt))
+	if !f.inTW {
+		w.nbusy.Add(-1)
+	}
 	if w.last == f {
 		w.last = nil
 	}

@@ -76,7 +76,7 @@ type worker struct {
 	discard []byte
 	now     time.Duration
 	flowCnt int
-	nflows  atomic.Int64 // flowCnt for other goroutines
+	nbusy   atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
 	sleep   atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
 	stop    atomic.Bool
 }
