@@ -60,8 +60,10 @@ func testRxAllQueues(t *testing.T, attach AttachMode) {
 	}
 	dst := &net.UDPAddr{IP: net.IPv4(10, 77, 0, 1), Port: 9999}
 	got := make([]int, queues)
+	sent := 0
 	deadline := time.Now().Add(10 * time.Second)
 	for round := 0; time.Now().Before(deadline); round++ {
+		sent += len(conns)
 		for _, c := range conns {
 			if _, err := c.WriteTo([]byte("mpxdp afxdp queue spread"), dst); err != nil {
 				t.Fatalf("peer send: %v", err)
@@ -85,7 +87,27 @@ func testRxAllQueues(t *testing.T, attach AttachMode) {
 			break
 		}
 	}
-	t.Logf("UDP datagrams per queue: %v", got)
+	// Every datagram arrives exactly once on some queue (none lost to a
+	// queue without a socket, none duplicated); wait for stragglers.
+	total := func() (n int) {
+		for _, g := range got {
+			n += g
+		}
+		return n
+	}
+	for settle := time.Now().Add(2 * time.Second); total() < sent && time.Now().Before(settle); {
+		for i, w := range ws {
+			w.poll(func(d Desc) {
+				if isUDPTo(port.UMEM.Data(d), 9999) {
+					got[i]++
+				}
+			})
+		}
+	}
+	t.Logf("UDP datagrams per queue: %v (sent %d)", got, sent)
+	if total() != sent {
+		t.Errorf("received %d datagrams in all, sent %d", total(), sent)
+	}
 	for q, g := range got[:want] {
 		if g == 0 {
 			st, _ := port.Sockets[q].Stats()
