@@ -176,3 +176,22 @@ func BenchmarkParseARP(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseIPv4(b *testing.B) {
+	pkt := unhex(b, goldenSYN4)[14:]
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := ParseIPv4(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeIPv4(b *testing.B) {
+	buf := make([]byte, 20)
+	f := IPv4Fields{TotalLen: 1500, DF: true, TTL: 64, Protocol: TCPProtocolNumber, Src: ip1, Dst: ip2}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		EncodeIPv4(buf, &f)
+	}
+}

@@ -22,6 +22,10 @@ import (
 // trailing len(b)%8 bytes are included, zero-padded.
 var sum64 = sum64Go
 
+// smallSumLen is the length below which Sum uses the portable loop
+// directly: the assembly versions only help from 64 bytes on.
+const smallSumLen = 64
+
 // sum64Impl names the implementation sum64 points at, for tests and
 // benchmark labels.
 var sum64Impl = "go"
@@ -32,7 +36,12 @@ var sum64Impl = "go"
 // value is always < 0x10000). initial may be any uint32, for example a
 // pseudo-header sum.
 func Sum(b []byte, initial uint32) uint32 {
-	s := sum64(b)
+	var s uint64
+	if len(b) < smallSumLen {
+		s = sum64Go(b) // headers: a direct call beats the indirect one
+	} else {
+		s = sum64(b)
+	}
 	// Fold 64 -> 16 in the little-endian domain, then swap to big-endian.
 	s = (s >> 32) + (s & 0xffffffff)
 	s = (s >> 32) + (s & 0xffffffff)

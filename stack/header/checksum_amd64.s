@@ -40,8 +40,9 @@ adcdone:
 // len(b) is a multiple of 64. Each 32-byte load is split into its eight
 // little-endian doublewords, zero-extended to quadwords by interleaving with
 // a zero register, and added into four independent quadword accumulators:
-// no carries to track, and a doubleword sum cannot overflow a quadword lane
-// for any buffer shorter than 2^35 bytes.
+// no carries to track: each of the 16 lanes adds len/64 doublewords, so
+// even their final total stays below 2^64 for any buffer under 2^34 bytes
+// (16 GiB), far beyond any packet or slice this package sums.
 TEXT ·sum64AVX2(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
