@@ -93,6 +93,16 @@ func (f *FreeList) PutBatch(addrs []uint64) {
 	f.n += copy(f.addrs[f.n:], addrs)
 }
 
+// sharedSlot is one cell of a SharedFreeList (a bounded MPMC queue with
+// per-slot sequence numbers): seq == pos means free for the Put that claims
+// position pos, seq == pos+1 means holding the address put at pos, and a Get
+// that takes position pos frees the slot for the next lap with
+// seq = pos+capacity.
+type sharedSlot struct {
+	seq atomic.Uint64
+	val uint64
+}
+
 // SharedFreeList is a bounded pool of free frame addresses that any number of
 // goroutines may Get from and Put to concurrently, without locks. It is a
 // FIFO (a bounded multi-producer multi-consumer queue with per-slot sequence
@@ -107,7 +117,7 @@ type SharedFreeList struct {
 	head  atomic.Uint64 // next position to get
 	_     [cacheLinePad - 8]byte
 	mask  uint64
-	slots []mpscSlot[uint64]
+	slots []sharedSlot
 	_     [cacheLinePad - 32]byte
 }
 
@@ -118,7 +128,7 @@ func NewSharedFreeList(capacity int) (*SharedFreeList, error) {
 	if err := checkCapacity("SharedFreeList", capacity); err != nil {
 		return nil, err
 	}
-	f := &SharedFreeList{mask: uint64(capacity - 1), slots: make([]mpscSlot[uint64], capacity)}
+	f := &SharedFreeList{mask: uint64(capacity - 1), slots: make([]sharedSlot, capacity)}
 	for i := range f.slots {
 		f.slots[i].seq.Store(uint64(i))
 	}

@@ -44,7 +44,7 @@ func TestFieldLayout(t *testing.T) {
 		{"tail", "tailLocal", "headCache"},
 		{"mask", "buf"},
 	})
-	check("MPSC", reflect.TypeFor[MPSC[uint64]](), [][]string{{"tail", "headCache"}, {"head", "headLocal"}, {"mask", "slots"}})
+	check("MPSC", reflect.TypeFor[MPSC[uint64]](), [][]string{{"tail", "headCache"}, {"head", "headLocal", "pubEnd"}, {"mask", "slots"}})
 	check("SharedFreeList", reflect.TypeFor[SharedFreeList](), [][]string{{"tail"}, {"head"}, {"mask", "slots"}})
 }
 

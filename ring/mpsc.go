@@ -2,12 +2,16 @@ package ring
 
 import "sync/atomic"
 
-// mpscSlot is one cell of an MPSC ring. The producer that claimed position
-// pos publishes its value by storing seq = pos+1; the consumer at position
-// pos takes the slot only when it reads exactly pos+1. Older laps leave
-// pos+1-k*capacity there, and a fresh ring 0, so no stale value matches.
+// mpscSlot is one cell of an MPSC ring. A producer that claimed the run of
+// positions [pos, pos+run) writes the values of all of them, then run into
+// the first slot, then publishes the whole run with one atomic store of
+// seq = pos+1 in that first slot. The consumer at position pos takes the run
+// only when it reads exactly pos+1 there. Older laps leave pos+1-k*capacity
+// (and a fresh ring 0) in the slot, and slots inside a run are never
+// stamped, so no stale value matches.
 type mpscSlot[T any] struct {
 	seq atomic.Uint64
+	run uint64 // length of the run this slot starts; written before seq
 	val T
 }
 
@@ -23,8 +27,9 @@ type mpscSlot[T any] struct {
 // Producers claim positions with a compare-and-swap on the tail, after
 // checking for room against a cached copy of the consumer's head kept on
 // the tail's cache line (refreshed from the consumer's line only when the
-// ring looks full). Each slot carries a sequence number through which the
-// producer publishes its value. The consumer reads slots in order and
+// ring looks full). Each claimed run of positions (one for Enqueue, up to
+// len(vs) for EnqueueBatch) is published with a single atomic store of a
+// sequence number into its first slot. The consumer reads runs in order and
 // publishes its progress once per call. There are no locks. A producer
 // preempted between claiming a position and publishing it holds up the
 // consumer at that position (Dequeue reports empty) until it resumes; the
@@ -42,7 +47,8 @@ type MPSC[T any] struct {
 	// Consumer line: written only by the consumer.
 	head      atomic.Uint64 // next position to read, published for producers
 	headLocal uint64        // consumer's private copy of head
-	_         [cacheLinePad - 16]byte
+	pubEnd    uint64        // end of the published run the consumer is in
+	_         [cacheLinePad - 24]byte
 
 	// Read-only after construction.
 	mask  uint64
@@ -104,6 +110,7 @@ func (r *MPSC[T]) Enqueue(v T) bool {
 		if ok && r.tail.CompareAndSwap(pos, pos+1) {
 			s := &r.slots[pos&r.mask]
 			s.val = v
+			s.run = 1
 			s.seq.Store(pos + 1)
 			return true
 		}
@@ -126,15 +133,32 @@ func (r *MPSC[T]) EnqueueBatch(vs []T) int {
 		}
 		n := min(uint64(len(vs)), free)
 		if ok && r.tail.CompareAndSwap(pos, pos+n) {
-			for i := uint64(0); i < n; i++ {
-				s := &r.slots[(pos+i)&r.mask]
-				s.val = vs[i]
-				s.seq.Store(pos + i + 1)
+			for i := uint64(1); i < n; i++ {
+				r.slots[(pos+i)&r.mask].val = vs[i]
 			}
+			s := &r.slots[pos&r.mask]
+			s.val = vs[0]
+			s.run = n
+			s.seq.Store(pos + 1) // publishes the whole run
 			return int(n)
 		}
 		pos = r.tail.Load()
 	}
+}
+
+// published reports whether position h (== r.headLocal) holds a published
+// value, entering the next published run if h is at the end of the current
+// one. Consumer side only.
+func (r *MPSC[T]) published(h uint64) bool {
+	if h != r.pubEnd {
+		return true
+	}
+	s := &r.slots[h&r.mask]
+	if s.seq.Load() != h+1 {
+		return false
+	}
+	r.pubEnd = h + s.run
+	return true
 }
 
 // Dequeue removes and returns the oldest published item, or reports false if
@@ -143,11 +167,11 @@ func (r *MPSC[T]) EnqueueBatch(vs []T) int {
 // the ring does not keep the value reachable for the garbage collector.
 func (r *MPSC[T]) Dequeue() (T, bool) {
 	h := r.headLocal
-	s := &r.slots[h&r.mask]
 	var zero T
-	if s.seq.Load() != h+1 {
+	if !r.published(h) {
 		return zero, false
 	}
+	s := &r.slots[h&r.mask]
 	v := s.val
 	s.val = zero
 	r.headLocal = h + 1
@@ -162,15 +186,15 @@ func (r *MPSC[T]) DequeueBatch(out []T) int {
 	h := r.headLocal
 	var zero T
 	n := 0
-	for n < len(out) {
+	for n < len(out) && r.published(h+uint64(n)) {
 		pos := h + uint64(n)
-		s := &r.slots[pos&r.mask]
-		if s.seq.Load() != pos+1 {
-			break
+		k := min(r.pubEnd-pos, uint64(len(out)-n))
+		for i := uint64(0); i < k; i++ {
+			s := &r.slots[(pos+i)&r.mask]
+			out[n] = s.val
+			s.val = zero
+			n++
 		}
-		out[n] = s.val
-		s.val = zero
-		n++
 	}
 	if n > 0 {
 		r.headLocal = h + uint64(n)
