@@ -2,6 +2,7 @@ package mptcp
 
 import (
 	"bytes"
+	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -82,6 +83,56 @@ func FuzzParseTCPOptions(f *testing.F) {
 		r.Invalid = 0
 		if !reflect.DeepEqual(r, r2) {
 			t.Fatalf("round trip changed options\n in  %+v\n out %+v", r, r2)
+		}
+	})
+}
+
+// FuzzOutFit: for any wanted set and space, Fit splits the wanted options
+// into sent and deferred, stays within the space, and what Write produces
+// parses back to exactly the sent options.
+func FuzzOutFit(f *testing.F) {
+	f.Add(uint16(0x1ff), uint8(28), uint8(0x0f), uint8(5), true, false)
+	f.Add(uint16(0x00c), uint8(40), uint8(0x05), uint8(1), false, true)
+	f.Add(uint16(0x004), uint8(8), uint8(0x01), uint8(0), false, false)
+	f.Fuzz(func(t *testing.T, want uint16, space uint8, dssFlags uint8, nIDs uint8, v6, echo bool) {
+		var o Out
+		o.Want = Set(want) & 0x1ff
+		o.Capable = Capable{Version: 1, Keys: 2, HasDataLen: dssFlags&0x20 != 0}
+		o.Join = Join{Form: JoinForm(dssFlags%3 + 1)}
+		o.DSS = DSS{HasAck: dssFlags&1 != 0, Ack64: dssFlags&2 != 0, HasMap: dssFlags&4 != 0, DSN64: dssFlags&8 != 0,
+			HasChecksum: dssFlags&4 != 0 && dssFlags&0x40 != 0, DataFin: dssFlags&0x10 != 0}
+		if !o.DSS.HasAck {
+			o.DSS.Ack64 = false
+		}
+		if !o.DSS.HasMap {
+			o.DSS.DSN64 = false
+		}
+		o.AddAddr = AddAddr{Echo: echo, Addr: netip.MustParseAddr("192.0.2.7"), HasPort: dssFlags&0x80 != 0}
+		if v6 {
+			o.AddAddr.Addr = netip.MustParseAddr("2001:db8::7")
+		}
+		o.RemoveAddr = RemoveAddr{IDs: make([]uint8, 1+int(nIDs)%MaxRemoveAddrIDs)}
+		sp := int(space) % (MaxTCPOptionSpace + 1)
+		send, deferred, size := o.Fit(sp)
+		if send&deferred != 0 || send|deferred != o.Want&Set(0x1ff) {
+			t.Fatalf("want %b split into send %b deferred %b", o.Want, send, deferred)
+		}
+		if size > sp || size%4 != 0 {
+			t.Fatalf("size %d for space %d", size, sp)
+		}
+		buf := make([]byte, size)
+		if n := o.Write(buf, send); n != size {
+			t.Fatalf("Write = %d, Fit said %d", n, size)
+		}
+		var r Received
+		if err := ParseTCPOptions(buf, &r); err != nil || r.Present != send {
+			t.Fatalf("wrote %x: present %b (sent %b), err %v", buf, r.Present, send, err)
+		}
+		if send.Has(SubtypeDSS) && r.DSS != o.DSS {
+			t.Fatalf("DSS %+v read back as %+v", o.DSS, r.DSS)
+		}
+		if send.Has(SubtypeAddAddr) && r.AddAddr != o.AddAddr {
+			t.Fatalf("ADD_ADDR %+v read back as %+v", o.AddAddr, r.AddAddr)
 		}
 	})
 }
