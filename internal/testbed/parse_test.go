@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -246,4 +247,66 @@ func TestParseLinkStats(t *testing.T) {
 			t.Errorf("parseLinkStats(%q) = nil error", bad)
 		}
 	}
+}
+
+// endpointsJSON writes endpoints as `ip -j mptcp endpoint show` does.
+func endpointsJSON(eps []Endpoint) []byte {
+	raw := make([]map[string]any, 0, len(eps))
+	for _, e := range eps {
+		m := map[string]any{"address": e.Addr.String(), "id": e.ID}
+		if e.Dev != "" {
+			m["dev"] = e.Dev
+		}
+		for _, f := range e.Flags {
+			m[f] = true
+		}
+		raw = append(raw, m)
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func FuzzParseEndpoints(f *testing.F) {
+	f.Add([]byte(`[{"address":"10.1.1.1","id":1,"subflow":true,"backup":true,"dev":"d0"},{"address":"fd00:1::1","id":7,"signal":true,"fullmesh":true}]`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		eps, err := parseEndpoints(data)
+		if err != nil {
+			return
+		}
+		again, err := parseEndpoints(endpointsJSON(eps))
+		if err != nil {
+			t.Fatalf("reparse of %s: %v", endpointsJSON(eps), err)
+		}
+		if len(eps) == 0 && len(again) == 0 {
+			return
+		}
+		if !reflect.DeepEqual(eps, again) {
+			t.Fatalf("round trip: %+v became %+v", eps, again)
+		}
+	})
+}
+
+func FuzzParseLinkJSON(f *testing.F) {
+	f.Add([]byte(`[{"ifindex":7,"ifname":"p0","mtu":9000,"address":"6a:5f:1e:00:aa:01","stats64":{"rx":{"bytes":1,"packets":2,"errors":3,"dropped":4},"tx":{"bytes":5,"packets":6,"errors":7,"dropped":8}}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if l, err := parseLinkJSON(data); err == nil {
+			b, _ := json.Marshal([]linkInfo{l})
+			again, err := parseLinkJSON(b)
+			if err != nil || again != l {
+				t.Fatalf("link round trip: %+v became %+v, %v", l, again, err)
+			}
+		}
+		if s, err := parseLinkStats(data); err == nil {
+			b := fmt.Sprintf(`[{"stats64":{"rx":{"bytes":%d,"packets":%d,"errors":%d,"dropped":%d},"tx":{"bytes":%d,"packets":%d,"errors":%d,"dropped":%d}}}]`,
+				s.RxBytes, s.RxPackets, s.RxErrors, s.RxDropped, s.TxBytes, s.TxPackets, s.TxErrors, s.TxDropped)
+			again, err := parseLinkStats([]byte(b))
+			if err != nil || again != s {
+				t.Fatalf("stats round trip: %+v became %+v, %v", s, again, err)
+			}
+		}
+	})
 }
