@@ -266,7 +266,7 @@ func (s *Socket) Kick() error {
 	case 0, unix.EAGAIN, unix.ENOBUFS, unix.EBUSY, unix.EINTR:
 		return nil
 	default:
-		return e
+		return fmt.Errorf("afxdp: TX kick (sendto) on ifindex %d queue %d failed: %w: is the device up and the socket open?", s.ifindex, s.queue, e)
 	}
 }
 
@@ -280,7 +280,7 @@ func (s *Socket) WakeRx() error {
 	case 0, unix.EAGAIN, unix.ENOBUFS, unix.EBUSY, unix.EINTR:
 		return nil
 	default:
-		return e
+		return fmt.Errorf("afxdp: RX wakeup (recvfrom) on ifindex %d queue %d failed: %w: is the device up and the socket open?", s.ifindex, s.queue, e)
 	}
 }
 
