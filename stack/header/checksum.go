@@ -42,6 +42,12 @@ func Sum(b []byte, initial uint32) uint32 {
 	} else {
 		s = sum64(b)
 	}
+	return finishSum(s, initial)
+}
+
+// finishSum folds a little-endian 64-bit accumulator to 16 bits, swaps it
+// to big-endian order and adds the partial sum initial.
+func finishSum(s uint64, initial uint32) uint32 {
 	// Fold 64 -> 16 in the little-endian domain, then swap to big-endian.
 	s = (s >> 32) + (s & 0xffffffff)
 	s = (s >> 32) + (s & 0xffffffff)
@@ -50,6 +56,32 @@ func Sum(b []byte, initial uint32) uint32 {
 	t = (t >> 16) + (t & 0xffff)
 	t = uint32(bits.ReverseBytes16(uint16(t)))
 	return fold32(t, initial)
+}
+
+// CopySum copies src into dst and returns Sum(src, initial), in a single
+// pass over the data where the CPU allows (AVX2): the receive path verifies
+// a payload's checksum while moving it out of UMEM, the transmit path sums
+// a payload while moving it in. dst must be at least len(src) bytes and
+// must not overlap src partially; CopySum panics if dst is too short.
+func CopySum(dst, src []byte, initial uint32) uint32 {
+	dst = dst[:len(src)]
+	var s uint64
+	if len(src) < smallSumLen {
+		copy(dst, src)
+		s = sum64Go(src)
+	} else {
+		s = copySum64(dst, src)
+	}
+	return finishSum(s, initial)
+}
+
+// copySum64 copies src to dst (same length) and returns sum64(src).
+var copySum64 = copySum64Go
+
+// copySum64Go copies, then sums the (now cache-hot) source.
+func copySum64Go(dst, src []byte) uint64 {
+	copy(dst, src)
+	return sum64(src)
 }
 
 // Checksum returns the Internet checksum of b with the partial sum initial

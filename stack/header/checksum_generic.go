@@ -7,3 +7,8 @@ package header
 func sumImpls() []sumImpl {
 	return []sumImpl{{"go", sum64Go}}
 }
+
+// copySumImpls lists every copy-and-sum implementation usable on this CPU.
+func copySumImpls() []copySumImpl {
+	return []copySumImpl{{"go", copySum64Go}}
+}
