@@ -389,7 +389,12 @@ func (w *worker) update(c *Conn) {
 	}
 	if bits&wantClose != 0 {
 		f.appClosed = true
-		f.ep.Close()
+		if c.rcv.Len() > 0 {
+			// Unread data: reset, as Linux does (RFC 2525 §2.17).
+			f.ep.Abort()
+		} else {
+			f.ep.Close()
+		}
 	}
 	if bits&wantCloseWrite != 0 {
 		f.ep.CloseWrite()
