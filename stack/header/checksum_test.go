@@ -208,6 +208,16 @@ func FuzzChecksum(f *testing.F) {
 				}
 			})
 		}
+		dst := make([]byte, len(b))
+		for _, impl := range copySumImpls() {
+			old := copySum64
+			copySum64 = impl.fn
+			got := CopySum(dst, b, init)
+			copySum64 = old
+			if got != want || !bytes.Equal(dst, b) {
+				t.Fatalf("CopySum %s: len %d: %#x, want %#x (or copy differs)", impl.name, len(b), got, want)
+			}
+		}
 	})
 }
 

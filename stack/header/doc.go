@@ -35,6 +35,7 @@
 //
 // The bulk of the checksum is computed by the fastest implementation the
 // CPU supports, chosen once at init (AVX2 or an ADCQ chain on amd64,
-// otherwise portable Go); ChecksumImplementation says which. Build with the
-// purego tag to force the portable code.
+// otherwise portable Go); ChecksumImplementation says which. CopySum fuses
+// the payload copy into or out of UMEM with its checksum (one pass with
+// AVX2). Build with the purego tag to force the portable code.
 package header
