@@ -13,7 +13,9 @@
 //     values seen on the wire against a 64-bit reference (ExpandSeq);
 //   - the token table shared by all workers (TokenTable), which hands out
 //     local keys whose tokens are unique;
-//   - the outcome of checking a DSS mapping (MapStatus) and the MIB counters,
+//   - DSS mappings in 64-bit form and a per-subflow tracker that says where
+//     each received segment belongs at the data level (Mapping, MapTracker,
+//     with outcomes as MapStatus), and the MIB counters,
 //     named like the Linux kernel's MPTcpExt* counters (Counter, Counters,
 //     MIB, Snapshot.WriteNstat).
 //
