@@ -173,6 +173,21 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 			r.skip = "needs iproute2's ip(8) to configure MPTCP endpoints"
 			return r, nil
 		}
+		// Guard: a child started from this thread must see this thread's
+		// namespace, never the host's, before any ip(8) command changes it.
+		mine, err := os.Readlink("/proc/thread-self/ns/net")
+		if err != nil {
+			return r, fmt.Errorf("read this thread's netns: %w", err)
+		}
+		host, _ := os.Readlink("/proc/1/ns/net")
+		childNS, err := exec.Command("readlink", "/proc/self/ns/net").Output()
+		if err != nil {
+			r.skip = "needs readlink(1) to check the namespace child processes run in"
+			return r, nil
+		}
+		if strings.TrimSpace(string(childNS)) != mine || mine == host {
+			return r, fmt.Errorf("child processes run in netns %q, not the test's %q (host %q): refusing to run ip(8)", childNS, mine, host)
+		}
 		for _, args := range [][]string{
 			{"mptcp", "limits", "set", "subflow", "4", "add_addr_accepted", "4"},
 			{"mptcp", "endpoint", "add", "127.0.0.2", "dev", "lo", "id", "2", "subflow"},
