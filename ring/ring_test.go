@@ -36,7 +36,7 @@ func mustNew(t testing.TB, mk ctor, c int) queue[uint64] {
 }
 
 func TestCapacityValidation(t *testing.T) {
-	bad := []int{-4, 0, 1, 3, 6, 100, MaxCapacity + 1, MaxCapacity * 2}
+	bad := []int{-4, 0, 1, 3, 6, 100, MaxCapacity + 1, MaxCapacity + 2, MaxCapacity*2 - 1}
 	good := []int{2, 4, 64, 1024}
 	all := map[string]func(int) error{
 		"SPSC":           func(c int) error { _, err := NewSPSC[int](c); return err },
