@@ -218,3 +218,22 @@ func intersect(a, b []int) []int {
 	}
 	return out
 }
+
+// String summarises the topology on one line for logs, e.g.
+// "8 CPUs online (4 physical cores), 2 nodes: node0 0-1,4-5; node1 2-3,6-7".
+func (t *Topology) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d CPUs online (%d physical cores), %d node", len(t.Online), t.PhysicalCores(), len(t.Nodes))
+	if len(t.Nodes) != 1 {
+		b.WriteByte('s')
+	}
+	for i, n := range t.Nodes {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "node%d %s", n.ID, FormatCPUList(n.CPUs))
+	}
+	return b.String()
+}

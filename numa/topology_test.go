@@ -183,3 +183,15 @@ func TestSystem(t *testing.T) {
 		t.Errorf("PhysicalCores = %d with %d online CPUs", pc, len(top.Online))
 	}
 }
+
+func TestTopologyString(t *testing.T) {
+	for tree, want := range map[string]string{
+		"two-node-8cpu-smt":   "8 CPUs online (4 physical cores), 2 nodes: node0 0-1,4-5; node1 2-3,6-7",
+		"one-node-2cpu":       "2 CPUs online (2 physical cores), 1 node: node0 0-1",
+		"no-node-offline-cpu": "3 CPUs online (3 physical cores), 1 node: node0 0,2-3",
+	} {
+		if got := readTree(t, tree).String(); got != want {
+			t.Errorf("%s: String() = %q, want %q", tree, got, want)
+		}
+	}
+}
