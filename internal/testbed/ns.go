@@ -3,6 +3,7 @@ package testbed
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -34,10 +35,11 @@ type NS struct {
 	// Name is the namespace name as `ip netns list` shows it.
 	Name string
 
-	mu     sync.Mutex
-	procs  []*exec.Cmd
-	loss   map[string]*lossProg // loss programs by interface name
-	closed bool
+	mu      sync.Mutex
+	procs   []*exec.Cmd
+	loss    map[string]*lossProg // loss programs by interface name and direction
+	closers []io.Closer          // closed first by Close (forwarders)
+	closed  bool
 }
 
 // NewNS creates a network namespace named "mpx-<tag>-<pid>-<n>" and brings
@@ -144,8 +146,15 @@ func (n *NS) Close() error {
 	n.closed = true
 	procs := n.procs
 	n.procs = nil
+	closers := n.closers
+	n.closers = nil
 	lossErr := n.closeLoss()
 	n.mu.Unlock()
+
+	var errs []error
+	for i := len(closers) - 1; i >= 0; i-- {
+		errs = append(errs, closers[i].Close())
+	}
 
 	for _, c := range procs {
 		killGroup(c)
@@ -156,7 +165,19 @@ func (n *NS) Close() error {
 		}
 	}
 	killNSPids(n.Name)
-	return errors.Join(deleteNS(n.Name), lossErr)
+	errs = append(errs, deleteNS(n.Name), lossErr)
+	return errors.Join(errs...)
+}
+
+// addCloser registers c to be closed by Close (before the namespace goes).
+func (n *NS) addCloser(c io.Closer) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return errClosed
+	}
+	n.closers = append(n.closers, c)
+	return nil
 }
 
 // killNSPids kills every process still inside the named namespace.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"time"
 )
 
 // MaxPaths is the largest Config.Paths a Topology accepts.
@@ -31,6 +32,12 @@ type Config struct {
 	// always are).
 	LossBothWays bool
 
+	// Delay adds Delay[i] one-way delay to path i in each direction (and
+	// Jitter[i] uniform extra delay, order kept) with a user-space
+	// Forwarder in the router instead of a bridge. Needs Router.
+	Delay  []time.Duration
+	Jitter []time.Duration
+
 	IPv6 bool   // also address each path with fd00:<i>::/64 (ours ::1, peer ::2)
 	Tag  string // namespace tag prefix; "topo" when empty
 }
@@ -49,9 +56,11 @@ type Path struct {
 	Prefix6   netip.Prefix // fd00:<i>::/64 when Config.IPv6, else invalid
 
 	// With Router: the router's port facing ours and the one facing peer,
-	// joined by bridge Bridge in the router namespace.
+	// joined by bridge Bridge in the router namespace, or on a path with
+	// Config.Delay by Forwarder (then Bridge is empty).
 	RouterOurs, RouterPeer Veth
 	Bridge                 string
+	Forwarder              *Forwarder
 }
 
 // Topology is a built set of namespaces and paths; Close removes it all.
@@ -96,10 +105,34 @@ func (c Config) validate() error {
 			return err
 		}
 	}
+	if len(c.Delay) > c.Paths || len(c.Jitter) > c.Paths {
+		return fmt.Errorf("testbed: %d delays and %d jitters given for %d paths: give at most one per path", len(c.Delay), len(c.Jitter), c.Paths)
+	}
+	if (len(c.Delay) > 0 || len(c.Jitter) > 0) && !c.Router {
+		return fmt.Errorf("testbed: Config.Delay and Jitter need Router: true (the delay line runs in the router namespace)")
+	}
+	for i := range c.Delay {
+		if err := (DelayOpts{Delay: c.Delay[i], Jitter: c.jitter(i)}).validate(); err != nil {
+			return err
+		}
+	}
 	if c.Tag != "" && !tagRE.MatchString(c.Tag+"-ours") {
 		return fmt.Errorf("testbed: topology tag %q is invalid: use up to 27 letters, digits, '_' or '-'", c.Tag)
 	}
 	return nil
+}
+
+// jitter returns Jitter[i] or 0.
+func (c Config) jitter(i int) time.Duration {
+	if i < len(c.Jitter) {
+		return c.Jitter[i]
+	}
+	return 0
+}
+
+// emulated reports whether path i gets a Forwarder.
+func (c Config) emulated(i int) bool {
+	return (i < len(c.Delay) && c.Delay[i] > 0) || c.jitter(i) > 0
 }
 
 // noOffloads turns off what the kernel peer (or a router port) must not do
@@ -169,20 +202,37 @@ func NewTopology(c Config) (t *Topology, err error) {
 			if p.RouterPeer, p.Peer, err = NewVeth(t.Router, "rp"+s, t.Peer, "peer"+s, LinkOpts{MTU: c.MTU}); err != nil {
 				return t, err
 			}
-			p.Bridge = "br" + s
-			if _, err = t.Router.ip("link", "add", p.Bridge, "type", "bridge", "mcast_snooping", "0"); err != nil {
-				return t, err
-			}
 			for _, port := range []Veth{p.RouterOurs, p.RouterPeer} {
-				if _, err = t.Router.ip("link", "set", "dev", port.Name, "master", p.Bridge); err != nil {
-					return t, err
-				}
 				if err = port.Ethtool(noOffloads...); err != nil {
 					return t, err
 				}
 			}
-			if _, err = t.Router.ip("link", "set", "dev", p.Bridge, "up"); err != nil {
-				return t, err
+			if c.emulated(i) {
+				// The forwarder copies frames as they are: the kernel on
+				// ours (KernelMode) must not send partial checksums or GSO.
+				if err = p.Ours.Ethtool("tx", "off", "tso", "off", "gso", "off"); err != nil {
+					return t, err
+				}
+				var d time.Duration
+				if i < len(c.Delay) {
+					d = c.Delay[i]
+				}
+				if p.Forwarder, err = NewForwarder(p.RouterOurs, p.RouterPeer, DelayOpts{Delay: d, Jitter: c.jitter(i)}); err != nil {
+					return t, err
+				}
+			} else {
+				p.Bridge = "br" + s
+				if _, err = t.Router.ip("link", "add", p.Bridge, "type", "bridge", "mcast_snooping", "0"); err != nil {
+					return t, err
+				}
+				for _, port := range []Veth{p.RouterOurs, p.RouterPeer} {
+					if _, err = t.Router.ip("link", "set", "dev", port.Name, "master", p.Bridge); err != nil {
+						return t, err
+					}
+				}
+				if _, err = t.Router.ip("link", "set", "dev", p.Bridge, "up"); err != nil {
+					return t, err
+				}
 			}
 		} else if p.Ours, p.Peer, err = NewVeth(t.Ours, "xdp"+s, t.Peer, "peer"+s, ours); err != nil {
 			return t, err
@@ -302,6 +352,23 @@ func (t *Topology) LossCounters(i int) (toPeer, toOurs LossStats, err error) {
 	}
 	toOurs, err = LossCounters(to)
 	return toPeer, toOurs, err
+}
+
+// SetDelay changes the delay and jitter of path i, which must have been
+// built with a delay (Config.Delay or Jitter).
+func (t *Topology) SetDelay(i int, delay, jitter time.Duration) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	if p.Forwarder == nil {
+		return fmt.Errorf("testbed: path %d has no delay line: build it with Config.Delay (and Router)", i)
+	}
+	if err := (DelayOpts{Delay: delay, Jitter: jitter}).validate(); err != nil {
+		return err
+	}
+	p.Forwarder.SetDelay(delay, jitter)
+	return nil
 }
 
 // cable returns the interface that LinkDown/LinkUp switch for path p: the
