@@ -11,21 +11,21 @@ type Drop uint8
 
 // The drop reasons.
 const (
-	DropTruncated      Drop = iota // a header is shorter than it must be
-	DropBadChecksum                // IPv4 header, TCP or ICMP checksum wrong
-	DropMalformed                  // another structural error (version, lengths, options)
-	DropNotForUs                   // Ethernet or IP destination is none of ours
-	DropUnsupported                // EtherType, IP protocol or ICMP type we do not handle
-	DropFragment                   // IP fragment (no reassembly)
-	DropBadFlags                   // contradictory TCP flags (SYN with RST or FIN)
-	DropNoFlow                     // TCP segment for no connection and no listener (answered with RST)
-	DropNoFlowRST                  // RST for no connection (never answered)
-	DropBadCookie                  // ACK to a listener whose SYN cookie did not verify
-	DropAcceptQueue                // connection established while the accept queue was full
-	DropNeighbour                  // frame dropped while its neighbour stayed unresolved
-	DropTxFull                     // no transmit frame or transmit ring room
-	DropHandoffFull                // the owning worker's hand-off ring was full
-	DropBadND                      // Neighbor Discovery message with the wrong hop limit or options
+	DropTruncated   Drop = iota // a header is shorter than it must be
+	DropBadChecksum             // IPv4 header, TCP or ICMP checksum wrong
+	DropMalformed               // another structural error (version, lengths, options)
+	DropNotForUs                // Ethernet or IP destination is none of ours
+	DropUnsupported             // EtherType, IP protocol or ICMP type we do not handle
+	DropFragment                // IP fragment (no reassembly)
+	DropBadFlags                // contradictory TCP flags (SYN with RST or FIN)
+	DropNoFlow                  // TCP segment for no connection and no listener (answered with RST)
+	DropNoFlowRST               // RST for no connection (never answered)
+	DropBadCookie               // ACK to a listener whose SYN cookie did not verify
+	DropAcceptQueue             // connection established while the accept queue was full
+	DropNeighbour               // frame dropped while its neighbour stayed unresolved
+	DropTxFull                  // no transmit frame or transmit ring room
+	DropHandoffFull             // the owning worker's hand-off ring was full
+	DropBadND                   // Neighbor Discovery message with the wrong hop limit or options
 	numDrops
 )
 
@@ -89,7 +89,7 @@ type Stats struct {
 }
 
 // Drop returns the count for reason d.
-func (s *Stats) Drop(d Drop) uint64 { return s.Drops[d] }
+func (s Stats) Drop(d Drop) uint64 { return s.Drops[d] }
 
 func (c *counters) addTo(s *Stats) {
 	for i := range c.drops {

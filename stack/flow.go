@@ -51,7 +51,7 @@ type flow struct {
 // engine frees room.
 type sendAdapter struct{ c *Conn }
 
-func (s *sendAdapter) Buffered() int                 { return s.c.snd.Len() }
+func (s *sendAdapter) Buffered() int                { return s.c.snd.Len() }
 func (s *sendAdapter) CopyAt(off int, p []byte) int { return s.c.snd.CopyAt(off, p) }
 func (s *sendAdapter) Consume(n int) {
 	s.c.snd.Consume(n)
