@@ -4,7 +4,7 @@
 // variables set or waits for Ctrl-C. It always removes the topology before
 // exiting.
 //
-//	mpx-topo -paths 2 -router -rate 100,50 -loss 0,1 -- sh -c 'ip netns exec $MPX_PEER ip addr'
+//	mpx-topo -paths 2 -router -rate 100,50 -loss 0,1 -delay 0,20ms -- sh -c 'ip netns exec $MPX_PEER ip addr'
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mpxdp/mpxdp/internal/testbed"
 )
@@ -35,6 +36,8 @@ func run() int {
 	flag.BoolVar(&c.LossBothWays, "loss-both-ways", false, "without -router, also lose packets on the peer's ingress")
 	rates := flag.String("rate", "", "per-path rate limits in Mbit/s, comma separated (0 = unlimited)")
 	losses := flag.String("loss", "", "per-path random loss in percent, comma separated")
+	delays := flag.String("delay", "", "per-path one-way delay, comma separated durations (e.g. 20ms,0); needs -router")
+	jitters := flag.String("jitter", "", "per-path extra random delay, comma separated durations; needs -router")
 	kernel := flag.Bool("kernel", false, "give ours kernel addresses too (kernel-to-kernel reference run)")
 	flag.StringVar(&c.Tag, "tag", "topo", "namespace tag")
 	flag.Parse()
@@ -46,6 +49,14 @@ func run() int {
 	}
 	if c.LossPct, err = parseList(*losses, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
 		fmt.Fprintln(os.Stderr, "mpx-topo: -loss:", err)
+		return 2
+	}
+	if c.Delay, err = parseList(*delays, time.ParseDuration); err != nil {
+		fmt.Fprintln(os.Stderr, "mpx-topo: -delay:", err)
+		return 2
+	}
+	if c.Jitter, err = parseList(*jitters, time.ParseDuration); err != nil {
+		fmt.Fprintln(os.Stderr, "mpx-topo: -jitter:", err)
 		return 2
 	}
 	if err := testbed.Available(); err != nil {
@@ -115,7 +126,7 @@ func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
 	for _, f := range strings.Split(s, ",") {
 		v, err := parse(strings.TrimSpace(f))
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a number: give one value per path, comma separated", f)
+			return nil, fmt.Errorf("%q: %v: give one value per path, comma separated", f, err)
 		}
 		out = append(out, v)
 	}
