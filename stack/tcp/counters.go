@@ -37,4 +37,8 @@ type Counters struct {
 	DelayedACKs        uint64 // ACKs sent because the delayed-ACK timer fired
 	WindowUpdates      uint64 // window updates sent after the application read
 	RcvBufGrown        uint64 // receive-buffer autotuning steps
+	LostRetransmits    uint64 // retransmissions detected lost again (SACKs of later data)
+	ReorderingRaised   uint64 // times the duplicate threshold grew after observed reordering
+	DSACKsIn           uint64 // D-SACK blocks received
+	DSACKsOut          uint64 // D-SACK blocks sent for duplicate data
 }

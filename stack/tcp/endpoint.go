@@ -71,6 +71,16 @@ type Endpoint struct {
 	highRxt           seqnum.Value // retransmitted up to here in this episode
 	lostEnd           seqnum.Value // holes below this are deemed lost
 	dupAcks           int
+	dupThresh         int // adaptive duplicate threshold in segments (recovery.go)
+	rxtLog            [rxtLogSize]rxtEntry
+	rxtN              int
+	rxtHigh           seqnum.Value // highest retransmitted sequence number so far
+	rxtHighSet        bool
+	rtoMark           seqnum.Value // snd_nxt at the last RTO
+	rtoMarkSet        bool
+	relost            rangeSet // retransmissions lost again, to resend
+	dsack             SACKBlock
+	dsackPending      bool
 	needSyn           bool
 	probes            int
 	probeNow          bool // send a zero-window probe
@@ -155,6 +165,8 @@ func newEndpoint(cfg Config, now time.Duration) (*Endpoint, error) {
 	e.mss = cfg.MSS
 	e.ooo = newRangeSet(cfg.MaxOOORanges)
 	e.sacked = newRangeSet(cfg.MaxOOORanges)
+	e.relost = newRangeSet(cfg.MaxOOORanges)
+	e.dupThresh = 3
 	if !cfg.NoWindowScale {
 		e.rcvShift = windowShift(cfg.RecvBufMax)
 	}
@@ -457,8 +469,10 @@ func (e *Endpoint) onRTO(now time.Duration) {
 	e.inRecovery = true
 	e.rtoRecovery = true
 	e.recoveryPoint = e.sndNxt
+	e.rtoMark, e.rtoMarkSet = e.sndNxt, true
 	e.highRxt = e.sndUna
 	e.lostEnd = e.sndNxt
+	e.resetRecoveryLog()
 	e.firstRxtDone = false
 	e.dupAcks = 0
 	e.rttTiming = false

@@ -205,7 +205,7 @@ type pair struct {
 }
 
 func baseConfig(iss seqnum.Value) Config {
-	return Config{ISS: iss, CC: cc.NewReno(1460), MinRTO: 200 * time.Millisecond, TimeWait: 2 * time.Second}
+	return Config{ISS: iss, CC: cc.NewCubic(1460), MinRTO: 200 * time.Millisecond, TimeWait: 2 * time.Second}
 }
 
 // newPair connects a (active) and b (passive, created when a's SYN

@@ -272,6 +272,7 @@ func (e *Endpoint) enterTimeWait(now time.Duration) {
 func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 	ack := seg.Ack
 	inflight := e.pipe()
+	hadSacks, prevHigh := e.sacked.len() > 0, e.highSacked()
 	newlySacked := 0
 	if e.sackOK && seg.Options.NumSACK > 0 {
 		newlySacked = e.updateScoreboard(seg.Options.Blocks(), ack)
@@ -281,6 +282,11 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 
 	advanced := ack.GreaterThan(e.sndUna)
 	acked := 0
+	if advanced && hadSacks && !e.rtoRecovery && (!e.rxtHighSet || !e.sndUna.LessThan(e.rxtHigh)) {
+		// A hole above everything we ever retransmitted was filled while
+		// later data had been SACKed by earlier ACKs: the network reordered.
+		e.noteReordering(e.sndUna, prevHigh)
+	}
 	if advanced {
 		acked = int(e.sndUna.Size(ack))
 		dataAcked := acked
@@ -325,6 +331,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		}
 		if e.inRecovery && e.recoveryPoint.LessThanEq(ack) {
 			e.inRecovery = false
+			e.resetRecoveryLog()
 			if !e.rtoRecovery {
 				e.cc.OnRecoveryExit(now)
 			}
@@ -369,13 +376,16 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 
 	// Loss detection (RFC 6675 §5 with the DupThresh rule, or NewReno).
 	if !e.inRecovery && e.sndNxt != e.sndUna {
-		if e.dupAcks >= 3 || (e.sackOK && e.sackedBytes > 2*e.mss) {
+		if e.dupAcks >= e.dupThresh || (e.sackOK && e.sackedBytes > (e.dupThresh-1)*e.mss) {
 			e.enterRecovery(now, inflight)
 		}
 	}
 	if e.inRecovery && e.sackOK {
 		if l := e.lossBoundary(); l.GreaterThan(e.lostEnd) {
 			e.lostEnd = l
+		}
+		if e.rxtN > 0 {
+			e.detectLostRetransmits()
 		}
 	}
 }
@@ -386,6 +396,7 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	e.rtoRecovery = false
 	e.recoveryPoint = e.sndNxt
 	e.highRxt = e.sndUna
+	e.resetRecoveryLog()
 	e.lostEnd = e.sndUna.Add(seqnum.Size(min(e.mss, int(e.sndUna.Size(e.sndNxt)))))
 	e.rttTiming = false
 	e.firstRxtDone = false
@@ -395,7 +406,7 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 // lossBoundary returns the sequence number below which every unSACKed byte
 // counts as lost: DupThresh*MSS bytes are SACKed above it (RFC 6675 IsLost).
 func (e *Endpoint) lossBoundary() seqnum.Value {
-	need := 3 * e.mss
+	need := e.dupThresh * e.mss
 	got := 0
 	for i := len(e.sacked.r) - 1; i >= 0; i-- {
 		r := e.sacked.r[i]
@@ -411,7 +422,12 @@ func (e *Endpoint) lossBoundary() seqnum.Value {
 // bytes newly SACKed.
 func (e *Endpoint) updateScoreboard(blocks []SACKBlock, ack seqnum.Value) int {
 	before := e.sackedBytes
-	for _, b := range blocks {
+	for i, b := range blocks {
+		if i == 0 && b.Start.LessThan(b.End) && (b.End.LessThanEq(ack) ||
+			(len(blocks) > 1 && b.Start.GreaterThanEq(blocks[1].Start) && b.End.LessThanEq(blocks[1].End))) {
+			e.onDSACK(b) // RFC 2883: the first block reports a duplicate
+			continue
+		}
 		if !b.Start.LessThan(b.End) || b.End.GreaterThan(e.sndNxt) || !b.End.GreaterThan(ack) ||
 			!b.Start.GreaterThanEq(e.sndUna) {
 			if !(b.End.LessThanEq(ack) && b.Start.LessThan(b.End)) { // D-SACK below the ACK is legal
@@ -446,6 +462,11 @@ func (e *Endpoint) processData(seg *Segment, seq seqnum.Value, data []byte, fin 
 	}
 	finSeq := seq.Add(seqnum.Size(len(data)))
 	// Trim what we already have.
+	if seq.LessThan(e.rcvNxt) && len(data) > 0 && e.sackOK {
+		end := seqnum.Min(seq.Add(seqnum.Size(len(data))), e.rcvNxt)
+		e.dsack = SACKBlock{seq, end}
+		e.dsackPending = true
+	}
 	if seq.LessThan(e.rcvNxt) {
 		d := int(seq.Size(e.rcvNxt))
 		if d >= len(data) {
@@ -515,7 +536,12 @@ func (e *Endpoint) processData(seg *Segment, seq seqnum.Value, data []byte, fin 
 			}
 			e.autotune(now)
 		} else {
-			idx := e.ooo.add(seq, seq.Add(seqnum.Size(len(data))))
+			end := seq.Add(seqnum.Size(len(data)))
+			if i := e.ooo.find(seq); i >= 0 && e.sackOK && end.LessThanEq(e.ooo.r[i].end) {
+				e.dsack = SACKBlock{seq, end} // already held: duplicate
+				e.dsackPending = true
+			}
+			idx := e.ooo.add(seq, end)
 			if idx < 0 {
 				e.counters.OOOQueueFull++
 				e.ackNow = true

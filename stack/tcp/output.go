@@ -121,13 +121,17 @@ func (e *Endpoint) header(seg *Segment, now time.Duration, seq seqnum.Value, fla
 		o.TSEcr = e.tsRecent
 		used += 12
 	}
-	if e.sackOK && e.ooo.len() > 0 {
+	if e.sackOK && (e.ooo.len() > 0 || e.dsackPending) {
 		room := min((maxOptionSpace-used-4)/8, MaxSACKBlocks)
 		n := 0
+		if e.dsackPending && room > 0 {
+			o.SACK[0] = e.dsack
+			n = 1
+		}
 		if e.lastOOO >= 0 && e.lastOOO < e.ooo.len() && room > 0 {
 			r := e.ooo.r[e.lastOOO]
-			o.SACK[0] = SACKBlock{r.start, r.end}
-			n = 1
+			o.SACK[n] = SACKBlock{r.start, r.end}
+			n++
 		}
 		for i := e.ooo.len() - 1; i >= 0 && n < room; i-- {
 			if i == e.lastOOO {
@@ -150,6 +154,10 @@ func (e *Endpoint) header(seg *Segment, now time.Duration, seq seqnum.Value, fla
 func (e *Endpoint) finish(seg *Segment) {
 	if e.ext != nil {
 		seg.Options.Ext = e.extOptions(seg, maxOptionSpace-seg.Options.OptionLen(false))
+	}
+	if e.dsackPending && seg.Options.NumSACK > 0 && seg.Options.SACK[0] == e.dsack {
+		e.dsackPending = false
+		e.counters.DSACKsOut++
 	}
 	e.lastAckSent = e.rcvNxt
 	e.rcvUnacked = 0
@@ -190,6 +198,7 @@ func (e *Endpoint) pipe() int {
 		if lo.LessThan(e.lostEnd) {
 			out -= int(lo.Size(e.lostEnd)) - e.sacked.bytesIn(lo, e.lostEnd)
 		}
+		out -= e.relost.bytes()
 	}
 	return max(out, 0)
 }
@@ -201,23 +210,26 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 	default:
 		return false
 	}
-	s := seqnum.Max(e.highRxt, e.sndUna)
-	for s.LessThan(e.lostEnd) {
-		i := e.sacked.find(s)
-		if i < 0 {
-			break
+	s, end, relost := e.nextRelost()
+	if !relost {
+		s = seqnum.Max(e.highRxt, e.sndUna)
+		for s.LessThan(e.lostEnd) {
+			i := e.sacked.find(s)
+			if i < 0 {
+				break
+			}
+			s = e.sacked.r[i].end
 		}
-		s = e.sacked.r[i].end
-	}
-	if !s.LessThan(e.lostEnd) {
-		return false
+		if !s.LessThan(e.lostEnd) {
+			return false
+		}
+		end = e.lostEnd
+		if ns, ok := e.sacked.nextStartAfter(s); ok && ns.LessThan(end) {
+			end = ns
+		}
 	}
 	if e.firstRxtDone && e.pipe() >= e.cc.Cwnd() {
 		return false
-	}
-	end := e.lostEnd
-	if ns, ok := e.sacked.nextStartAfter(s); ok && ns.LessThan(end) {
-		end = ns
 	}
 	room := e.header(seg, now, s, 0)
 	dataEnd := e.dataEnd()
@@ -238,7 +250,15 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 	if after == dataEnd {
 		seg.Flags |= FlagPSH
 	}
-	e.highRxt = after
+	if relost {
+		e.relost.r[0].start = after
+		if !after.LessThan(e.relost.r[0].end) {
+			e.relost.trimBelow(after)
+		}
+	} else {
+		e.highRxt = after
+	}
+	e.logRetransmit(s, after)
 	e.firstRxtDone = true
 	e.counters.RetransSegs++
 	if e.rtoAt == 0 {

@@ -1,0 +1,129 @@
+package tcp
+
+import "github.com/mpxdp/mpxdp/stack/seqnum"
+
+// Loss-recovery helpers beyond RFC 6675's basic rules:
+//
+//   - Reordering: the duplicate threshold (dupThresh, in segments) starts
+//     at 3 and grows to the reordering distance the sender observes, as
+//     Linux's tp->reordering does: when a cumulative ACK fills a hole that
+//     was never retransmitted while data above it was already SACKed, and
+//     when a D-SACK (RFC 2883) reports that a retransmission was not needed.
+//   - Lost retransmissions: every retransmission is logged with the
+//     snd_nxt of its time. When data sent after it is SACKed while it is
+//     still not acknowledged, it was lost again and is queued (relost) for
+//     another retransmission without waiting for the RTO.
+
+// maxDupThresh bounds the adaptive duplicate threshold.
+const maxDupThresh = 256
+
+// rxtLogSize is how many retransmissions are tracked for loss detection.
+const rxtLogSize = 64
+
+// rxtEntry is one logged retransmission.
+type rxtEntry struct {
+	start, end seqnum.Value
+	nxtAt      seqnum.Value // snd_nxt when it was sent
+}
+
+// highSacked returns the highest SACKed sequence number, or snd_una.
+func (e *Endpoint) highSacked() seqnum.Value {
+	if n := e.sacked.len(); n > 0 {
+		return e.sacked.r[n-1].end
+	}
+	return e.sndUna
+}
+
+// noteReordering raises dupThresh to the reordering distance from seq up
+// to hs, the highest SACKed sequence number when seq arrived.
+func (e *Endpoint) noteReordering(seq, hs seqnum.Value) {
+	if !seq.LessThan(hs) {
+		return
+	}
+	dist := int(seq.Size(hs))/e.mss + 1
+	if dist > e.dupThresh {
+		e.dupThresh = min(dist, maxDupThresh)
+		e.counters.ReorderingRaised++
+	}
+}
+
+// logRetransmit records a retransmission of [start, end).
+func (e *Endpoint) logRetransmit(start, end seqnum.Value) {
+	if e.rxtN == rxtLogSize {
+		copy(e.rxtLog[:], e.rxtLog[1:])
+		e.rxtN--
+	}
+	e.rxtLog[e.rxtN] = rxtEntry{start, end, e.sndNxt}
+	e.rxtN++
+	if end.GreaterThan(e.rxtHigh) || !e.rxtHighSet {
+		e.rxtHigh = end
+		e.rxtHighSet = true
+	}
+}
+
+// detectLostRetransmits moves retransmissions that were overtaken by
+// SACKed later data to the relost queue.
+func (e *Endpoint) detectLostRetransmits() {
+	hs := e.highSacked()
+	k := 0
+	for i := 0; i < e.rxtN; i++ {
+		x := e.rxtLog[i]
+		if x.end.LessThanEq(e.sndUna) {
+			continue
+		}
+		start := seqnum.Max(x.start, e.sndUna)
+		if e.sacked.bytesIn(start, x.end) == int(start.Size(x.end)) {
+			continue
+		}
+		if hs.GreaterThan(x.nxtAt) {
+			if e.relost.add(start, x.end) >= 0 {
+				e.counters.LostRetransmits++
+			}
+			continue
+		}
+		e.rxtLog[k] = x
+		k++
+	}
+	e.rxtN = k
+}
+
+// nextRelost returns the next range queued by detectLostRetransmits that is
+// neither acknowledged nor SACKed.
+func (e *Endpoint) nextRelost() (s, end seqnum.Value, ok bool) {
+	for e.relost.len() > 0 {
+		r := &e.relost.r[0]
+		if r.start.LessThan(e.sndUna) {
+			r.start = e.sndUna
+		}
+		if i := e.sacked.find(r.start); i >= 0 {
+			r.start = e.sacked.r[i].end
+		}
+		if !r.start.LessThan(r.end) {
+			e.relost.trimBelow(r.end)
+			continue
+		}
+		end = r.end
+		if ns, ok := e.sacked.nextStartAfter(r.start); ok && ns.LessThan(end) {
+			end = ns
+		}
+		return r.start, end, true
+	}
+	return 0, 0, false
+}
+
+// resetRecoveryLog forgets the retransmission log (episode over or RTO).
+func (e *Endpoint) resetRecoveryLog() {
+	e.rxtN = 0
+	e.relost.clear()
+}
+
+// onDSACK handles a D-SACK block: a retransmission that was not needed
+// means reordering at least as deep as the distance it reports.
+func (e *Endpoint) onDSACK(b SACKBlock) {
+	e.counters.DSACKsIn++
+	// Only a fast retransmission proves reordering; anything an RTO resent
+	// (below rtoMark) may have been a duplicate for other reasons.
+	if e.rxtHighSet && b.Start.LessThan(e.rxtHigh) && (!e.rtoMarkSet || b.Start.GreaterThanEq(e.rtoMark)) {
+		e.noteReordering(b.Start, e.highSacked())
+	}
+}
