@@ -62,9 +62,9 @@ func (w *Counters) Get(c Counter) uint64 { return w.v[c] }
 // it once with the number of workers; each worker takes its Counters with
 // Worker and keeps the pointer.
 type MIB struct {
-	mu      sync.Mutex // serialises Snapshot callers and Control use
+	control Counters   // counted by the control plane, under mu; first, so 64-bit aligned on 32-bit platforms
+	mu      sync.Mutex // serialises Snapshot callers and IncControl
 	workers []*Counters
-	control Counters // counted by the control plane, under mu
 }
 
 // NewMIB returns a MIB with counters for n workers.
