@@ -24,7 +24,11 @@ type transferCase struct {
 // byte (SHA-256) and the virtual time.
 func transfer(t *testing.T, seed uint64, c transferCase) (*pair, time.Duration) {
 	t.Helper()
-	ca, cb := baseConfig(1000), baseConfig(0xfffff000) // B's ISN wraps early
+	return transferWith(t, seed, c, baseConfig(1000), baseConfig(0xfffff000)) // B's ISN wraps early
+}
+
+func transferWith(t *testing.T, seed uint64, c transferCase, ca, cb Config) (*pair, time.Duration) {
+	t.Helper()
 	p := newPair(t, seed, c.link, ca, cb)
 	p.a.toSend, p.a.closeWhenDone = c.size, true
 	p.b.closeWhenDone = true
@@ -96,7 +100,49 @@ func TestTransferLossMatrix(t *testing.T) {
 		{"loss10", size, link(0.10), 4 * mathisTime(size, bw, rtt, 0.10)},
 	}
 	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) { transfer(t, uint64(100+i), c) })
+		t.Run(c.name, func(t *testing.T) {
+			p, _ := transfer(t, uint64(100+i), c)
+			if c.link.Loss == 0 {
+				// Autotuning must have opened the window well past the
+				// initial 256 KiB (the BDP here is 1.25 MB).
+				if got := p.b.ep.RecvBufferSize(); got < 2<<20 || p.b.ep.Counters().RcvBufGrown == 0 {
+					t.Errorf("receive buffer stayed at %d bytes", got)
+				}
+			}
+		})
+	}
+}
+
+// TestTransferWithoutOptions runs peers that negotiate no SACK (NewReno
+// recovery), no timestamps (Karn RTT sampling) and no window scaling.
+func TestTransferWithoutOptions(t *testing.T) {
+	const bw = 100_000_000
+	size := int64(20 << 20)
+	if *longTests {
+		size = 200 << 20
+	}
+	link := simnet.LinkConfig{Bandwidth: bw, Delay: 5 * time.Millisecond, Loss: 0.01, QueueBytes: 256 << 10}
+	for i, mod := range []struct {
+		name string
+		set  func(c *Config)
+	}{
+		{"nosack", func(c *Config) { c.NoSACK = true }},
+		{"nots", func(c *Config) { c.NoTimestamps = true }},
+		{"none", func(c *Config) { c.NoSACK, c.NoTimestamps, c.NoWindowScale = true, true, true }},
+	} {
+		t.Run(mod.name, func(t *testing.T) {
+			ca, cb := baseConfig(1000), baseConfig(0x7ffff000)
+			mod.set(&ca)
+			// Without SACK, recovery repairs one hole per RTT (NewReno):
+			// allow four times the Mathis time.
+			c := transferCase{mod.name, size, link, 4 * mathisTime(size, bw, 10*time.Millisecond, 0.01)}
+			p, _ := transferWith(t, uint64(300+i), c, ca, cb)
+			e := p.a.ep
+			if e.sackOK == !ca.NoSACK && e.tsOK == !ca.NoTimestamps && e.wsOK == !ca.NoWindowScale {
+				return
+			}
+			t.Errorf("negotiated sack %v ts %v ws %v for config %+v", e.sackOK, e.tsOK, e.wsOK, mod.name)
+		})
 	}
 }
 
