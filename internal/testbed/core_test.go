@@ -104,6 +104,11 @@ func TestCmdErrorSaysWhatFailed(t *testing.T) {
 	if _, err := lookTool("ethtool-mpx-missing"); err == nil {
 		t.Error("lookTool(missing) = nil")
 	}
+	toolHint["mpx-missing-tool"] = "apt-get install -y mpx-pkg"
+	defer delete(toolHint, "mpx-missing-tool")
+	if _, err := lookTool("mpx-missing-tool"); err == nil || !strings.Contains(err.Error(), "apt-get install -y mpx-pkg") {
+		t.Errorf("lookTool error %v lacks the install hint", err)
+	}
 }
 
 // newNS creates a namespace closed at the end of the test.
@@ -138,6 +143,7 @@ func nsExists(t *testing.T, name string) bool {
 
 func TestNSLifecycle(t *testing.T) {
 	Require(t)
+	RequireTools(t, "sysctl")
 	n, err := NewNS("life")
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +202,7 @@ func TestNSLifecycle(t *testing.T) {
 
 func TestVethPairAndDo(t *testing.T) {
 	Require(t)
+	RequireTools(t, "ethtool", "ping")
 	a, b := newNS(t, "va"), newNS(t, "vb")
 	va, vb, err := NewVeth(a, "mpx-a0", b, "mpx-b0", LinkOpts{MTU: 9000, Queues: 4})
 	if err != nil {

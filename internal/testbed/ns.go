@@ -72,6 +72,11 @@ func (n *NS) Exec(name string, args ...string) ([]byte, error) {
 	if n.isClosed() {
 		return nil, errClosed
 	}
+	if !strings.Contains(name, "/") {
+		if _, err := lookTool(name); err != nil {
+			return nil, err
+		}
+	}
 	return run("ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
 }
 

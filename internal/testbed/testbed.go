@@ -24,6 +24,7 @@ var toolHint = map[string]string{
 	"tc":      "apt-get install -y iproute2",
 	"ethtool": "apt-get install -y ethtool",
 	"sysctl":  "apt-get install -y procps",
+	"ping":    "apt-get install -y iputils-ping",
 }
 
 // lookTool finds a tool in PATH and says how to install it when missing.
@@ -124,6 +125,17 @@ func Require(tb testing.TB) {
 	tb.Helper()
 	if err := Available(); err != nil {
 		tb.Skip(err.Error())
+	}
+}
+
+// RequireTools skips tb unless every named tool is in PATH; the skip says
+// which is missing and how to install it.
+func RequireTools(tb testing.TB, names ...string) {
+	tb.Helper()
+	for _, name := range names {
+		if _, err := lookTool(name); err != nil {
+			tb.Skip(err.Error())
+		}
 	}
 }
 

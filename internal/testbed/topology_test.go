@@ -17,6 +17,7 @@ import (
 func newTopology(t *testing.T, c Config) *Topology {
 	t.Helper()
 	Require(t)
+	RequireTools(t, "ethtool", "sysctl", "tc", "ping")
 	topo, err := NewTopology(c)
 	if err != nil {
 		t.Fatal(err)
