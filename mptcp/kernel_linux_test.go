@@ -294,7 +294,8 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 	// and done() holds, or limit passes.
 	buf := make([]byte, 70000)
 	var rx Received
-	var seen struct{ joinACK, addAddr, prio, rmAddr, fastClose bool }
+	var seen struct{ joinACK, addAddr, prio, rmAddr, fastClose, finalAck bool }
+	var synAckKey Key
 	drain := func(done func() bool, limit time.Duration) error {
 		deadline := time.Now().Add(limit)
 		for i := 0; i < 10000; i++ {
@@ -322,12 +323,20 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 					seen.prio = seen.prio || rx.Present.Has(SubtypePrio)
 					seen.rmAddr = seen.rmAddr || rx.Present.Has(SubtypeRemoveAddr)
 					seen.fastClose = seen.fastClose || rx.Present.Has(SubtypeFastClose)
+					if rx.Present.Has(SubtypeCapable) && rx.Capable.Keys == 1 {
+						synAckKey = rx.Capable.SenderKey
+					}
+					// The client's DATA_ACK for the whole reply (it may come late).
+					if seg.dstPort == r.serverPort && rx.Present.Has(SubtypeDSS) && rx.DSS.HasAck &&
+						rx.DSS.DataAckFrom(synAckKey.IDSN()) == synAckKey.IDSN()+1+uint64(len(r.reply)) {
+						seen.finalAck = true
+					}
 				}
 			}
 		}
 		return nil
 	}
-	if err := drain(func() bool { return !join || (seen.joinACK && seen.addAddr) }, 3*time.Second); err != nil {
+	if err := drain(func() bool { return seen.finalAck && (!join || (seen.joinACK && seen.addAddr)) }, 3*time.Second); err != nil {
 		return r, err
 	}
 	if join {
