@@ -164,3 +164,44 @@ func (r *TCPRST) parse(b []byte) error {
 	r.Reason = ResetReason(b[3])
 	return nil
 }
+
+// parseAs checks the header of the option at the start of b, requires
+// subtype st and hands the option's bytes to parse.
+func parseAs(b []byte, st Subtype, parse func([]byte) error) error {
+	opt, got, err := header(b)
+	if err != nil {
+		return err
+	}
+	if got != st {
+		return ErrSubtype
+	}
+	return parse(opt)
+}
+
+// ParsePrio parses an MP_PRIO option at the start of b.
+func ParsePrio(b []byte) (Prio, error) {
+	var p Prio
+	err := parseAs(b, SubtypePrio, p.parse)
+	return p, err
+}
+
+// ParseFail parses an MP_FAIL option at the start of b.
+func ParseFail(b []byte) (Fail, error) {
+	var f Fail
+	err := parseAs(b, SubtypeFail, f.parse)
+	return f, err
+}
+
+// ParseFastClose parses an MP_FASTCLOSE option at the start of b.
+func ParseFastClose(b []byte) (FastClose, error) {
+	var f FastClose
+	err := parseAs(b, SubtypeFastClose, f.parse)
+	return f, err
+}
+
+// ParseTCPRST parses an MP_TCPRST option at the start of b.
+func ParseTCPRST(b []byte) (TCPRST, error) {
+	var r TCPRST
+	err := parseAs(b, SubtypeTCPRST, r.parse)
+	return r, err
+}

@@ -365,6 +365,31 @@ func TestTypedParsersRejectOtherSubtypes(t *testing.T) {
 	if _, err := ParseDSS(hx(t, "1e 04 01 01")); err != ErrSubtype {
 		t.Errorf("ParseDSS(MP_CAPABLE) = %v, want ErrSubtype", err)
 	}
+	for name, f := range map[string]func([]byte) error{
+		"ParsePrio":      func(b []byte) error { _, err := ParsePrio(b); return err },
+		"ParseFail":      func(b []byte) error { _, err := ParseFail(b); return err },
+		"ParseFastClose": func(b []byte) error { _, err := ParseFastClose(b); return err },
+		"ParseTCPRST":    func(b []byte) error { _, err := ParseTCPRST(b); return err },
+	} {
+		if err := f(dss); err != ErrSubtype {
+			t.Errorf("%s(DSS) = %v, want ErrSubtype", name, err)
+		}
+		if err := f(dss[:2]); err != ErrTruncated {
+			t.Errorf("%s(2 bytes) = %v, want ErrTruncated", name, err)
+		}
+	}
+	if p, err := ParsePrio(hx(t, "1e 03 51")); err != nil || !p.Backup {
+		t.Errorf("ParsePrio = %+v, %v", p, err)
+	}
+	if f, err := ParseFail(hx(t, "1e 0c 60 00 0000000000000009")); err != nil || f.DSN != 9 {
+		t.Errorf("ParseFail = %+v, %v", f, err)
+	}
+	if f, err := ParseFastClose(hx(t, "1e 0c 70 00 000000000000000a")); err != nil || f.ReceiverKey != 10 {
+		t.Errorf("ParseFastClose = %+v, %v", f, err)
+	}
+	if r, err := ParseTCPRST(hx(t, "1e 04 81 02")); err != nil || !r.Transient() || r.Reason != ResetLackOfResources {
+		t.Errorf("ParseTCPRST = %+v, %v", r, err)
+	}
 	if d, err := ParseDSS(dss); err != nil || d.DataAck != 0x11223344 {
 		t.Errorf("ParseDSS = %+v, %v", d, err)
 	}
