@@ -9,12 +9,11 @@ import (
 // testExt writes an 8-byte kind-30 option naming the segment's sequence
 // number and payload length, and checks the ones it receives.
 type testExt struct {
-	t        *testing.T
-	written  int
-	seen     int
-	badSeen  int
-	synSeen  bool
-	maxTotal int
+	t       *testing.T
+	written int
+	seen    int
+	badSeen int
+	synSeen bool
 }
 
 func (x *testExt) WriteOptions(seg *Segment, buf []byte) int {

@@ -43,6 +43,12 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 		}
 	}
 
+	if e.state == SynRcvd && seg.Flags&(FlagSYN|FlagACK) == FlagSYN && seg.Seq == e.irs {
+		// The peer retransmitted its SYN: our SYN-ACK was lost. Resend it.
+		e.needSyn = true
+		return
+	}
+
 	if !e.acceptable(seg) {
 		e.counters.BadSeq++
 		if e.state == TimeWait && seg.Flags&FlagSYN == 0 {

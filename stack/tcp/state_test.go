@@ -410,3 +410,38 @@ func TestRTOBackoffAndGiveUp(t *testing.T) {
 		t.Errorf("err %v RTOs %d", a.Err(), a.Counters().RTOs)
 	}
 }
+
+func TestRetransmittedSYNGetsSYNACK(t *testing.T) {
+	a, _ := NewActive(testConfig(issA), 0)
+	syn := outs(a, 0)
+	b, _ := NewPassive(testConfig(issB), &syn[0], ms)
+	outs(b, ms) // SYN-ACK lost
+	deliver(syn, b, 1000*ms)
+	r := outs(b, 1000*ms)
+	if len(r) != 1 || r[0].Flags != FlagSYN|FlagACK || r[0].Seq != issB || r[0].Ack != issA+1 {
+		t.Fatalf("answer to a retransmitted SYN: %+v, want the SYN-ACK again", r)
+	}
+	deliver(r, a, 1001*ms)
+	deliver(outs(a, 1001*ms), b, 1002*ms)
+	if a.State() != Established || b.State() != Established {
+		t.Errorf("%v / %v", a.State(), b.State())
+	}
+}
+
+func TestNagle(t *testing.T) {
+	for _, nagle := range []bool{false, true} {
+		ca := testConfig(issA)
+		ca.Nagle = nagle
+		a, b := connect(t, ca, testConfig(issB))
+		a.Write(make([]byte, 100))
+		if n := len(outs(a, 10*ms)); n != 1 {
+			t.Fatalf("nagle=%v: first small write sent %d segments", nagle, n)
+		}
+		a.Write(make([]byte, 100))
+		n := len(outs(a, 11*ms))
+		if nagle && n != 0 || !nagle && n != 1 {
+			t.Errorf("nagle=%v: second small write with data in flight sent %d segments", nagle, n)
+		}
+		_ = b
+	}
+}
