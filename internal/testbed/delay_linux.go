@@ -21,7 +21,8 @@ import (
 type Forwarder struct {
 	A, B Veth
 
-	delay, jitter atomic.Int64 // nanoseconds
+	delay, jitter atomic.Int64  // nanoseconds
+	reorder, dup  atomic.Uint64 // thresholds for a 32-bit random number (lossThreshold)
 	limit         int
 	files         [2]*os.File // sockets on A and B
 	stats         [2]dirStats // index 0: A -> B, 1: B -> A
@@ -103,7 +104,7 @@ func NewForwarder(a, b Veth, o DelayOpts) (*Forwarder, error) {
 		f.limit = defaultDelayLimit
 	}
 	f.pool.New = func() any { b := make([]byte, f.bufSize); return &b }
-	f.SetDelay(o.Delay, o.Jitter)
+	f.store(o)
 	for i, v := range []Veth{a, b} {
 		file, err := openPacketSocket(v.NS, v.Index, v.String())
 		if err != nil {
@@ -116,9 +117,10 @@ func NewForwarder(a, b Veth, o DelayOpts) (*Forwarder, error) {
 	}
 	for dir := 0; dir < 2; dir++ {
 		q := make(chan frame, f.limit)
+		fast := make(chan frame, f.limit)
 		f.wg.Add(2)
-		go f.receive(dir, q)
-		go f.send(dir, q)
+		go f.receive(dir, q, fast)
+		go f.send(dir, q, fast)
 	}
 	if err := a.NS.addCloser(f); err != nil {
 		f.Close()
@@ -134,18 +136,71 @@ func (f *Forwarder) SetDelay(delay, jitter time.Duration) {
 	f.jitter.Store(int64(jitter))
 }
 
+// Update changes delay, jitter, reordering and duplication (not Limit) for
+// frames arriving from now on.
+func (f *Forwarder) Update(o DelayOpts) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	f.store(o)
+	return nil
+}
+
+func (f *Forwarder) store(o DelayOpts) {
+	r, _ := lossThreshold(o.ReorderPct)
+	d, _ := lossThreshold(o.DupPct)
+	f.reorder.Store(r)
+	f.dup.Store(d)
+	f.SetDelay(o.Delay, o.Jitter)
+}
+
 // Stats returns the counters of each direction: A to B and B to A.
 func (f *Forwarder) Stats() (aToB, bToA ForwarderStats) {
 	return f.stats[0].snapshot(), f.stats[1].snapshot()
 }
 
-// receive reads frames arriving on side dir and queues them with their
-// departure time; it ends when the socket is closed.
-func (f *Forwarder) receive(dir int, q chan<- frame) {
+// chance reports true with probability thr / 2^32.
+func chance(thr uint64) bool {
+	return thr > 0 && uint64(rand.Uint32()) < thr
+}
+
+// receive reads frames arriving on side dir and queues them: on q with
+// their departure time, or on fast to leave at once (reordering). It ends
+// when the socket is closed.
+func (f *Forwarder) receive(dir int, q, fast chan<- frame) {
 	defer f.wg.Done()
 	defer close(q)
+	defer close(fast)
+	st := &f.stats[dir]
 	in := f.files[dir]
 	var last time.Time
+	enqueue := func(fr frame) {
+		if chance(f.reorder.Load()) {
+			select {
+			case fast <- fr:
+				st.reordered.Add(1)
+				return
+			default:
+			}
+		} else {
+			due := time.Now().Add(time.Duration(f.delay.Load()))
+			if j := f.jitter.Load(); j > 0 {
+				due = due.Add(time.Duration(rand.Int64N(j)))
+			}
+			if due.Before(last) {
+				due = last // jitter never reorders
+			}
+			last = due
+			fr.due = due
+			select {
+			case q <- fr:
+				return
+			default:
+			}
+		}
+		st.dropped.Add(1)
+		f.pool.Put(fr.buf)
+	}
 	for {
 		bp := f.pool.Get().(*[]byte)
 		n, err := in.Read(*bp)
@@ -156,45 +211,79 @@ func (f *Forwarder) receive(dir int, q chan<- frame) {
 			}
 			continue // transient (e.g. ENOBUFS); keep going
 		}
-		due := time.Now().Add(time.Duration(f.delay.Load()))
-		if j := f.jitter.Load(); j > 0 {
-			due = due.Add(time.Duration(rand.Int64N(j)))
+		if chance(f.dup.Load()) {
+			cp := f.pool.Get().(*[]byte)
+			copy(*cp, (*bp)[:n])
+			st.duplicated.Add(1)
+			enqueue(frame{buf: cp, n: n})
 		}
-		if due.Before(last) {
-			due = last // jitter never reorders
-		}
-		last = due
-		select {
-		case q <- frame{buf: bp, n: n, due: due}:
-		default:
-			f.stats[dir].dropped.Add(1)
-			f.pool.Put(bp)
-		}
+		enqueue(frame{buf: bp, n: n})
 	}
 }
 
-// send writes queued frames out of the other side when they are due.
-func (f *Forwarder) send(dir int, q <-chan frame) {
+// send writes frames out of the other side: those on fast at once, those on
+// q when they are due. It ends when the receiver has closed both channels.
+func (f *Forwarder) send(dir int, q, fast <-chan frame) {
 	defer f.wg.Done()
+	st := &f.stats[dir]
 	out := f.files[1-dir]
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for fr := range q {
-		if d := time.Until(fr.due); d > 0 {
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-f.done:
-				f.pool.Put(fr.buf)
-				continue // drain until the receiver closes q
-			}
+	closing := false
+	write := func(fr frame) {
+		if closing {
+			f.pool.Put(fr.buf)
+			return
 		}
 		if _, err := out.Write((*fr.buf)[:fr.n]); err != nil {
-			f.stats[dir].dropped.Add(1)
+			st.dropped.Add(1)
 		} else {
-			f.stats[dir].forwarded.Add(1)
+			st.forwarded.Add(1)
 		}
 		f.pool.Put(fr.buf)
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var head frame
+	have := false
+	for q != nil || fast != nil || have {
+		if !have {
+			select {
+			case fr, ok := <-q:
+				if !ok {
+					q = nil
+					continue
+				}
+				head, have = fr, true
+			case fr, ok := <-fast:
+				if !ok {
+					fast = nil
+					continue
+				}
+				write(fr)
+			}
+			continue
+		}
+		d := time.Until(head.due)
+		if d <= 0 || closing {
+			write(head)
+			have = false
+			continue
+		}
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+			write(head)
+			have = false
+		case fr, ok := <-fast:
+			timer.Stop()
+			if !ok {
+				fast = nil
+				continue
+			}
+			write(fr)
+		case <-f.done:
+			timer.Stop()
+			closing = true
+		}
 	}
 }
 

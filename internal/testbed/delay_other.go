@@ -23,3 +23,8 @@ func (f *Forwarder) Stats() (aToB, bToA ForwarderStats) { return }
 
 // Close does nothing here.
 func (f *Forwarder) Close() error { return nil }
+
+// Update changes the emulation; unsupported here.
+func (f *Forwarder) Update(o DelayOpts) error {
+	return errors.New("testbed: Forwarder needs Linux AF_PACKET sockets")
+}

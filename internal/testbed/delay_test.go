@@ -3,17 +3,18 @@ package testbed
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestDelayOptsValidate(t *testing.T) {
-	for _, o := range []DelayOpts{{}, {Delay: time.Second, Jitter: time.Millisecond, Limit: 5}} {
+	for _, o := range []DelayOpts{{}, {Delay: time.Second, Jitter: time.Millisecond, Limit: 5}, {ReorderPct: 100, DupPct: 0.5}} {
 		if err := o.validate(); err != nil {
 			t.Errorf("validate(%+v) = %v", o, err)
 		}
 	}
-	for _, o := range []DelayOpts{{Delay: -1}, {Jitter: -1}, {Delay: 11 * time.Second}, {Limit: -1}, {Limit: 1<<20 + 1}} {
+	for _, o := range []DelayOpts{{Delay: -1}, {Jitter: -1}, {Delay: 11 * time.Second}, {Limit: -1}, {Limit: 1<<20 + 1}, {ReorderPct: -1}, {ReorderPct: 100.1}, {DupPct: 101}} {
 		if err := o.validate(); err == nil {
 			t.Errorf("validate(%+v) = nil error", o)
 		}
@@ -95,5 +96,58 @@ func TestDelayPath(t *testing.T) {
 	}
 	if rate > 1.3*50 {
 		t.Errorf("measured %.1f Mbit/s through a 50 Mbit/s limit", rate)
+	}
+}
+
+func TestForwarderReorderAndDuplicate(t *testing.T) {
+	topo := newTopology(t, Config{Paths: 1, Router: true, Delay: []time.Duration{time.Millisecond}, Tag: "emu"})
+	if err := topo.KernelMode(); err != nil {
+		t.Fatal(err)
+	}
+	p := topo.Paths[0]
+	pingOK(t, topo.Ours, p.PeerAddr)
+	// Every frame twice, each way: ping sees duplicates.
+	if err := topo.SetEmulation(0, DelayOpts{Delay: time.Millisecond, DupPct: 100}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := topo.Ours.Exec("ping", "-n", "-c", "3", "-i", "0.05", "-W", "1", p.PeerAddr.String())
+	if !strings.Contains(string(out), "duplicates") {
+		t.Errorf("no duplicates reported by ping with 100%% duplication:\n%s", out)
+	}
+	toPeer, toOurs := p.Forwarder.Stats()
+	if toPeer.Duplicated < 3 || toOurs.Duplicated < 3 {
+		t.Errorf("duplication counted %+v / %+v", toPeer, toOurs)
+	}
+	// 100% reordering: every frame skips the (long) delay line.
+	if err := topo.SetEmulation(0, DelayOpts{Delay: 300 * time.Millisecond, ReorderPct: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if rtt := minRTT(t, topo, 0, 3); rtt >= 600*time.Millisecond {
+		t.Errorf("min RTT %v although every frame skips the 300 ms delay", rtt)
+	}
+	// Some reordering under TCP: the receiver (ours) queues out-of-order data.
+	if err := topo.SetEmulation(0, DelayOpts{Delay: 2 * time.Millisecond, ReorderPct: 5}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := topo.Ours.TCPExt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n := transfer(t, topo, p, 500*time.Millisecond); n == 0 {
+		t.Fatal("no data crossed the reordering path")
+	}
+	after, err := topo.Ours.TCPExt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after["TCPOFOQueue"] <= before["TCPOFOQueue"] {
+		t.Errorf("TCPOFOQueue %d -> %d: no out-of-order data seen with 5%% reordering", before["TCPOFOQueue"], after["TCPOFOQueue"])
+	}
+	_, toOurs = p.Forwarder.Stats()
+	if toOurs.Reordered == 0 {
+		t.Errorf("forwarder counted no reordered frames toward ours: %+v", toOurs)
+	}
+	if err := topo.SetEmulation(0, DelayOpts{DupPct: 101}); err == nil {
+		t.Error("SetEmulation accepted 101% duplication")
 	}
 }

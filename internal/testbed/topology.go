@@ -371,6 +371,19 @@ func (t *Topology) SetDelay(i int, delay, jitter time.Duration) error {
 	return nil
 }
 
+// SetEmulation changes delay, jitter, reordering and duplication of path
+// i, which must have been built with a delay line (Config.Delay or Jitter).
+func (t *Topology) SetEmulation(i int, o DelayOpts) error {
+	p, err := t.path(i)
+	if err != nil {
+		return err
+	}
+	if p.Forwarder == nil {
+		return fmt.Errorf("testbed: path %d has no delay line: build it with Config.Delay (and Router)", i)
+	}
+	return p.Forwarder.Update(o)
+}
+
 // cable returns the interface that LinkDown/LinkUp switch for path p: the
 // router's port facing ours (ours loses carrier, the peer only sees
 // silence), or without Router the peer's interface.
