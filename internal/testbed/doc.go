@@ -15,6 +15,9 @@
 //     per-path rate limits (tbf) and random loss on kernel egresses.
 //   - SetLoss/SetIngressLoss: a TCX BPF program, assembled in Go with
 //     cilium/ebpf's asm package, that drops packets at random and counts.
+//   - Forwarder: a user-space delay line between two router ports (raw
+//     AF_PACKET sockets) adding delay, jitter, reordering and duplication,
+//     because this kernel has no netem; Config.Delay puts one on a path.
 //   - Kernel MPTCP path-manager helpers (limits, endpoints) and the
 //     namespace's counters as nstat names them (Nstat, MPTcpExt, TCPExt).
 //   - Cleanup (and the mpx-cleanup command that `make test` runs first):

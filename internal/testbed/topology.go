@@ -396,7 +396,9 @@ func (t *Topology) cable(p Path) Veth {
 
 // LinkDown cuts path i like a cable pull: with Router, the router's port
 // facing ours goes down (ours loses carrier; the peer's link stays up and
-// only sees silence); without Router, the peer's interface goes down.
+// only sees silence); without Router, the peer's interface goes down. For
+// a silent black hole that neither end notices, use SetLoss(i, 100) on a
+// router topology.
 func (t *Topology) LinkDown(i int) error {
 	p, err := t.path(i)
 	if err != nil {
