@@ -85,6 +85,17 @@ func TestDelayPath(t *testing.T) {
 	if rtt := minRTT(t, topo, 0, 3); rtt < 4*time.Millisecond {
 		t.Errorf("min RTT %v after SetDelay(2ms), want >= 4ms", rtt)
 	}
+	// The delay line survives a cable pull on the router port it reads.
+	if err := topo.LinkDown(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, recv := ping(t, topo.Ours, p0.PeerAddr, 1, "0.2"); recv != 0 {
+		t.Error("path 0 answers while its link is down")
+	}
+	if err := topo.LinkUp(0); err != nil {
+		t.Fatal(err)
+	}
+	pingOK(t, topo.Ours, p0.PeerAddr)
 	if err := topo.SetDelay(1, time.Millisecond, 0); err == nil {
 		t.Error("SetDelay on a bridged path succeeded")
 	}
