@@ -1,0 +1,698 @@
+package conn
+
+import (
+	"time"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/sched"
+	"github.com/mpxdp/mpxdp/stack/seqnum"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+// pull maps the next range of connection data onto sf if the scheduler
+// picks it: reinjections first, then new data, within the peer's
+// connection-level window.
+func (c *Conn) pull(sf *Subflow) {
+	if !c.bufReady {
+		return
+	}
+	if c.fallback {
+		// Plain TCP: everything written goes to the one subflow.
+		if c.sndNxt < c.snd.end {
+			c.mapRange(sf, c.sndNxt, int(c.snd.end-c.sndNxt))
+			c.sndNxt = c.snd.end
+		}
+		c.maybeSendFin()
+		return
+	}
+	if len(c.reinj) == 0 && c.sndNxt >= c.snd.end && !c.sched.Redundant() {
+		return
+	}
+	idx := -1
+	cands := c.cands[:0]
+	for i, s := range c.subflows {
+		if s == sf {
+			idx = i
+		}
+		cd := sched.Candidate{Backup: s.Backup()}
+		if s.dataReady() && !s.stale {
+			cd.Usable = true
+			cd.SRTT = s.ep.SRTT()
+			cd.Room = s.room()
+		}
+		cands = append(cands, cd)
+	}
+	if idx < 0 {
+		return
+	}
+	chunk := sf.chunk()
+	if c.sched.Redundant() {
+		if !sched.Eligible(cands, idx) {
+			return
+		}
+		sf.redNx = max(sf.redNx, c.dataUna)
+		lim := min(c.snd.end, c.rwndEnd)
+		if sf.redNx >= lim {
+			return
+		}
+		n := int(min(uint64(chunk), lim-sf.redNx))
+		c.mapRange(sf, sf.redNx, n)
+		sf.redNx += uint64(n)
+		if sf.redNx > c.sndNxt {
+			c.sndNxt = sf.redNx
+			c.sndMax = max(c.sndMax, c.sndNxt)
+		}
+		return
+	}
+	if c.sched.Pick(cands) != idx {
+		return
+	}
+	for len(c.reinj) > 0 {
+		r := &c.reinj[0]
+		if r[0] < c.dataUna {
+			r[0] = c.dataUna
+		}
+		if r[0] >= r[1] {
+			c.reinj = append(c.reinj[:0], c.reinj[1:]...)
+			continue
+		}
+		n := int(min(uint64(chunk), r[1]-r[0]))
+		c.mapRange(sf, r[0], n)
+		r[0] += uint64(n)
+		c.bytesRetrans += uint64(n)
+		c.mib.Inc(mptcp.MibMPTCPRetrans)
+		return
+	}
+	lim := min(c.snd.end, c.rwndEnd)
+	if c.sndNxt >= lim {
+		return
+	}
+	n := int(min(uint64(chunk), lim-c.sndNxt))
+	c.mapRange(sf, c.sndNxt, n)
+	c.sndNxt += uint64(n)
+	c.sndMax = max(c.sndMax, c.sndNxt)
+}
+
+// mapRange appends the mapping of DSNs [dsn, dsn+n) to sf's send space.
+func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
+	m := txMap{sseq: sf.txEnd, n: uint32(n), dsn: dsn}
+	if c.csum && !c.fallback {
+		var s uint64
+		for off := 0; off < n; {
+			var tmp [512]byte
+			k := min(len(tmp), n-off)
+			c.snd.copyAt(dsn+uint64(off), tmp[:k])
+			s = mptcp.ChecksumAdd(s, tmp[:k])
+			off += k
+		}
+		m.csum = mptcp.DSSChecksum(dsn, uint32(m.sseq-sf.iss), uint16(n), s)
+	}
+	sf.tx = append(sf.tx, m)
+	sf.txEnd = sf.txEnd.Add(seqnum.Size(n))
+}
+
+// deliver turns the subflow bytes from old to sf.rxNxt, now in order, into
+// received connection data through their mappings.
+func (c *Conn) deliver(sf *Subflow, old seqnum.Value) {
+	seq := old
+	k := 0
+	for k < len(sf.rx) && sf.rx[k].sseq.LessThan(sf.rxNxt) {
+		m := &sf.rx[k]
+		if seq.LessThan(m.sseq) {
+			c.unmapped(sf, int(seq.Size(m.sseq)))
+			seq = m.sseq
+		}
+		end := m.end()
+		if m.hasCsum {
+			if end.GreaterThan(sf.rxNxt) {
+				break // verify once the whole mapping is in
+			}
+			if !c.verify(sf, m) {
+				c.badChecksum(sf, m)
+				return
+			}
+			c.received(sf, m.dsn, m.dsn+uint64(m.n))
+			seq = end
+			k++
+			continue
+		}
+		stop := seqnum.Min(end, sf.rxNxt)
+		if seq.LessThan(stop) {
+			s := m.dsn + uint64(m.sseq.Size(seq))
+			c.received(sf, s, s+uint64(seq.Size(stop)))
+			seq = stop
+		}
+		if end.GreaterThan(sf.rxNxt) {
+			break
+		}
+		k++
+	}
+	if k > 0 {
+		sf.rx = append(sf.rx[:0], sf.rx[k:]...)
+	}
+	if len(sf.rx) == 0 && seq.LessThan(sf.rxNxt) {
+		c.unmapped(sf, int(seq.Size(sf.rxNxt)))
+	}
+}
+
+// unmapped counts in-order subflow bytes that no mapping covered: they are
+// lost at the data level (the peer reinjects them after its timeout).
+func (c *Conn) unmapped(sf *Subflow, n int) {
+	if n > 0 {
+		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
+	}
+}
+
+// verify checks a complete mapping's DSS checksum against the bytes in the
+// receive buffer. Data the application already read cannot be checked: it
+// was a duplicate and is accepted.
+func (c *Conn) verify(sf *Subflow, m *rxMap) bool {
+	if m.dsn < c.rcv.read || m.dsn+uint64(m.n) > c.rcv.limit() {
+		return true
+	}
+	a, b := c.rcv.slice(m.dsn, int(m.n))
+	s := mptcp.ChecksumAdd(0, a)
+	if len(b) > 0 {
+		if len(a)%2 != 0 {
+			return true // cannot happen with a power-of-two ring
+		}
+		s = mptcp.ChecksumAdd(s, b)
+	}
+	return mptcp.DSSChecksumOK(m.dsn, uint32(m.sseq-sf.irs), uint16(m.n), m.csum, s)
+}
+
+// badChecksum handles a DSS checksum failure (RFC 8684 §3.7): with other
+// subflows the broken one is reset (its data is reinjected by the peer);
+// on the only subflow an MP_FAIL is sent and the subflow reset too.
+func (c *Conn) badChecksum(sf *Subflow, m *rxMap) {
+	c.mib.Inc(mptcp.MibDataCsumErr)
+	sf.rx = sf.rx[:0]
+	if c.live() > 1 {
+		c.mib.Inc(mptcp.MibDSSCorruptionReset)
+	} else {
+		sf.sendFail = true
+		sf.failDSN = m.dsn
+	}
+	c.resetSubflow(sf, mptcp.ResetMiddleboxInterference)
+}
+
+// received records DSNs [s, e) as received and advances rcv_nxt.
+func (c *Conn) received(sf *Subflow, s, e uint64) {
+	if e <= c.rcv.nxt {
+		c.mib.Inc(mptcp.MibDuplicateData)
+		return
+	}
+	if e > c.rcv.limit() {
+		c.mib.Inc(mptcp.MibNoDSSInWindow)
+	}
+	ahead := s > c.rcv.nxt
+	fresh, ok := c.rcv.mark(s, e)
+	if !ok {
+		c.mib.Inc(mptcp.MibOFOQueue) // no room for another hole: dropped
+		return
+	}
+	if ahead {
+		c.mib.Inc(mptcp.MibOFOQueue)
+	}
+	c.bytesRecv += fresh
+	c.checkFin()
+}
+
+// checkFin completes a received DATA_FIN once rcv_nxt reaches it.
+func (c *Conn) checkFin() {
+	if c.finRcvd || !c.peerFinSet || !c.bufReady || c.rcv.nxt != c.peerFinDSN {
+		return
+	}
+	c.finRcvd = true
+	c.ackSoon()
+	c.maybeCloseSubflows()
+}
+
+// ackSoon makes a usable subflow send an ACK (carrying the DATA_ACK).
+func (c *Conn) ackSoon() {
+	for _, sf := range c.subflows {
+		if sf.dataReady() || (sf.ep != nil && !sf.closed && sf.ep.State() >= tcp.Established && (sf.role == roleMPC || sf.joinOK)) {
+			sf.needAck = true
+			return
+		}
+	}
+}
+
+// onDataAck processes a DATA_ACK.
+func (c *Conn) onDataAck(v uint64) {
+	if v < c.dataUna || v > c.sndMax {
+		return
+	}
+	c.dataAcked(v)
+}
+
+// dataAcked moves DATA_UNA to v.
+func (c *Conn) dataAcked(v uint64) {
+	if !c.bufReady || v <= c.dataUna {
+		return
+	}
+	fin := c.snd.end
+	if c.finSent && v == fin+1 {
+		c.finAcked = true
+		v = fin
+		c.maybeCloseSubflows()
+	}
+	if v > c.snd.end {
+		v = c.snd.end
+	}
+	if v > c.dataUna {
+		c.bytesAcked += v - c.dataUna
+		c.dataUna = v
+		c.rtoShift = 0
+		c.lastAckAt = c.now
+		c.rtoAt = 0
+	}
+	c.releaseSend()
+}
+
+// releaseSend frees send-buffer bytes no subflow can need any more.
+func (c *Conn) releaseSend() {
+	if !c.bufReady {
+		return
+	}
+	lo := c.dataUna
+	for _, sf := range c.subflows {
+		if d, ok := sf.oldestDSN(); ok && d < lo {
+			lo = d
+		}
+	}
+	c.snd.release(lo)
+}
+
+// maybeSendFin sends the DATA_FIN once every byte written is mapped.
+func (c *Conn) maybeSendFin() {
+	if !c.finQueued || c.finSent || !c.bufReady || c.sndNxt < c.snd.end {
+		return
+	}
+	if c.fallback {
+		if len(c.subflows) > 0 {
+			c.finSent = true
+			c.subflows[0].ep.CloseWrite()
+		}
+		return
+	}
+	c.finSent = true
+	c.sndMax = c.snd.end + 1
+	c.ackSoon()
+}
+
+// maybeCloseSubflows closes the subflows once both DATA_FINs are acknowledged.
+func (c *Conn) maybeCloseSubflows() {
+	if c.fallback || !c.finAcked || !c.finRcvd {
+		return
+	}
+	for _, sf := range c.subflows {
+		if sf.ep != nil && !sf.closed {
+			sf.ep.CloseWrite()
+		}
+	}
+}
+
+// resetSubflow aborts sf with MP_TCPRST reason.
+func (c *Conn) resetSubflow(sf *Subflow, reason mptcp.ResetReason) {
+	if sf.closed || sf.ep == nil {
+		return
+	}
+	sf.rstPending = true
+	sf.rstReason = reason
+	sf.ep.Abort()
+}
+
+// fail ends the connection with err: every subflow is reset.
+func (c *Conn) fail(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	for _, sf := range c.subflows {
+		if sf.ep != nil && !sf.closed {
+			sf.ep.Abort()
+		}
+	}
+}
+
+// sfEstablished reports a subflow ready for data.
+func (c *Conn) sfEstablished(sf *Subflow) {
+	if sf.established {
+		return
+	}
+	sf.established = true
+	sf.lastUna = sf.ep.SndUna()
+	if c.bufReady && c.rwndEnd < c.dataUna+uint64(sf.ep.SendWindow()) {
+		c.rwndEnd = c.dataUna + uint64(sf.ep.SendWindow())
+	}
+	c.event(Event{Type: EventSubflowEstablished, Subflow: sf})
+}
+
+// Input processes a segment received on subflow sf.
+func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
+	c.now = now
+	if sf.ep == nil || sf.closed {
+		return
+	}
+	c.rx = mptcp.Received{}
+	if err := mptcp.ParseTCPOptions(seg.Options.Ext, &c.rx); err != nil && c.rx.Invalid != 0 {
+		c.mib.Inc(mptcp.MibDSSNotMatching)
+	}
+	if !c.preInput(sf, seg) {
+		return
+	}
+	sf.ep.Input(seg, now)
+	if c.fallback && sf.role == roleMPC && !sf.fbRx {
+		sf.fbRx = true
+		sf.fbSeq, sf.fbDSN = sf.rxNxt, c.rcv.nxt
+	}
+	if sf.role == roleMPC && !c.fallback && c.client && c.bufReady && sf.ep.State() >= tcp.Established && !sf.established {
+		c.sfEstablished(sf)
+		if !c.established {
+			c.established = true
+			c.event(Event{Type: EventEstablished})
+		}
+	}
+	if sf.role == roleJoinServer && sf.joinOK && !sf.established && sf.ep.State() >= tcp.Established {
+		c.sfEstablished(sf)
+	}
+	if c.fallback && sf.ep.State() >= tcp.Established && !sf.established {
+		c.sfEstablished(sf)
+		if !c.established {
+			c.established = true
+			c.event(Event{Type: EventEstablished})
+		}
+	}
+	if c.rx.Present.Has(mptcp.SubtypeDSS) && c.rx.DSS.HasAck && c.bufReady {
+		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
+			c.rwndEnd = e
+		}
+	} else if c.fallback && c.bufReady {
+		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
+			c.rwndEnd = e
+		}
+	}
+	if c.fallback && sf.ep.PeerClosed() && !c.finRcvd {
+		c.finRcvd = true
+	}
+	c.checkSubflow(sf, now)
+}
+
+// checkSubflow notices progress, stalls and the end of sf.
+func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
+	ep := sf.ep
+	if sf.closed {
+		return
+	}
+	if ep.State() == tcp.Closed || ep.State() == tcp.TimeWait || ep.Err() != nil {
+		c.subflowDone(sf, now)
+		return
+	}
+	if una := ep.SndUna(); una != sf.lastUna {
+		sf.lastUna = una
+		sf.staleRTOs = ep.Counters().RTOs
+		if sf.stale {
+			sf.stale = false
+			c.mib.Inc(mptcp.MibSubflowRecover)
+		}
+		return
+	}
+	if !sf.stale && ep.SndUna() != ep.SndNxt() && ep.Counters().RTOs >= sf.staleRTOs+uint64(c.cfg.StaleRTOs) {
+		sf.stale = true
+		c.mib.Inc(mptcp.MibSubflowStale)
+		c.reinject(sf)
+	}
+}
+
+// reinject queues sf's unacknowledged mapped data for the other subflows.
+func (c *Conn) reinject(sf *Subflow) {
+	for i := range sf.tx {
+		m := &sf.tx[i]
+		e := m.dsn + uint64(m.n)
+		if e <= c.dataUna {
+			continue
+		}
+		c.queueReinject(max(m.dsn, c.dataUna), e)
+	}
+}
+
+func (c *Conn) queueReinject(s, e uint64) {
+	if n := len(c.reinj); n > 0 && c.reinj[n-1][1] == s {
+		c.reinj[n-1][1] = e
+		return
+	}
+	if len(c.reinj) < cap(c.reinj) {
+		c.reinj = append(c.reinj, [2]uint64{s, e})
+	}
+}
+
+// subflowDone removes a subflow that ended.
+func (c *Conn) subflowDone(sf *Subflow, now time.Duration) {
+	if sf.closed {
+		return
+	}
+	sf.closed = true
+	if !c.fallback {
+		c.reinject(sf)
+	}
+	sf.tx = sf.tx[:0]
+	c.group.Remove(sf.ctl)
+	c.mib.Inc(mptcp.MibRmSubflow)
+	c.event(Event{Type: EventSubflowClosed, Subflow: sf})
+	if c.pmHook != nil {
+		c.pmHook.SubflowClosed(c, sf, sf.ep.Err(), now)
+	}
+	c.releaseSend()
+	if c.live() == 0 {
+		if c.err == nil && !(c.finAcked && c.finRcvd) && !c.fallback {
+			c.err = ErrNoSubflow
+		}
+		if c.fallback && c.err == nil && sf.ep.Err() != nil {
+			c.err = sf.ep.Err()
+		}
+		c.closeConn()
+	}
+}
+
+func (c *Conn) closeConn() {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	if c.fullyEst {
+		c.mib.Dec(mptcp.MibMPCurrEstab)
+	}
+	c.release()
+	c.event(Event{Type: EventClosed})
+}
+
+// Output returns the next segment any subflow has to send, the subflow it
+// belongs to, and false when none has anything. Payload bytes are copied
+// into payload (the transmit frame). Call it until it returns false after
+// every Input, OnTimer, Write, Read or close call.
+func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment, bool) {
+	c.now = now
+	c.runTimers(now)
+	n := len(c.subflows)
+	for k := 0; k < n; k++ {
+		i := (c.next + k) % n
+		sf := c.subflows[i]
+		if sf.ep == nil || sf.closed {
+			continue
+		}
+		if sf.needAck {
+			sf.needAck = false
+			sf.forceACK(now)
+		}
+		seg, ok := sf.ep.Output(now, payload)
+		if !ok {
+			c.checkSubflow(sf, now)
+			continue
+		}
+		c.next = i
+		if seg.Flags.Has(tcp.FlagRST) {
+			c.rstOptions(sf, &seg)
+		}
+		return sf, seg, true
+	}
+	return nil, tcp.Segment{}, false
+}
+
+// rstOptions adds MP_TCPRST or MP_FASTCLOSE to a RST the engine built.
+func (c *Conn) rstOptions(sf *Subflow, seg *tcp.Segment) {
+	var o mptcp.Option
+	switch {
+	case c.fastClose:
+		o.Subtype = mptcp.SubtypeFastClose
+		o.FastClose = mptcp.FastClose{ReceiverKey: c.remoteKey}
+		c.mib.Inc(mptcp.MibMPFastcloseTx)
+	case sf.rstPending && (c.mpc || c.fullyEst):
+		sf.rstPending = false
+		o.Subtype = mptcp.SubtypeTCPRST
+		o.TCPRST = mptcp.TCPRST{Reason: sf.rstReason, Flags: mptcp.TCPRSTFlagT}
+		c.mib.Inc(mptcp.MibMPRstTx)
+	default:
+		return
+	}
+	n := o.Write(c.rstBuf[:])
+	seg.Options.Ext = c.rstBuf[:n]
+}
+
+// runTimers runs the connection-level timers due at now.
+func (c *Conn) runTimers(now time.Duration) {
+	if !c.bufReady || c.fallback || c.err != nil {
+		return
+	}
+	c.maybeSendFin()
+	outstanding := c.dataUna < c.sndMax
+	if !outstanding {
+		c.rtoAt = 0
+		return
+	}
+	if c.rtoAt == 0 {
+		c.rtoAt = now + c.connRTO()
+		return
+	}
+	if now < c.rtoAt {
+		return
+	}
+	// Connection-level timeout: DATA_ACK did not move. Resend from DATA_UNA.
+	end := min(c.sndNxt, c.dataUna+256<<10)
+	if end > c.dataUna {
+		c.queueReinject(c.dataUna, end)
+	}
+	if c.finSent && !c.finAcked {
+		c.ackSoon()
+	}
+	c.rtoShift = min(c.rtoShift+1, 6)
+	c.rtoAt = now + c.connRTO()
+}
+
+// connRTO is the connection-level retransmission timeout: twice the
+// largest subflow RTO, backed off.
+func (c *Conn) connRTO() time.Duration {
+	r := 200 * time.Millisecond
+	for _, sf := range c.subflows {
+		if sf.ep != nil && !sf.closed && !sf.stale {
+			r = max(r, 2*sf.ep.RTO())
+		}
+	}
+	return min(r<<c.rtoShift, 60*time.Second)
+}
+
+// NextTimer returns the earliest deadline of the connection or its
+// subflows, 0 when none. Call OnTimer (or Output) then.
+func (c *Conn) NextTimer() time.Duration {
+	var t time.Duration
+	for _, sf := range c.subflows {
+		if sf.ep == nil || sf.closed {
+			continue
+		}
+		if x := sf.ep.NextTimer(); x != 0 && (t == 0 || x < t) {
+			t = x
+		}
+	}
+	if c.rtoAt != 0 && (t == 0 || c.rtoAt < t) {
+		t = c.rtoAt
+	}
+	return t
+}
+
+// OnTimer runs the timers due at now; then call Output until it reports
+// nothing to send.
+func (c *Conn) OnTimer(now time.Duration) {
+	c.now = now
+	for _, sf := range c.subflows {
+		if sf.ep == nil || sf.closed {
+			continue
+		}
+		if t := sf.ep.NextTimer(); t != 0 && t <= now {
+			sf.ep.OnTimer(now)
+		}
+		c.checkSubflow(sf, now)
+	}
+	c.runTimers(now)
+}
+
+// Write queues p for sending and returns how many bytes fit in the
+// connection's send buffer; call Output afterwards.
+func (c *Conn) Write(p []byte) int {
+	if !c.bufReady || c.finQueued || c.err != nil || c.closing {
+		return 0
+	}
+	return c.snd.write(p)
+}
+
+// Writable returns how many bytes Write would accept now.
+func (c *Conn) Writable() int {
+	if !c.bufReady || c.finQueued || c.err != nil || c.closing {
+		return 0
+	}
+	return c.snd.space()
+}
+
+// Read copies in-order received bytes into p and returns the count.
+func (c *Conn) Read(p []byte) int {
+	if !c.bufReady {
+		return 0
+	}
+	before := c.rcv.free()
+	n := c.rcv.readInto(p)
+	if half := len(c.rcv.buf) / 2; n > 0 && before < half && c.rcv.free() >= half {
+		c.ackSoon() // window update
+	}
+	return n
+}
+
+// Readable returns how many bytes Read would return now.
+func (c *Conn) Readable() int {
+	if !c.bufReady {
+		return 0
+	}
+	return c.rcv.readable()
+}
+
+// PeerClosed reports whether the peer's DATA_FIN (or, in fallback, FIN)
+// arrived and every byte before it was read.
+func (c *Conn) PeerClosed() bool {
+	return c.finRcvd && c.Readable() == 0
+}
+
+// CloseWrite shuts the sending direction: a DATA_FIN follows the data
+// written so far.
+func (c *Conn) CloseWrite() {
+	if c.finQueued {
+		return
+	}
+	c.finQueued = true
+	c.maybeSendFin()
+}
+
+// Close shuts both directions: CloseWrite, and data received afterwards is
+// discarded.
+func (c *Conn) Close() {
+	c.rdClosed = true
+	c.CloseWrite()
+}
+
+// Abort closes the connection at once with MP_FASTCLOSE on every subflow.
+func (c *Conn) Abort() {
+	if c.err != nil {
+		return
+	}
+	c.fastClose = c.fullyEst && !c.fallback
+	c.fail(ErrAborted)
+}
+
+// SetBackup changes the local backup flag of sf and tells the peer with
+// MP_PRIO.
+func (c *Conn) SetBackup(sf *Subflow, backup bool) {
+	if sf.backup == backup {
+		return
+	}
+	sf.backup = backup
+	sf.sendPrio = true
+	sf.needAck = true
+	c.event(Event{Type: EventSubflowPriority, Subflow: sf})
+}

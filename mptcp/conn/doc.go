@@ -1,0 +1,64 @@
+// Package conn owns the state of one MPTCP connection (RFC 8684), sans-IO:
+// keys, tokens and IDSNs, the MP_CAPABLE and MP_JOIN handshakes, the send
+// buffer indexed by DSN (from DATA_UNA on), the receive buffer indexed by
+// DSN with its reassembler (rcv_nxt is the DATA_ACK), connection-level
+// flow control (the window is relative to DATA_ACK, RFC 8684 §3.3.4),
+// DATA_FIN in both directions, fallback to plain TCP, MP_FASTCLOSE,
+// MP_TCPRST, MP_PRIO, and the subflows themselves.
+//
+// # Subflows
+//
+// Each subflow is a tcp.Endpoint whose Config.Ext, Config.Send and
+// Config.Recv are adapters of this package. The Send adapter makes the
+// subflow pull: when the engine has sent every byte mapped to it and asks
+// for more, the connection asks the scheduler (mptcp/sched) which subflow
+// should take the next range and, if it is this one, maps the next
+// segment's worth of DSNs (reinjections first) onto the subflow's sequence
+// space. One mapping covers one segment; a retransmission looks the mapping
+// up again, so it reuses it, and a copy never crosses a mapping's end. The
+// Ext adapter writes that mapping (64-bit DSN, DATA_ACK, checksum when
+// negotiated) as a DSS; when option space is short it falls back to a
+// 32-bit DSN, then drops the DATA_ACK. The Recv adapter writes payload
+// straight into the connection's receive buffer at the DSN the subflow's
+// received mappings give, and marks the range received once it is in
+// order on the subflow (after checking the DSS checksum of the whole
+// mapping, when checksums are on). DATA_ACK on any subflow frees the send
+// buffer; the buffer keeps bytes a subflow may still retransmit.
+//
+// # One owner per connection
+//
+// A connection and all its subflows are driven by one goroutine, its owner
+// worker: Input, Output, OnTimer and the application calls must not run
+// concurrently. The stack forwards segments of a subflow that arrive on
+// another worker's queue to the owner through a ring. We chose this over
+// shared atomics because the per-packet paths touch much more than three
+// counters (mappings, reassembly ranges, the scheduler's view of every
+// subflow, DATA_FIN, reinjection); with one owner they need no lock and no
+// atomic, are deterministic in virtual time, and a correct design now can
+// later be split where profiles show the owner is the bottleneck.
+//
+// # Driving a connection
+//
+//	c, sf, _ := conn.Dial(cfg, tuple, iss, now)   // or conn.Accept / conn.AcceptJoin
+//	c.Input(sf, &seg, now)                      // a segment for subflow sf
+//	for {
+//		sf, seg, ok := c.Output(now, frame)     // any subflow's next segment
+//		if !ok { break }
+//		// serialise seg for sf.Tuple() and transmit
+//	}
+//	t := c.NextTimer()                          // call c.OnTimer(t) then
+//
+// Listeners classify SYNs with ClassifySYN: plain TCP, a new connection
+// (Accept), or a join of the connection with a given token (AcceptJoin,
+// which looks the token up in the stack's mptcp.TokenTable and refuses
+// unknown tokens: answer with a RST).
+//
+// # Known gaps
+//
+// The engine has no "send an ACK now" call yet, so the connection makes a
+// subflow ACK (fourth ACK of MP_JOIN, DATA_FIN, window updates after a
+// connection-level Read) by showing it a segment just below rcv_nxt, which
+// it counts as BadSeq. A DSS checksum failure resets the subflow (with
+// MP_FAIL first when it is the only one); the infinite-mapping fallback
+// after MP_FAIL is only implemented on the receiving side.
+package conn

@@ -1,0 +1,517 @@
+package conn
+
+import (
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/stack/seqnum"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+// writeOptions builds the MPTCP options of an outgoing segment of sf.
+func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
+	c := sf.c
+	o := &sf.out
+	o.Want = 0
+	syn := seg.Flags.Has(tcp.FlagSYN)
+	switch sf.role {
+	case roleMPC:
+		if c.fallback || (!c.mpc && !c.fullyEst) {
+			return 0
+		}
+		switch {
+		case syn && !seg.Flags.Has(tcp.FlagACK): // client SYN
+			o.Capable = mptcp.Capable{Version: mptcp.Version1, Flags: c.capFlags()}
+			o.Want = o.Want.With(mptcp.SubtypeCapable)
+		case syn: // server SYN/ACK
+			o.Capable = mptcp.Capable{Version: mptcp.Version1, Flags: c.capFlags(), Keys: 1, SenderKey: c.localKey}
+			o.Want = o.Want.With(mptcp.SubtypeCapable)
+		case c.client && !c.fullyEst:
+			// Third ACK, repeated until the server shows it is fully
+			// established; the first data carries its mapping in it.
+			o.Capable = mptcp.Capable{Version: mptcp.Version1, Flags: c.capFlags(), Keys: 2, SenderKey: c.localKey, ReceiverKey: c.remoteKey}
+			if len(seg.Payload) > 0 {
+				if i := sf.findTx(seg.Seq); i >= 0 && sf.tx[i].sseq == sf.iss+1 {
+					m := &sf.tx[i]
+					o.Capable.HasDataLen = true
+					o.Capable.DataLen = uint16(m.n)
+					if c.csum {
+						o.Capable.HasChecksum = true
+						o.Capable.Checksum = m.csum
+					}
+					sf.mpcDataSent = true
+				} else {
+					sf.dss(seg, o)
+					o.Want = o.Want.With(mptcp.SubtypeDSS)
+				}
+			}
+			o.Want = o.Want.With(mptcp.SubtypeCapable)
+		case c.fullyEst:
+			sf.dss(seg, o)
+			o.Want = o.Want.With(mptcp.SubtypeDSS)
+		}
+	case roleJoinClient:
+		switch {
+		case syn:
+			o.Join = mptcp.Join{Form: mptcp.JoinSYN, Backup: sf.backup, AddrID: sf.localID, Token: c.remoteToken, Nonce: sf.localNonce}
+			o.Want = o.Want.With(mptcp.SubtypeJoin)
+		case !sf.joinOK:
+			mac := c.hasher.JoinHMAC(c.localKey, c.remoteKey, sf.localNonce, sf.remoteNonce)
+			o.Join = mptcp.Join{Form: mptcp.JoinACK}
+			copy(o.Join.HMAC[:], mac[:mptcp.JoinHMACLen])
+			o.Want = o.Want.With(mptcp.SubtypeJoin)
+			sf.joinAckSent = true
+		default:
+			sf.dss(seg, o)
+			o.Want = o.Want.With(mptcp.SubtypeDSS)
+		}
+	case roleJoinServer:
+		switch {
+		case syn:
+			mac := c.hasher.JoinHMAC(c.localKey, c.remoteKey, sf.localNonce, sf.remoteNonce)
+			o.Join = mptcp.Join{Form: mptcp.JoinSYNACK, Backup: sf.backup, AddrID: sf.localID, TruncatedHMAC: mptcp.TruncatedJoinHMAC(&mac), Nonce: sf.localNonce}
+			o.Want = o.Want.With(mptcp.SubtypeJoin)
+		case sf.joinOK:
+			sf.dss(seg, o)
+			o.Want = o.Want.With(mptcp.SubtypeDSS)
+		}
+	}
+	if !syn && c.fullyEst {
+		if sf.sendPrio {
+			o.Prio = mptcp.Prio{Backup: sf.backup}
+			o.Want = o.Want.With(mptcp.SubtypePrio)
+		}
+		if sf.sendFail {
+			o.Fail = mptcp.Fail{DSN: sf.failDSN}
+			o.Want = o.Want.With(mptcp.SubtypeFail)
+		}
+		if len(sf.addAddr) > 0 {
+			o.AddAddr = sf.addAddr[0]
+			o.Want = o.Want.With(mptcp.SubtypeAddAddr)
+		}
+		if len(sf.rmAddr) > 0 {
+			o.RemoveAddr = mptcp.RemoveAddr{IDs: sf.rmAddr}
+			o.Want = o.Want.With(mptcp.SubtypeRemoveAddr)
+		}
+	}
+	send, _, size := o.Fit(len(buf))
+	if o.Want.Has(mptcp.SubtypeDSS) && !send.Has(mptcp.SubtypeDSS) && o.DSS.HasMap {
+		// Shrink the DSS: 32-bit DSN, then no DATA_ACK.
+		o.DSS.DSN64 = false
+		o.DSS.DSN &= 0xffffffff
+		if send, _, size = o.Fit(len(buf)); !send.Has(mptcp.SubtypeDSS) {
+			o.DSS.HasAck = false
+			send, _, size = o.Fit(len(buf))
+		}
+	}
+	if size > len(buf) {
+		return 0
+	}
+	n := o.Write(buf, send)
+	if send.Has(mptcp.SubtypePrio) {
+		sf.sendPrio = false
+		c.mib.Inc(mptcp.MibMPPrioTx)
+	}
+	if send.Has(mptcp.SubtypeFail) {
+		sf.sendFail = false
+		c.mib.Inc(mptcp.MibMPFailTx)
+	}
+	if send.Has(mptcp.SubtypeAddAddr) {
+		if o.AddAddr.Echo {
+			c.mib.Inc(mptcp.MibEchoAddTx)
+		} else {
+			c.mib.Inc(mptcp.MibAddAddrTx)
+		}
+		sf.addAddr = append(sf.addAddr[:0], sf.addAddr[1:]...)
+	}
+	if send.Has(mptcp.SubtypeRemoveAddr) {
+		c.mib.Add(mptcp.MibRmAddrTx, uint64(len(sf.rmAddr)))
+		sf.rmAddr = sf.rmAddr[:0]
+	}
+	return n
+}
+
+// capFlags are the MP_CAPABLE flags we send.
+func (c *Conn) capFlags() uint8 {
+	f := uint8(mptcp.CapableHMACSHA256)
+	if c.csum {
+		f |= mptcp.CapableChecksum
+	}
+	return f
+}
+
+// dss fills o.DSS for seg: the DATA_ACK, the mapping of its payload, and
+// the DATA_FIN when it is due.
+func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
+	c := sf.c
+	d := &o.DSS
+	*d = mptcp.DSS{HasAck: true, DataAck: c.dataAck() & 0xffffffff}
+	if len(seg.Payload) > 0 {
+		if i := sf.findTx(seg.Seq); i >= 0 {
+			m := &sf.tx[i]
+			d.HasMap, d.DSN64 = true, true
+			d.DSN = m.dsn
+			d.SubflowSeq = uint32(m.sseq - sf.iss)
+			d.DataLen = uint16(m.n)
+			if c.csum {
+				d.HasChecksum, d.Checksum = true, m.csum
+			}
+		}
+		return
+	}
+	if c.finSent && !c.finAcked {
+		d.HasMap, d.DSN64 = true, true
+		d.DSN = c.snd.end
+		d.DataLen = 1
+		d.DataFin = true
+		if c.csum {
+			d.HasChecksum = true
+			d.Checksum = mptcp.DSSChecksum(c.snd.end, 0, 1, 0)
+		}
+	}
+}
+
+// dataAck is the DATA_ACK we send: rcv_nxt, plus one for a received DATA_FIN.
+func (c *Conn) dataAck() uint64 {
+	if !c.bufReady {
+		return 0
+	}
+	if c.finRcvd {
+		return c.rcv.nxt + 1
+	}
+	return c.rcv.nxt
+}
+
+// preInput checks the handshake options of seg before the engine sees it.
+// It returns false when the segment must not reach the engine (the subflow
+// is being reset).
+func (c *Conn) preInput(sf *Subflow, seg *tcp.Segment) bool {
+	r := &c.rx
+	if seg.Flags.Has(tcp.FlagRST) {
+		if r.Present.Has(mptcp.SubtypeTCPRST) {
+			c.mib.Inc(mptcp.MibMPRstRx)
+		}
+		if r.Present.Has(mptcp.SubtypeFastClose) && c.mpc && r.FastClose.ReceiverKey == c.localKey {
+			c.mib.Inc(mptcp.MibMPFastcloseRx)
+			c.fail(ErrFastClose)
+		}
+		return true
+	}
+	st := sf.ep.State()
+	switch sf.role {
+	case roleMPC:
+		if c.client && st == tcp.SynSent && seg.Flags.Has(tcp.FlagSYN|tcp.FlagACK) {
+			if c.mpc && r.Present.Has(mptcp.SubtypeCapable) && r.Capable.Keys >= 1 {
+				c.mib.Inc(mptcp.MibMPCapableSYNACKRX)
+				if r.Capable.Flags&mptcp.CapableChecksum != 0 {
+					c.csum = true
+				}
+				c.setRemoteKey(r.Capable.SenderKey)
+			} else if c.mpc || c.cfg.NoMPTCP {
+				if c.mpc {
+					c.mib.Inc(mptcp.MibMPCapableFallbackSYNACK)
+				}
+				c.enterFallback(sf)
+			}
+			sf.irs = seg.Seq
+			sf.rxNxt = seg.Seq + 1
+			if c.fallback {
+				sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
+			}
+			return true
+		}
+		if !c.client && c.mpc && !c.fullyEst && !seg.Flags.Has(tcp.FlagSYN) {
+			switch {
+			case r.Present.Has(mptcp.SubtypeCapable) && r.Capable.Keys == 2:
+				if r.Capable.ReceiverKey != c.localKey {
+					c.mib.Inc(mptcp.MibMPCapableFallbackACK)
+					c.enterFallback(sf)
+					sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
+					return true
+				}
+				c.mib.Inc(mptcp.MibMPCapableACKRX)
+				c.setRemoteKey(r.Capable.SenderKey)
+				c.fullyEstablish()
+			case r.Present.Has(mptcp.SubtypeDSS) && c.bufReady:
+				c.fullyEstablish()
+			default:
+				if len(seg.Payload) > 0 {
+					c.mib.Inc(mptcp.MibMPCapableDataFallback)
+				} else {
+					c.mib.Inc(mptcp.MibMPCapableFallbackACK)
+				}
+				c.enterFallback(sf)
+				sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
+			}
+		}
+		if c.client && c.mpc && !c.fullyEst && r.Present.Has(mptcp.SubtypeDSS) && st != tcp.SynSent {
+			c.fullyEstablish()
+		}
+	case roleJoinClient:
+		if st == tcp.SynSent && seg.Flags.Has(tcp.FlagSYN|tcp.FlagACK) {
+			if !r.Present.Has(mptcp.SubtypeJoin) || r.Join.Form != mptcp.JoinSYNACK {
+				c.resetSubflow(sf, mptcp.ResetMPTCPError)
+				return false
+			}
+			c.mib.Inc(mptcp.MibMPJoinSynAckRx)
+			if r.Join.Backup {
+				c.mib.Inc(mptcp.MibMPJoinSynAckBackupRx)
+				sf.peerBackup = true
+			}
+			mac := c.hasher.JoinHMAC(c.remoteKey, c.localKey, r.Join.Nonce, sf.localNonce)
+			if mptcp.TruncatedJoinHMAC(&mac) != r.Join.TruncatedHMAC {
+				c.mib.Inc(mptcp.MibMPJoinSynAckHMacFailure)
+				c.resetSubflow(sf, mptcp.ResetMPTCPError)
+				return false
+			}
+			sf.remoteNonce = r.Join.Nonce
+			sf.remoteID = r.Join.AddrID
+			sf.irs = seg.Seq
+			sf.rxNxt = seg.Seq + 1
+			return true
+		}
+		if !sf.joinOK && st >= tcp.Established && seg.Flags.Has(tcp.FlagACK) && !seg.Flags.Has(tcp.FlagSYN) {
+			sf.joinOK = true // the fourth ACK
+			c.sfEstablished(sf)
+		}
+	case roleJoinServer:
+		if st == tcp.SynRcvd && !seg.Flags.Has(tcp.FlagSYN) {
+			if !r.Present.Has(mptcp.SubtypeJoin) || r.Join.Form != mptcp.JoinACK {
+				c.mib.Inc(mptcp.MibMPJoinAckHMacFailure)
+				c.resetSubflow(sf, mptcp.ResetMPTCPError)
+				return false
+			}
+			mac := c.hasher.JoinHMAC(c.remoteKey, c.localKey, sf.remoteNonce, sf.localNonce)
+			if [mptcp.JoinHMACLen]byte(mac[:mptcp.JoinHMACLen]) != r.Join.HMAC {
+				c.mib.Inc(mptcp.MibMPJoinAckHMacFailure)
+				c.resetSubflow(sf, mptcp.ResetMPTCPError)
+				return false
+			}
+			c.mib.Inc(mptcp.MibMPJoinAckRx)
+			sf.joinOK = true
+			sf.needAck = true
+		}
+	}
+	return true
+}
+
+// fullyEstablish marks the MP_CAPABLE handshake complete.
+func (c *Conn) fullyEstablish() {
+	if c.fullyEst {
+		return
+	}
+	c.fullyEst = true
+	c.mib.Inc(mptcp.MibMPCurrEstab)
+	if !c.established {
+		c.established = true
+		c.event(Event{Type: EventEstablished})
+	}
+	for _, sf := range c.subflows {
+		if sf.role == roleMPC {
+			c.sfEstablished(sf)
+		}
+	}
+}
+
+// onSegment handles the MPTCP options of a segment the engine accepted.
+func (sf *Subflow) onSegment(seg *tcp.Segment) {
+	c := sf.c
+	r := &c.rx
+	if sf.ep == nil || seg.Flags.Has(tcp.FlagSYN) || c.fallback {
+		return
+	}
+	if !c.fullyEst && !(c.client && c.bufReady) {
+		return
+	}
+	if r.Present.Has(mptcp.SubtypeCapable) && r.Capable.HasDataLen && !c.client && sf.role == roleMPC {
+		// First data with MP_CAPABLE: the mapping starts at the peer's IDSN+1.
+		m := rxMap{sseq: sf.irs + 1, n: uint32(r.Capable.DataLen), dsn: c.remoteIDSN + 1, csum: r.Capable.Checksum, hasCsum: r.Capable.HasChecksum}
+		sf.addRx(m, seg)
+	}
+	if r.Present.Has(mptcp.SubtypeDSS) {
+		d := &r.DSS
+		if d.HasAck {
+			c.onDataAck(d.DataAckFrom(c.sndMax))
+		}
+		if d.HasMap {
+			sf.onMapping(d, seg)
+		}
+	}
+	if r.Present.Has(mptcp.SubtypePrio) {
+		c.mib.Inc(mptcp.MibMPPrioRx)
+		if sf.peerBackup != r.Prio.Backup {
+			sf.peerBackup = r.Prio.Backup
+			c.event(Event{Type: EventSubflowPriority, Subflow: sf})
+		}
+	}
+	if r.Present.Has(mptcp.SubtypeAddAddr) {
+		c.onAddAddr(sf, &r.AddAddr)
+	}
+	if r.Present.Has(mptcp.SubtypeRemoveAddr) {
+		for _, id := range r.RemoveAddr.IDs {
+			c.mib.Inc(mptcp.MibRmAddr)
+			c.event(Event{Type: EventRemoved, RemoteID: id})
+			if c.pmHook != nil {
+				c.pmHook.RemoveAddr(c, id, c.now)
+			}
+		}
+	}
+	if r.Present.Has(mptcp.SubtypeFail) {
+		c.mib.Inc(mptcp.MibMPFailRx)
+	}
+}
+
+// onAddAddr checks an ADD_ADDR's HMAC and hands it to the path manager.
+func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
+	if a.Echo {
+		c.mib.Inc(mptcp.MibEchoAdd)
+		return
+	}
+	port := uint16(0)
+	if a.HasPort {
+		port = a.Port
+		c.mib.Inc(mptcp.MibPortAdd)
+	}
+	if c.hasher.AddAddrHMAC(c.remoteKey, c.localKey, a.ID, a.Addr, port) != a.HMAC {
+		c.mib.Inc(mptcp.MibAddAddrDrop)
+		return
+	}
+	c.mib.Inc(mptcp.MibAddAddr)
+	c.addAddrAccepted++
+	e := *a
+	e.Echo = true
+	e.HMAC = 0
+	sf.addAddr = append(sf.addAddr, e)
+	sf.forceACK(c.now)
+	c.event(Event{Type: EventAnnounced, RemoteID: a.ID, Remote: a.Addr, RemotePort: port})
+	if c.pmHook != nil {
+		c.pmHook.AddAddr(c, a, c.now)
+	}
+}
+
+// onMapping validates a received DSS mapping and records it.
+func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
+	c := sf.c
+	dsn := d.DSNFrom(c.rcv.nxt)
+	if d.DataLen == 0 {
+		// Infinite mapping: the peer fell back; data maps 1:1 from here.
+		c.mib.Inc(mptcp.MibInfiniteMapRx)
+		sf.fbRx = true
+		sf.fbSeq = sf.irs + seqnum.Value(d.SubflowSeq)
+		sf.fbDSN = dsn
+		return
+	}
+	n := uint32(d.DataLen)
+	if d.DataFin {
+		fin := dsn + uint64(n) - 1
+		if !c.peerFinSet || fin == c.peerFinDSN {
+			c.peerFinSet, c.peerFinDSN = true, fin
+		}
+		n--
+		if n == 0 {
+			c.checkFin()
+			return
+		}
+	}
+	m := rxMap{sseq: sf.irs + seqnum.Value(d.SubflowSeq), n: n, dsn: dsn, csum: d.Checksum, hasCsum: d.HasChecksum}
+	sf.addRx(m, seg)
+	if d.DataFin {
+		c.checkFin()
+	}
+}
+
+// addRx records mapping m after checking it against the segment, the
+// subflow's window and the mappings already known.
+func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
+	c := sf.c
+	end := m.end()
+	if end.LessThanEq(sf.rxNxt) {
+		return // old: all its data is in already
+	}
+	win := seqnum.Size(c.rcv.free() + 1<<16)
+	if !m.sseq.InWindow(sf.rxNxt.Sub(seqnum.Size(m.n)), win+seqnum.Size(m.n)) ||
+		(len(seg.Payload) > 0 && !seg.Seq.InWindow(m.sseq, seqnum.Size(m.n))) {
+		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
+		return
+	}
+	if c.csum && !m.hasCsum {
+		c.mib.Inc(mptcp.MibDSSNotMatching)
+		return
+	}
+	// Conflicts: an overlapping mapping must place the same bytes at the
+	// same DSNs (and, with checksums, be the same mapping).
+	i := 0
+	for i < len(sf.rx) && sf.rx[i].end().LessThan(m.sseq) {
+		i++
+	}
+	for j := i; j < len(sf.rx) && sf.rx[j].sseq.LessThan(end); j++ {
+		x := &sf.rx[j]
+		if !x.end().GreaterThan(m.sseq) {
+			continue // adjacent, not overlapping
+		}
+		if !consistent(x, &m) {
+			c.mib.Inc(mptcp.MibDSSNotMatching)
+			return
+		}
+		if x.sseq.LessThanEq(m.sseq) && end.LessThanEq(x.end()) {
+			return // the same mapping again (or part of it)
+		}
+		if c.csum {
+			c.mib.Inc(mptcp.MibDSSNotMatching)
+			return
+		}
+	}
+	if c.csum {
+		if len(sf.rx) >= maxRxMaps {
+			c.mib.Inc(mptcp.MibOFOQueue)
+			return
+		}
+		for i < len(sf.rx) && sf.rx[i].end().LessThanEq(m.sseq) {
+			i++
+		}
+		sf.rx = append(sf.rx, rxMap{})
+		copy(sf.rx[i+1:], sf.rx[i:])
+		sf.rx[i] = m
+		return
+	}
+	// Without checksums, merge with every overlapping or contiguous
+	// consistent mapping.
+	if i < len(sf.rx) && sf.rx[i].end() == m.sseq && !consistent(&sf.rx[i], &m) {
+		i++
+	}
+	j := i
+	start, stop := m.sseq, end
+	for j < len(sf.rx) && sf.rx[j].sseq.LessThanEq(end) {
+		x := &sf.rx[j]
+		if !consistent(x, &m) {
+			break // contiguous in sequence space only
+		}
+		start = seqnum.Min(start, x.sseq)
+		stop = seqnum.Max(stop, x.end())
+		j++
+	}
+	if start.Size(stop) >= 1<<31 {
+		j, start, stop = i, m.sseq, end
+	}
+	m.dsn -= uint64(start.Size(m.sseq))
+	m.sseq, m.n = start, uint32(start.Size(stop))
+	if i < j {
+		sf.rx[i] = m
+		sf.rx = append(sf.rx[:i+1], sf.rx[j:]...)
+		return
+	}
+	if len(sf.rx) >= maxRxMaps {
+		c.mib.Inc(mptcp.MibOFOQueue)
+		return
+	}
+	sf.rx = append(sf.rx, rxMap{})
+	copy(sf.rx[i+1:], sf.rx[i:])
+	sf.rx[i] = m
+}
+
+// maxRxMaps bounds the receive mappings a subflow keeps.
+const maxRxMaps = 8192
+
+// consistent reports whether two mappings put the same subflow bytes at the
+// same DSNs.
+func consistent(x, m *rxMap) bool {
+	return m.dsn-x.dsn == uint64(int64(int32(m.sseq-x.sseq)))
+}

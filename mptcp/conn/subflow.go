@@ -1,0 +1,379 @@
+package conn
+
+import (
+	"time"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/stack/seqnum"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+	"github.com/mpxdp/mpxdp/stack/tcp/cc"
+)
+
+// sfRole says how a subflow was created.
+type sfRole uint8
+
+const (
+	roleMPC        sfRole = iota // the initial subflow (MP_CAPABLE)
+	roleJoinClient               // we sent the MP_JOIN SYN
+	roleJoinServer               // we answered an MP_JOIN SYN
+)
+
+// extSpace is the option space reserved for MPTCP on every segment the
+// engine builds: a DSS with a 32-bit DSN and checksum fits even next to a
+// SACK block and timestamps; larger forms are used when there is room.
+const extSpace = 16
+
+// dssFull is the largest DSS we write: DATA_ACK (4), 64-bit DSN mapping and checksum.
+const dssFull = 24
+
+// txMap is one mapping we sent: subflow bytes [sseq, sseq+n) carry DSNs
+// [dsn, dsn+n).
+type txMap struct {
+	sseq seqnum.Value
+	n    uint32
+	dsn  uint64
+	csum uint16
+}
+
+// rxMap is one mapping we received.
+type rxMap struct {
+	sseq    seqnum.Value
+	n       uint32
+	dsn     uint64
+	csum    uint16
+	hasCsum bool
+}
+
+func (m *rxMap) end() seqnum.Value { return m.sseq.Add(seqnum.Size(m.n)) }
+
+// Subflow is one TCP subflow of a connection: a tcp.Endpoint plus the
+// mapping state between its sequence space and the connection's DSNs.
+type Subflow struct {
+	c     *Conn
+	ep    *tcp.Endpoint
+	ctl   cc.Controller
+	tuple tcp.FourTuple
+	role  sfRole
+	id    uint8
+
+	localID, remoteID       uint8
+	backup, peerBackup      bool
+	localNonce, remoteNonce uint32
+	joinOK                  bool // join handshake verified (server: HMAC ACK; client: 4th ACK)
+	joinAckSent             bool
+	established             bool // SF_ESTABLISHED reported
+	closed                  bool
+	closeReported           bool
+	fbRx                    bool // fallback: data maps 1:1
+	mpcDataSent             bool
+	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
+
+	iss  seqnum.Value
+	irs  seqnum.Value
+	hasI bool
+
+	// transmit mappings, contiguous in subflow space from txUna to txEnd
+	tx    []txMap
+	txUna seqnum.Value
+	txEnd seqnum.Value
+	redNx uint64 // redundant scheduler's cursor
+
+	// receive mappings, sorted, non-overlapping
+	rx    []rxMap
+	rxNxt seqnum.Value
+	fbSeq seqnum.Value
+	fbDSN uint64
+
+	// pending control options
+	sendPrio   bool
+	sendFail   bool
+	failDSN    uint64
+	rstReason  mptcp.ResetReason
+	rstPending bool
+	addAddr    []mptcp.AddAddr
+	rmAddr     []uint8
+
+	stale        bool
+	staleRTOs    uint64
+	lastUna      seqnum.Value
+	bytesSent    uint64
+	bytesRecv    uint64
+	bytesRetrans uint64
+	out          mptcp.Out
+}
+
+// Endpoint returns the subflow's TCP engine (read-only use: state, RTT,
+// counters; the connection drives it).
+func (sf *Subflow) Endpoint() *tcp.Endpoint { return sf.ep }
+
+// Tuple returns the subflow's addresses and ports.
+func (sf *Subflow) Tuple() tcp.FourTuple { return sf.tuple }
+
+// ID returns the subflow's index in its connection (creation order).
+func (sf *Subflow) ID() uint8 { return sf.id }
+
+// Closed reports whether the subflow ended.
+func (sf *Subflow) Closed() bool { return sf.closed }
+
+// Backup reports whether either end marked the subflow as backup.
+func (sf *Subflow) Backup() bool { return sf.backup || sf.peerBackup }
+
+// Stale reports whether the subflow stopped making progress (its data was
+// reinjected on the others).
+func (sf *Subflow) Stale() bool { return sf.stale }
+
+// tcpConfig returns the engine configuration of the subflow.
+func (sf *Subflow) tcpConfig(iss seqnum.Value) tcp.Config {
+	cfg := sf.c.cfg.TCP
+	cfg.ISS = iss
+	cfg.CC = sf.ctl
+	cfg.Ext = (*sfExt)(sf)
+	cfg.ExtOptionSpace = extSpace
+	cfg.Send = (*sfSend)(sf)
+	cfg.Recv = (*sfRecv)(sf)
+	return cfg
+}
+
+// dataReady reports whether the subflow may carry connection data.
+func (sf *Subflow) dataReady() bool {
+	if sf.closed || sf.ep == nil {
+		return false
+	}
+	st := sf.ep.State()
+	if st != tcp.Established && st != tcp.CloseWait {
+		return false
+	}
+	c := sf.c
+	if c.fallback {
+		return true
+	}
+	if !c.fullyEst && !(c.client && c.mpc && sf.role == roleMPC) {
+		return false
+	}
+	return sf.role == roleMPC || sf.joinOK
+}
+
+// chunk is the payload of one mapping: one full segment with timestamps
+// and the largest DSS.
+func (sf *Subflow) chunk() int {
+	n := sf.ep.MSS() - dssFull
+	if !sf.c.cfg.TCP.NoTimestamps {
+		n -= 12
+	}
+	return max(n, 64)
+}
+
+// room returns the bytes the subflow's congestion and send windows allow
+// beyond what is in flight and already mapped.
+func (sf *Subflow) room() int {
+	ep := sf.ep
+	out := int(ep.SndUna().Size(ep.SndNxt()))
+	if ep.SndNxt().LessThan(sf.txEnd) {
+		out += int(ep.SndNxt().Size(sf.txEnd))
+	}
+	r := min(sf.ctl.Cwnd(), ep.SendWindow()) - out
+	if r < sf.chunk() && out > 0 {
+		return 0
+	}
+	return max(r, 0)
+}
+
+// findTx returns the index of the transmit mapping holding seq, or -1.
+func (sf *Subflow) findTx(seq seqnum.Value) int {
+	lo, hi := 0, len(sf.tx)
+	for lo < hi {
+		m := (lo + hi) / 2
+		t := &sf.tx[m]
+		switch {
+		case seq.LessThan(t.sseq):
+			hi = m
+		case seq.GreaterThanEq(t.sseq.Add(seqnum.Size(t.n))):
+			lo = m + 1
+		default:
+			return m
+		}
+	}
+	return -1
+}
+
+// findRx returns the index of the first receive mapping that ends after seq.
+func (sf *Subflow) findRx(seq seqnum.Value) int {
+	for i := range sf.rx {
+		if sf.rx[i].end().GreaterThan(seq) {
+			return i
+		}
+	}
+	return len(sf.rx)
+}
+
+// sfSend is the subflow's tcp.SendBuffer: the mapped part of the
+// connection's send buffer.
+type sfSend Subflow
+
+// Buffered implements tcp.SendBuffer. When the engine has sent everything
+// mapped so far, it pulls the next range from the connection (if the
+// scheduler picks this subflow).
+func (s *sfSend) Buffered() int {
+	sf := (*Subflow)(s)
+	if sf.ep != nil && sf.ep.SndNxt() == sf.txEnd && sf.dataReady() {
+		sf.c.pull(sf)
+	}
+	return int(sf.txUna.Size(sf.txEnd))
+}
+
+// CopyAt implements tcp.SendBuffer; a copy stops at the end of a mapping so
+// that every segment carries exactly one mapping.
+func (s *sfSend) CopyAt(off int, p []byte) int {
+	sf := (*Subflow)(s)
+	seq := sf.txUna.Add(seqnum.Size(off))
+	i := sf.findTx(seq)
+	if i < 0 {
+		return 0
+	}
+	m := &sf.tx[i]
+	d := uint32(m.sseq.Size(seq))
+	n := min(len(p), int(m.n-d))
+	sf.c.snd.copyAt(m.dsn+uint64(d), p[:n])
+	sf.bytesSent += uint64(n)
+	sf.c.bytesSent += uint64(n)
+	if sf.ep != nil && seq.LessThan(sf.ep.SndNxt()) {
+		sf.bytesRetrans += uint64(n)
+	}
+	return n
+}
+
+// Consume implements tcp.SendBuffer: the subflow acknowledged n bytes.
+func (s *sfSend) Consume(n int) {
+	sf := (*Subflow)(s)
+	sf.txUna = sf.txUna.Add(seqnum.Size(n))
+	k := 0
+	for k < len(sf.tx) && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)).LessThanEq(sf.txUna) {
+		k++
+	}
+	if sf.c.fallback {
+		// Plain TCP: the subflow's ACK is the data-level acknowledgement.
+		end := sf.dsnOfTx(sf.txUna)
+		if k > 0 && end == 0 {
+			end = sf.tx[k-1].dsn + uint64(sf.tx[k-1].n)
+		}
+		sf.c.dataAcked(end)
+	}
+	if k > 0 {
+		sf.tx = append(sf.tx[:0], sf.tx[k:]...)
+	}
+	sf.c.releaseSend()
+}
+
+// dsnOfTx returns the DSN subflow byte seq carries, or 0 when unmapped.
+func (sf *Subflow) dsnOfTx(seq seqnum.Value) uint64 {
+	i := sf.findTx(seq)
+	if i < 0 {
+		return 0
+	}
+	return sf.tx[i].dsn + uint64(sf.tx[i].sseq.Size(seq))
+}
+
+// oldestDSN returns the lowest DSN the subflow may still have to resend.
+func (sf *Subflow) oldestDSN() (uint64, bool) {
+	if len(sf.tx) == 0 || sf.closed {
+		return 0, false
+	}
+	lo := sf.tx[0].dsn
+	for i := 1; i < len(sf.tx) && i < 8; i++ {
+		lo = min(lo, sf.tx[i].dsn)
+	}
+	return lo, true
+}
+
+// sfRecv is the subflow's tcp.RecvBuffer: it writes payload into the
+// connection's receive buffer at the DSN its mapping gives.
+type sfRecv Subflow
+
+// Free implements tcp.RecvBuffer: the connection-level window.
+func (r *sfRecv) Free() int {
+	sf := (*Subflow)(r)
+	if !sf.c.bufReady {
+		return min(sf.c.cfg.RecvBufSize, 65535)
+	}
+	return sf.c.rcv.free()
+}
+
+// WriteAt implements tcp.RecvBuffer.
+func (r *sfRecv) WriteAt(off int, p []byte) {
+	sf := (*Subflow)(r)
+	c := sf.c
+	if !c.bufReady {
+		return
+	}
+	seq := sf.rxNxt.Add(seqnum.Size(off))
+	if sf.fbRx {
+		c.rcv.put(sf.fbDSN+uint64(sf.fbSeq.Size(seq)), p)
+		return
+	}
+	for i := sf.findRx(seq); i < len(sf.rx) && len(p) > 0; i++ {
+		m := &sf.rx[i]
+		if seq.LessThan(m.sseq) {
+			skip := int(seq.Size(m.sseq))
+			if skip >= len(p) {
+				return
+			}
+			p = p[skip:]
+			seq = m.sseq
+		}
+		d := uint32(m.sseq.Size(seq))
+		k := min(len(p), int(m.n-d))
+		c.rcv.put(m.dsn+uint64(d), p[:k])
+		p = p[k:]
+		seq = seq.Add(seqnum.Size(k))
+	}
+}
+
+// Advance implements tcp.RecvBuffer: subflow bytes up to rxNxt+n are in
+// order; the mapped ones become received data at the connection level.
+func (r *sfRecv) Advance(n int) {
+	sf := (*Subflow)(r)
+	old := sf.rxNxt
+	sf.rxNxt = old.Add(seqnum.Size(n))
+	sf.bytesRecv += uint64(n)
+	c := sf.c
+	if !c.bufReady {
+		return
+	}
+	if sf.fbRx {
+		s := sf.fbDSN + uint64(sf.fbSeq.Size(old))
+		c.received(sf, s, s+uint64(n))
+		return
+	}
+	c.deliver(sf, old)
+}
+
+// sfExt is the subflow's tcp.Extension: MPTCP options out and in.
+type sfExt Subflow
+
+// WriteOptions implements tcp.Extension.
+func (x *sfExt) WriteOptions(seg *tcp.Segment, buf []byte) int {
+	return (*Subflow)(x).writeOptions(seg, buf)
+}
+
+// OnSegment implements tcp.Extension.
+func (x *sfExt) OnSegment(seg *tcp.Segment) {
+	(*Subflow)(x).onSegment(seg)
+}
+
+// forceACK makes the engine send an ACK now: it is shown a segment just
+// below rcv_nxt, which the engine answers with an ACK (and counts as
+// BadSeq). It is how the connection sends the fourth ACK of MP_JOIN, a
+// DATA_FIN or a connection-level window update until tcp.Endpoint has a
+// method for it.
+func (sf *Subflow) forceACK(now time.Duration) {
+	if sf.ep == nil || sf.closed {
+		return
+	}
+	switch sf.ep.State() {
+	case tcp.Established, tcp.CloseWait, tcp.FinWait1, tcp.FinWait2:
+	default:
+		return
+	}
+	seg := tcp.Segment{Seq: sf.ep.RcvNxt() - 1, Ack: sf.ep.SndNxt(), Flags: tcp.FlagACK}
+	sf.ep.Input(&seg, now)
+}
