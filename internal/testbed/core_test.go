@@ -142,6 +142,7 @@ func nsExists(t *testing.T, name string) bool {
 }
 
 func TestNSLifecycle(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	RequireTools(t, "sysctl")
 	n, err := NewNS("life")
@@ -201,6 +202,7 @@ func TestNSLifecycle(t *testing.T) {
 }
 
 func TestVethPairAndDo(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	RequireTools(t, "ethtool", "ping")
 	a, b := newNS(t, "va"), newNS(t, "vb")
@@ -296,6 +298,7 @@ func TestVethPairAndDo(t *testing.T) {
 }
 
 func TestDoPanicPropagates(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	n := newNS(t, "panic")
 	defer func() {
@@ -308,6 +311,7 @@ func TestDoPanicPropagates(t *testing.T) {
 }
 
 func TestCleanupRemovesOnlyStale(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	// A pid that no longer exists: a short child that has been reaped.
 	c := exec.Command("true")

@@ -60,6 +60,7 @@ func minRTT(t *testing.T, topo *Topology, i, n int) time.Duration {
 }
 
 func TestDelayPath(t *testing.T) {
+	t.Parallel()
 	const d = 20 * time.Millisecond
 	topo := newTopology(t, Config{Paths: 2, Router: true, Delay: []time.Duration{d}, RateMbit: []int{50}, Tag: "delay"})
 	p0, p1 := topo.Paths[0], topo.Paths[1]
@@ -111,6 +112,7 @@ func TestDelayPath(t *testing.T) {
 }
 
 func TestForwarderReorderAndDuplicate(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 1, Router: true, Delay: []time.Duration{time.Millisecond}, Tag: "emu"})
 	if err := topo.KernelMode(); err != nil {
 		t.Fatal(err)

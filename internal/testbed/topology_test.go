@@ -87,6 +87,7 @@ func ifAddrs(t *testing.T, n *NS, dev string) []string {
 }
 
 func TestTopologyDirectKernelMode(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 2, MTU: 9000, Queues: 2, IPv6: true, Tag: "direct"})
 	if len(topo.Paths) != 2 || topo.Router != nil {
 		t.Fatalf("got %d paths, router %v", len(topo.Paths), topo.Router)
@@ -139,6 +140,7 @@ func TestTopologyDirectKernelMode(t *testing.T) {
 }
 
 func TestLossDropsHalfOfPings(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 1, Tag: "loss"})
 	if err := topo.KernelMode(); err != nil {
 		t.Fatal(err)
@@ -242,6 +244,7 @@ func transfer(t *testing.T, topo *Topology, p Path, d time.Duration) (mbit float
 }
 
 func TestRateLimitsKernelTCP(t *testing.T) {
+	t.Parallel()
 	const limit = 50
 	topo := newTopology(t, Config{Paths: 1, MTU: 9000, RateMbit: []int{limit}, Tag: "rate"})
 	out, err := topo.Peer.Exec("tc", "qdisc", "show", "dev", topo.Paths[0].Peer.Name)
@@ -271,6 +274,7 @@ func TestRateLimitsKernelTCP(t *testing.T) {
 }
 
 func TestRouterTopologyForwards(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 2, Router: true, Tag: "rtr"})
 	if topo.Router == nil {
 		t.Fatal("no router namespace")
@@ -342,6 +346,7 @@ func TestRouterTopologyForwards(t *testing.T) {
 }
 
 func TestMPTCPEndpointsAndLimits(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 2, IPv6: true, Tag: "mptcp"})
 	if err := topo.KernelMode(); err != nil {
 		t.Fatal(err)
@@ -451,6 +456,7 @@ func TestMPTCPEndpointsAndLimits(t *testing.T) {
 }
 
 func TestLossBothWaysAndStats(t *testing.T) {
+	t.Parallel()
 	topo := newTopology(t, Config{Paths: 1, LossBothWays: true, Tag: "both"})
 	if err := topo.KernelMode(); err != nil {
 		t.Fatal(err)
@@ -488,6 +494,7 @@ func TestLossBothWaysAndStats(t *testing.T) {
 }
 
 func TestCommandOutput(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	n := newNS(t, "cmd")
 	cmd, err := n.Command("ip", "-o", "link", "show")
