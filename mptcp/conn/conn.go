@@ -59,7 +59,7 @@ type Config struct {
 	// (rounded up to a power of two) [4 MiB each]. The receive window is
 	// connection-level: what RecvBufSize leaves free above DATA_ACK.
 	SendBufSize, RecvBufSize int
-	// MaxOOORanges bounds the out-of-order DSN ranges kept above DATA_ACK [256].
+	// MaxOOORanges bounds the out-of-order DSN ranges kept above DATA_ACK [1024].
 	MaxOOORanges int
 	// MaxSubflows limits the subflows (initial included) [MaxSubflows].
 	MaxSubflows int
@@ -97,7 +97,7 @@ func (c *Config) defaults() error {
 		c.RecvBufSize = 4 << 20
 	}
 	if c.MaxOOORanges <= 0 {
-		c.MaxOOORanges = 256
+		c.MaxOOORanges = 1024
 	}
 	if c.MaxSubflows <= 0 || c.MaxSubflows > MaxSubflows {
 		c.MaxSubflows = MaxSubflows
@@ -177,6 +177,7 @@ type Conn struct {
 	// statistics (mptcp_info)
 	bytesSent, bytesRecv, bytesAcked, bytesRetrans uint64
 	addAddrSignal, addAddrAccepted                 uint32
+	reasmDrops                                     uint64
 	rstBuf                                         [16]byte
 	rx                                             mptcp.Received
 	pmHook                                         PathManager

@@ -46,6 +46,11 @@ func (c *Conn) pull(sf *Subflow) {
 		return
 	}
 	chunk := sf.chunk()
+	if r := cands[idx].Room; r > chunk {
+		// Map up to pullSegments segments at once: fewer, larger mappings
+		// leave fewer holes in the connection-level reassembly.
+		chunk *= min(r/chunk, pullSegments)
+	}
 	if c.sched.Redundant() {
 		if !sched.Eligible(cands, idx) {
 			return
@@ -92,6 +97,9 @@ func (c *Conn) pull(sf *Subflow) {
 	c.sndNxt += uint64(n)
 	c.sndMax = max(c.sndMax, c.sndNxt)
 }
+
+// pullSegments is the most segments one mapping covers.
+const pullSegments = 16
 
 // mapRange appends the mapping of DSNs [dsn, dsn+n) to sf's send space.
 func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
@@ -208,11 +216,13 @@ func (c *Conn) received(sf *Subflow, s, e uint64) {
 	ahead := s > c.rcv.nxt
 	fresh, ok := c.rcv.mark(s, e)
 	if !ok {
-		c.mib.Inc(mptcp.MibOFOQueue) // no room for another hole: dropped
+		c.reasmDrops++ // no room for another hole: dropped, the peer resends
 		return
 	}
 	if ahead {
 		c.mib.Inc(mptcp.MibOFOQueue)
+	} else if len(c.rcv.ooo.r) > 0 {
+		c.mib.Inc(mptcp.MibOFOMerge)
 	}
 	c.bytesRecv += fresh
 	c.checkFin()
