@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -512,5 +513,31 @@ func TestCommandOutput(t *testing.T) {
 	}
 	if _, err := n.Command("true"); err != nil { // never started: Close must cope
 		t.Fatal(err)
+	}
+}
+
+func TestTopologyFailureRemovesEverything(t *testing.T) {
+	t.Parallel()
+	Require(t)
+	RequireTools(t, "ethtool", "sysctl")
+	// The MTU is rejected only when the first veth is made, after the
+	// namespaces exist: they must all be gone again.
+	topo, err := NewTopology(Config{Paths: 2, Router: true, MTU: 70000, Tag: "failtopo"})
+	if err == nil {
+		topo.Close()
+		t.Fatal("NewTopology accepted MTU 70000")
+	}
+	if !strings.Contains(err.Error(), "MTU") {
+		t.Errorf("error %q does not name the MTU", err)
+	}
+	prefix := NSPrefix + "failtopo-"
+	out, lerr := run("ip", "netns", "list")
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, prefix) && strings.Contains(line, "-"+strconv.Itoa(os.Getpid())+"-") {
+			t.Errorf("namespace left after a failed NewTopology: %s", line)
+		}
 	}
 }
