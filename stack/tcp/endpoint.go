@@ -78,6 +78,8 @@ type Endpoint struct {
 	rxtHighSet        bool
 	rtoMark           seqnum.Value // snd_nxt at the last RTO
 	rtoMarkSet        bool
+	rxtTS             uint32 // our timestamp on the last retransmission
+	rxtTSSet          bool
 	relost            rangeSet // retransmissions lost again, to resend
 	dsack             SACKBlock
 	dsackPending      bool

@@ -324,9 +324,13 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		// RTT sample: timestamps (RFC 7323 §4.1) or Karn's timed segment.
 		var rtt time.Duration
 		if e.tsOK && seg.Options.HasTS {
-			rtt = time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond
-			if rtt >= 0 && rtt < 10*time.Minute {
+			if e.rxtTSSet && int32(seg.Options.TSEcr-e.rxtTS) < 0 {
+				// The echo predates our last retransmission: it times an
+				// earlier transmission whose ACK was lost and would inflate
+				// the RTO (the receiver echoes TS.Recent on duplicates).
+			} else if rtt = time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond; rtt >= 0 && rtt < 10*time.Minute {
 				e.rttSample(rtt)
+				e.rxtTSSet = false
 			} else {
 				rtt = 0
 			}
@@ -344,7 +348,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			e.rtoRecovery = false
 		} else if e.inRecovery && !e.sackOK && !e.rtoRecovery {
 			// NewReno partial ACK (RFC 6582): the next segment is lost too.
-			e.lostEnd = seqnum.Max(e.lostEnd, ack.Add(seqnum.Size(e.mss)))
+			e.lostEnd = seqnum.Max(e.lostEnd, seqnum.Min(ack.Add(seqnum.Size(e.mss)), e.sndNxt))
 			e.highRxt = seqnum.Max(e.highRxt, ack)
 		}
 		if !e.inRecovery || e.rtoRecovery {

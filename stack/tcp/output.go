@@ -228,6 +228,10 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 			end = ns
 		}
 	}
+	if !s.LessThan(e.sndNxt) {
+		return false // never "retransmit" what was not sent
+	}
+	end = seqnum.Min(end, e.sndNxt)
 	if e.firstRxtDone && e.pipe() >= e.cc.Cwnd() {
 		return false
 	}
@@ -259,6 +263,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 		e.highRxt = after
 	}
 	e.logRetransmit(s, after)
+	e.rxtTS, e.rxtTSSet = e.tsNow(now), true
 	e.firstRxtDone = true
 	e.counters.RetransSegs++
 	if e.rtoAt == 0 {

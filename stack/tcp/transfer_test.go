@@ -24,7 +24,7 @@ type transferCase struct {
 // byte (SHA-256) and the virtual time.
 func transfer(t *testing.T, seed uint64, c transferCase) (*pair, time.Duration) {
 	t.Helper()
-	return transferWith(t, seed, c, baseConfig(1000), baseConfig(0xfffff000)) // B's ISN wraps early
+	return transferWith(t, seed, c, baseConfig(0xfc000000), baseConfig(0xfffff000)) // both wrap 2^32 (A after 64 MB, B at once)
 }
 
 func transferWith(t *testing.T, seed uint64, c transferCase, ca, cb Config) (*pair, time.Duration) {
