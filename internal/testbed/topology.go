@@ -487,3 +487,36 @@ func (t *Topology) Env() []string {
 	}
 	return env
 }
+
+// KernelMPTCP configures the kernel MPTCP path manager in n (t.Peer, or
+// t.Ours in KernelMode) for this topology: limits of 8 subflows and 8
+// accepted ADD_ADDRs, and, when flags are given, an endpoint with those
+// flags for the address of every path but path 0 (IPv4, and IPv6 with
+// Config.IPv6). Typical: KernelMPTCP(t.Peer, "signal") so the peer
+// announces its other paths to a client that connected on path 0.
+func (t *Topology) KernelMPTCP(n *NS, flags ...string) error {
+	if n != t.Peer && n != t.Ours {
+		return fmt.Errorf("testbed: KernelMPTCP configures the topology's ours or peer namespace, not %v", n)
+	}
+	if err := n.MPTCPLimits(8, 8); err != nil {
+		return err
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	for _, p := range t.Paths[1:] {
+		v, a4, a6 := p.Peer, p.PeerAddr, p.PeerAddr6
+		if n == t.Ours {
+			v, a4, a6 = p.Ours, p.OurAddr, p.OurAddr6
+		}
+		if err := n.MPTCPEndpoint(a4, v.Name, flags...); err != nil {
+			return err
+		}
+		if a6.IsValid() {
+			if err := n.MPTCPEndpoint(a6, v.Name, flags...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -541,3 +541,65 @@ func TestTopologyFailureRemovesEverything(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelMPTCPJoinsEveryPath(t *testing.T) {
+	t.Parallel()
+	topo := newTopology(t, Config{Paths: 3, Tag: "kmptcp"})
+	if err := topo.KernelMode(); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.KernelMPTCP(topo.Peer, "signal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.KernelMPTCP(topo.Ours); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.KernelMPTCP(topo.Router, "signal"); err == nil {
+		t.Error("KernelMPTCP accepted a namespace outside the topology")
+	}
+	eps, err := topo.Peer.MPTCPEndpoints()
+	if err != nil || len(eps) != 2 || eps[0].Addr != topo.Paths[1].PeerAddr || eps[1].Addr != topo.Paths[2].PeerAddr {
+		t.Fatalf("peer endpoints %+v, %v; want paths 1 and 2", eps, err)
+	}
+	var ln net.Listener
+	if err := topo.Peer.Do(func() error {
+		lc := net.ListenConfig{}
+		lc.SetMultipathTCP(true)
+		var err error
+		ln, err = lc.Listen(t.Context(), "tcp4", ":0")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	var c net.Conn
+	if err := topo.Ours.Do(func() error {
+		d := net.Dialer{Timeout: 5 * time.Second}
+		d.SetMultipathTCP(true)
+		var err error
+		c, err = d.Dial("tcp", netip.AddrPortFrom(topo.Paths[0].PeerAddr, port).String())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var joins uint64
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		m, err := topo.Peer.MPTcpExt()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if joins = m["MPJoinAckRx"]; joins >= 2 {
+			break
+		}
+	}
+	if joins != 2 {
+		t.Errorf("peer completed %d MP_JOINs, want 2 (paths 1 and 2)", joins)
+	}
+}
