@@ -54,9 +54,9 @@ func reach(t *testing.T, st State) *Endpoint {
 func TestStateTransitionTable(t *testing.T) {
 	type in int
 	const (
-		rstExact in = iota // RST at rcv_nxt
-		finAckAll          // FIN at rcv_nxt acknowledging everything we sent
-		ackAll             // pure ACK of everything we sent
+		rstExact  in = iota // RST at rcv_nxt
+		finAckAll           // FIN at rcv_nxt acknowledging everything we sent
+		ackAll              // pure ACK of everything we sent
 	)
 	cases := []struct {
 		from State
