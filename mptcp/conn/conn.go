@@ -270,8 +270,11 @@ func Accept(cfg Config, t tcp.FourTuple, syn *tcp.Segment, iss seqnum.Value, now
 		}
 	}
 	sf := c.newSubflow(t, iss, roleMPC)
+	sf.irs = syn.Seq
+	sf.rxNxt = syn.Seq + 1
 	if !c.mpc {
 		c.enterFallback(sf)
+		sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
 	}
 	ep, err := tcp.NewPassive(sf.tcpConfig(iss), syn, now)
 	if err != nil {
@@ -279,8 +282,6 @@ func Accept(cfg Config, t tcp.FourTuple, syn *tcp.Segment, iss seqnum.Value, now
 		return nil, nil, err
 	}
 	sf.ep = ep
-	sf.irs = syn.Seq
-	sf.rxNxt = syn.Seq + 1
 	c.event(Event{Type: EventCreated})
 	return c, sf, nil
 }

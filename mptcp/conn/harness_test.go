@@ -374,3 +374,11 @@ func (h *host) hasEvent(t EventType) bool {
 	}
 	return false
 }
+
+type tcpSegment = tcp.Segment
+
+func equalHash(h *host, n int64) bool {
+	return string(h.recvHash.Sum(nil)) == string(expectedHash(n))
+}
+
+type tcpTuple = tcp.FourTuple

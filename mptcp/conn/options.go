@@ -39,8 +39,10 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 					}
 					sf.mpcDataSent = true
 				} else {
+					// Later data: a DSS only (the keys do not fit next to it).
 					sf.dss(seg, o)
 					o.Want = o.Want.With(mptcp.SubtypeDSS)
+					break
 				}
 			}
 			o.Want = o.Want.With(mptcp.SubtypeCapable)
@@ -232,6 +234,11 @@ func (c *Conn) preInput(sf *Subflow, seg *tcp.Segment) bool {
 				c.fullyEstablish()
 			case r.Present.Has(mptcp.SubtypeDSS) && c.bufReady:
 				c.fullyEstablish()
+			case r.Present.Has(mptcp.SubtypeDSS):
+				// Data after a lost third ACK and a lost first data
+				// segment: we cannot map it without the client's key.
+				// Drop it; the client resends its first data with the key.
+				return false
 			default:
 				if len(seg.Payload) > 0 {
 					c.mib.Inc(mptcp.MibMPCapableDataFallback)
@@ -242,8 +249,18 @@ func (c *Conn) preInput(sf *Subflow, seg *tcp.Segment) bool {
 				sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
 			}
 		}
-		if c.client && c.mpc && !c.fullyEst && r.Present.Has(mptcp.SubtypeDSS) && st != tcp.SynSent {
-			c.fullyEstablish()
+		if c.client && c.mpc && !c.fullyEst && st != tcp.SynSent && !seg.Flags.Has(tcp.FlagSYN) {
+			switch {
+			case r.Present.Has(mptcp.SubtypeDSS):
+				c.fullyEstablish()
+			case r.Present == 0 && (len(seg.Payload) > 0 || seg.Ack.GreaterThan(sf.iss+1)):
+				// The server sends data or acknowledges ours without any
+				// MPTCP option: a middlebox strips them, or the server
+				// fell back. Fall back too.
+				c.mib.Inc(mptcp.MibMPCapableDataFallback)
+				c.enterFallback(sf)
+				sf.fbSeq, sf.fbDSN = sf.rxNxt, c.rcv.nxt
+			}
 		}
 	case roleJoinClient:
 		if st == tcp.SynSent && seg.Flags.Has(tcp.FlagSYN|tcp.FlagACK) {
@@ -391,6 +408,9 @@ func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
 func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 	c := sf.c
 	dsn := d.DSNFrom(c.rcv.nxt)
+	if len(seg.Payload) == 0 && !(d.DataFin && d.DataLen == 1) {
+		return // a mapping only counts on the data it arrives with
+	}
 	if d.DataLen == 0 {
 		// Infinite mapping: the peer fell back; data maps 1:1 from here.
 		c.mib.Inc(mptcp.MibInfiniteMapRx)
@@ -430,6 +450,10 @@ func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
 	if !m.sseq.InWindow(sf.rxNxt.Sub(seqnum.Size(m.n)), win+seqnum.Size(m.n)) ||
 		(len(seg.Payload) > 0 && !seg.Seq.InWindow(m.sseq, seqnum.Size(m.n))) {
 		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
+		return
+	}
+	if m.dsn >= c.rcv.limit() || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
+		c.mib.Inc(mptcp.MibNoDSSInWindow)
 		return
 	}
 	if c.csum && !m.hasCsum {
