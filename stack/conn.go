@@ -57,6 +57,17 @@ type Conn struct {
 	rdCh, wrCh     chan struct{}
 	rdDL, wrDL     deadline
 	rmu, wmu       sync.Mutex // one reader and one writer at a time
+	final          atomic.Pointer[tcp.Counters]
+}
+
+// EngineCounters returns the TCP engine's counters once the connection
+// has closed (the worker publishes them when the flow enters TIME-WAIT or
+// is retired), and false before.
+func (c *Conn) EngineCounters() (tcp.Counters, bool) {
+	if p := c.final.Load(); p != nil {
+		return *p, true
+	}
+	return tcp.Counters{}, false
 }
 
 var (

@@ -210,6 +210,10 @@ func (w *worker) service(f *flow, now time.Duration) {
 	if ep.State() == tcp.TimeWait && !f.inTW {
 		f.inTW = true
 		w.nbusy.Add(-1)
+		if c := f.conn; c != nil {
+			ctr := ep.Counters()
+			c.final.Store(&ctr)
+		}
 	}
 	if ep.State() == tcp.Closed {
 		w.retire(f)
@@ -294,6 +298,8 @@ func (w *worker) retire(f *flow) {
 		w.last = nil
 	}
 	if c := f.conn; c != nil {
+		ctr := f.ep.Counters()
+		c.final.Store(&ctr)
 		if l := f.lst; l != nil {
 			f.lst = nil
 			l.pending.Add(-1)
