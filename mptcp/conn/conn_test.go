@@ -88,5 +88,4 @@ func TestJoinHandshakeAndTwoSubflows(t *testing.T) {
 		t.Logf("subflow %d: sent %d bytes, srtt %v", i, sf.bytesSent, sf.ep.SRTT())
 	}
 	t.Logf("16 MiB over 2 paths in %v", sv.doneAt)
-	dumpDiag(t, cl, sv)
 }

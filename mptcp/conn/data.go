@@ -287,6 +287,9 @@ func (c *Conn) releaseSend() {
 	}
 	lo := c.dataUna
 	for _, sf := range c.subflows {
+		if sf.stale {
+			continue // do not let a stalled path pin the buffer
+		}
 		if d, ok := sf.oldestDSN(); ok && d < lo {
 			lo = d
 		}
@@ -362,7 +365,11 @@ func (c *Conn) sfEstablished(sf *Subflow) {
 // Input processes a segment received on subflow sf.
 func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 	c.now = now
-	if sf.ep == nil || sf.closed {
+	if sf.ep == nil {
+		return
+	}
+	if sf.closed {
+		sf.ep.Input(seg, now) // a closed engine answers with a RST
 		return
 	}
 	c.rx = mptcp.Received{}
@@ -373,6 +380,11 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 		return
 	}
 	sf.ep.Input(seg, now)
+	if sf.poison {
+		sf.poison = false
+		c.mib.Inc(mptcp.MibDSSCorruptionReset)
+		c.resetSubflow(sf, mptcp.ResetMPTCPError)
+	}
 	if c.fallback && sf.role == roleMPC && !sf.fbRx {
 		sf.fbRx = true
 		sf.fbSeq, sf.fbDSN = sf.rxNxt, c.rcv.nxt
@@ -508,10 +520,10 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 	for k := 0; k < n; k++ {
 		i := (c.next + k) % n
 		sf := c.subflows[i]
-		if sf.ep == nil || sf.closed {
+		if sf.ep == nil {
 			continue
 		}
-		if sf.needAck {
+		if sf.needAck && !sf.closed {
 			sf.needAck = false
 			sf.forceACK(now)
 		}

@@ -382,3 +382,5 @@ func equalHash(h *host, n int64) bool {
 }
 
 type tcpTuple = tcp.FourTuple
+
+type tcpSeq = seqnum.Value

@@ -94,9 +94,10 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 			o.Want = o.Want.With(mptcp.SubtypeRemoveAddr)
 		}
 	}
-	send, _, size := o.Fit(len(buf))
-	if o.Want.Has(mptcp.SubtypeDSS) && !send.Has(mptcp.SubtypeDSS) && o.DSS.HasMap {
-		// Shrink the DSS: 32-bit DSN, then no DATA_ACK.
+	send, deferred, size := o.Fit(len(buf))
+	if deferred != 0 && o.Want.Has(mptcp.SubtypeDSS) && o.DSS.HasMap {
+		// Shrink the DSS to make room: a 32-bit DSN, then no DATA_ACK
+		// when the mapping itself does not fit.
 		o.DSS.DSN64 = false
 		o.DSS.DSN &= 0xffffffff
 		if send, _, size = o.Fit(len(buf)); !send.Has(mptcp.SubtypeDSS) {
@@ -397,7 +398,7 @@ func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
 	e.Echo = true
 	e.HMAC = 0
 	sf.addAddr = append(sf.addAddr, e)
-	sf.forceACK(c.now)
+	sf.needAck = true
 	c.event(Event{Type: EventAnnounced, RemoteID: a.ID, Remote: a.Addr, RemotePort: port})
 	if c.pmHook != nil {
 		c.pmHook.AddAddr(c, a, c.now)
@@ -441,24 +442,33 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 // addRx records mapping m after checking it against the segment, the
 // subflow's window and the mappings already known.
 func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
+	if !sf.acceptRx(m, seg) && len(seg.Payload) > 0 {
+		// The data came with a mapping we refused: like the kernel, do
+		// not use it and reset the subflow (the peer reinjects).
+		sf.poison = true
+	}
+}
+
+// acceptRx records m unless it is invalid; it reports false when refused.
+func (sf *Subflow) acceptRx(m rxMap, seg *tcp.Segment) bool {
 	c := sf.c
 	end := m.end()
 	if end.LessThanEq(sf.rxNxt) {
-		return // old: all its data is in already
+		return true // old: all its data is in already
 	}
 	win := seqnum.Size(c.rcv.free() + 1<<16)
 	if !m.sseq.InWindow(sf.rxNxt.Sub(seqnum.Size(m.n)), win+seqnum.Size(m.n)) ||
 		(len(seg.Payload) > 0 && !seg.Seq.InWindow(m.sseq, seqnum.Size(m.n))) {
 		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
-		return
+		return false
 	}
 	if m.dsn >= c.rcv.limit() || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
 		c.mib.Inc(mptcp.MibNoDSSInWindow)
-		return
+		return false
 	}
 	if c.csum && !m.hasCsum {
 		c.mib.Inc(mptcp.MibDSSNotMatching)
-		return
+		return false
 	}
 	// Conflicts: an overlapping mapping must place the same bytes at the
 	// same DSNs (and, with checksums, be the same mapping).
@@ -473,20 +483,20 @@ func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
 		}
 		if !consistent(x, &m) {
 			c.mib.Inc(mptcp.MibDSSNotMatching)
-			return
+			return false
 		}
 		if x.sseq.LessThanEq(m.sseq) && end.LessThanEq(x.end()) {
-			return // the same mapping again (or part of it)
+			return true // the same mapping again (or part of it)
 		}
 		if c.csum {
 			c.mib.Inc(mptcp.MibDSSNotMatching)
-			return
+			return false
 		}
 	}
 	if c.csum {
 		if len(sf.rx) >= maxRxMaps {
 			c.mib.Inc(mptcp.MibOFOQueue)
-			return
+			return false
 		}
 		for i < len(sf.rx) && sf.rx[i].end().LessThanEq(m.sseq) {
 			i++
@@ -494,7 +504,7 @@ func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
 		sf.rx = append(sf.rx, rxMap{})
 		copy(sf.rx[i+1:], sf.rx[i:])
 		sf.rx[i] = m
-		return
+		return true
 	}
 	// Without checksums, merge with every overlapping or contiguous
 	// consistent mapping.
@@ -520,15 +530,16 @@ func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
 	if i < j {
 		sf.rx[i] = m
 		sf.rx = append(sf.rx[:i+1], sf.rx[j:]...)
-		return
+		return true
 	}
 	if len(sf.rx) >= maxRxMaps {
 		c.mib.Inc(mptcp.MibOFOQueue)
-		return
+		return false
 	}
 	sf.rx = append(sf.rx, rxMap{})
 	copy(sf.rx[i+1:], sf.rx[i:])
 	sf.rx[i] = m
+	return true
 }
 
 // maxRxMaps bounds the receive mappings a subflow keeps.

@@ -66,6 +66,7 @@ type Subflow struct {
 	closeReported           bool
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
+	poison                  bool // the segment being processed had a refused mapping
 	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
 
 	iss  seqnum.Value
@@ -305,6 +306,9 @@ func (r *sfRecv) WriteAt(off int, p []byte) {
 	if !c.bufReady {
 		return
 	}
+	if sf.poison {
+		return
+	}
 	seq := sf.rxNxt.Add(seqnum.Size(off))
 	if sf.fbRx {
 		c.rcv.put(sf.fbDSN+uint64(sf.fbSeq.Size(seq)), p)
@@ -336,7 +340,7 @@ func (r *sfRecv) Advance(n int) {
 	sf.rxNxt = old.Add(seqnum.Size(n))
 	sf.bytesRecv += uint64(n)
 	c := sf.c
-	if !c.bufReady {
+	if !c.bufReady || sf.poison {
 		return
 	}
 	if sf.fbRx {
