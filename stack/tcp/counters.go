@@ -41,4 +41,6 @@ type Counters struct {
 	ReorderingRaised   uint64 // times the duplicate threshold grew after observed reordering
 	DSACKsIn           uint64 // D-SACK blocks received
 	DSACKsOut          uint64 // D-SACK blocks sent for duplicate data
+	TailLossProbes     uint64 // tail loss probes sent (RFC 8985 §7)
+	TLPRecoveries      uint64 // recoveries started by the ACK of a probe
 }

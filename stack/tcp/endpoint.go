@@ -80,6 +80,11 @@ type Endpoint struct {
 	rtoMarkSet        bool
 	rxtTS             uint32 // our timestamp on the last retransmission
 	rxtTSSet          bool
+	tlpAt             time.Duration // tail-loss-probe timer (tlp.go)
+	tlpNow            bool          // send a probe
+	tlpOutstanding    bool
+	tlpEnd            seqnum.Value // snd_nxt when the probe went out
+	forceSend         bool         // sendNew ignores the congestion window (probe)
 	relost            rangeSet // retransmissions lost again, to resend
 	dsack             SACKBlock
 	dsackPending      bool
@@ -390,14 +395,14 @@ func (e *Endpoint) fail(err error) {
 }
 
 func (e *Endpoint) stopTimers() {
-	e.rtoAt, e.persistAt, e.delackAt, e.twAt = 0, 0, 0, 0
+	e.rtoAt, e.persistAt, e.delackAt, e.twAt, e.tlpAt = 0, 0, 0, 0, 0
 }
 
 // NextTimer returns the earliest pending timer deadline, 0 when none. The
 // caller calls OnTimer (or Output, which runs due timers) at that time.
 func (e *Endpoint) NextTimer() time.Duration {
 	t := e.rtoAt
-	for _, d := range [...]time.Duration{e.persistAt, e.delackAt, e.twAt} {
+	for _, d := range [...]time.Duration{e.persistAt, e.delackAt, e.twAt, e.tlpAt} {
 		if d != 0 && (t == 0 || d < t) {
 			t = d
 		}
@@ -424,8 +429,13 @@ func (e *Endpoint) OnTimer(now time.Duration) {
 		e.persistAt = 0
 		e.onPersist(now)
 	}
+	if e.tlpAt != 0 && now >= e.tlpAt {
+		e.tlpAt = 0
+		e.onTLP()
+	}
 	if e.rtoAt != 0 && now >= e.rtoAt {
 		e.rtoAt = 0
+		e.tlpAt, e.tlpNow, e.tlpOutstanding = 0, false, false
 		e.onRTO(now)
 	}
 }

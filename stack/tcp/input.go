@@ -360,6 +360,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		} else {
 			e.rtoAt = now + e.rto
 		}
+		e.armTLP(now)
 		if e.state == Closed {
 			return
 		}
@@ -390,6 +391,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			e.enterRecovery(now, inflight)
 		}
 	}
+	e.tlpAcked(ack, now, inflight)
 	if e.inRecovery && e.sackOK {
 		if l := e.lossBoundary(); l.GreaterThan(e.lostEnd) {
 			e.lostEnd = l
@@ -402,6 +404,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 
 func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	e.counters.FastRetransmits++
+	e.tlpAt, e.tlpNow = 0, false
 	e.inRecovery = true
 	e.rtoRecovery = false
 	e.recoveryPoint = e.sndNxt

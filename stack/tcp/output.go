@@ -48,6 +48,9 @@ func (e *Endpoint) Output(now time.Duration, payload []byte) (Segment, bool) {
 	if e.inRecovery && e.retransmit(&seg, now, payload) {
 		return seg, true
 	}
+	if e.tlpNow && e.sendProbe(&seg, now, payload) {
+		return seg, true
+	}
 	if e.probeNow {
 		e.probeNow = false
 		e.header(&seg, now, e.sndUna.Sub(1), FlagACK)
@@ -302,6 +305,9 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 	}
 	pipe := e.pipe()
 	cwnd := e.cc.Cwnd()
+	if e.forceSend {
+		cwnd = pipe + e.mss + 1 // the probe ignores the congestion window
+	}
 	if pipe >= cwnd {
 		return false
 	}
@@ -347,6 +353,9 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 	}
 	if e.rtoAt == 0 {
 		e.rtoAt = now + e.backoffRTO()
+	}
+	if e.tlpAt == 0 && !e.forceSend {
+		e.armTLP(now)
 	}
 	e.finish(seg)
 	return true

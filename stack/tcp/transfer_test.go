@@ -58,9 +58,9 @@ func transferWith(t *testing.T, seed uint64, c transferCase, ca, cb Config) (*pa
 		t.Errorf("errors after a clean close: %v / %v", p.a.ep.Err(), p.b.ep.Err())
 	}
 	ctr := p.a.ep.Counters()
-	t.Logf("%s: %d MB in %v virtual (%.1f Mbit/s), %d events; A retrans %d fastrec %d RTO %d relost %d dupthresh %d (raised %d) dsack %d; links lost %d/%d; B rcvbuf %d",
+	t.Logf("%s: %d MB in %v virtual (%.1f Mbit/s), %d events; A retrans %d fastrec %d RTO %d relost %d dupthresh %d (raised %d) dsack %d tlp %d/%d; links lost %d/%d; B rcvbuf %d",
 		c.name, c.size>>20, elapsed, float64(c.size*8)/elapsed.Seconds()/1e6, p.sim.Events(),
-		ctr.RetransSegs, ctr.FastRetransmits, ctr.RTOs, ctr.LostRetransmits, p.a.ep.dupThresh, ctr.ReorderingRaised, ctr.DSACKsIn,
+		ctr.RetransSegs, ctr.FastRetransmits, ctr.RTOs, ctr.LostRetransmits, p.a.ep.dupThresh, ctr.ReorderingRaised, ctr.DSACKsIn, ctr.TailLossProbes, ctr.TLPRecoveries,
 		p.ab.Stats().Lost, p.ba.Stats().Lost, p.b.ep.RecvBufferSize())
 	return p, elapsed
 }
