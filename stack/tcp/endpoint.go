@@ -85,7 +85,7 @@ type Endpoint struct {
 	tlpOutstanding    bool
 	tlpEnd            seqnum.Value // snd_nxt when the probe went out
 	forceSend         bool         // sendNew ignores the congestion window (probe)
-	relost            rangeSet // retransmissions lost again, to resend
+	relost            rangeSet     // retransmissions lost again, to resend
 	dsack             SACKBlock
 	dsackPending      bool
 	needSyn           bool
