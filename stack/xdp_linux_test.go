@@ -2,8 +2,8 @@ package stack
 
 import (
 	"bytes"
-	"flag"
 	"crypto/sha256"
+	"flag"
 	"fmt"
 	"io"
 	"net"
