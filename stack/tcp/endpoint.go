@@ -76,8 +76,8 @@ type Endpoint struct {
 	rxtN              int
 	rxtHigh           seqnum.Value // highest retransmitted sequence number so far
 	rxtHighSet        bool
-	rtoMark           seqnum.Value // snd_nxt at the last RTO
-	rtoMarkSet        bool
+	rxtHist           [64]seqRange // recent fast retransmissions, for D-SACK
+	rxtHistI          int
 	rxtTS             uint32 // our timestamp on the last retransmission
 	rxtTSSet          bool
 	tlpAt             time.Duration // tail-loss-probe timer (tlp.go)
@@ -471,6 +471,11 @@ func (e *Endpoint) onRTO(now time.Duration) {
 		return
 	}
 	e.counters.RTOs++
+	if !e.inRecovery && e.sackedBytes >= 3*e.mss {
+		// A timeout while enough was SACKed for the default threshold:
+		// the reordering estimate is too high (as Linux's tcp_enter_loss).
+		e.dupThresh = 3
+	}
 	if e.retries > 1 {
 		// Repeated timeouts: stop trusting SACK information (the receiver
 		// may have reneged, RFC 2018 §8).
@@ -481,7 +486,6 @@ func (e *Endpoint) onRTO(now time.Duration) {
 	e.inRecovery = true
 	e.rtoRecovery = true
 	e.recoveryPoint = e.sndNxt
-	e.rtoMark, e.rtoMarkSet = e.sndNxt, true
 	e.highRxt = e.sndUna
 	e.lostEnd = e.sndNxt
 	e.resetRecoveryLog()

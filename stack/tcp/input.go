@@ -51,6 +51,11 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 
 	if !e.acceptable(seg) {
 		e.counters.BadSeq++
+		if end := seg.Seq.Add(seqnum.Size(len(seg.Payload))); e.sackOK && len(seg.Payload) > 0 &&
+			end.LessThanEq(e.rcvNxt) && seg.Seq.Size(e.rcvNxt) < 1<<30 {
+			e.dsack = SACKBlock{seg.Seq, end} // an old duplicate: report it (RFC 2883)
+			e.dsackPending = true
+		}
 		if e.state == TimeWait && seg.Flags&FlagSYN == 0 {
 			e.restartTimeWait(now)
 		}

@@ -55,6 +55,10 @@ func (e *Endpoint) logRetransmit(start, end seqnum.Value) {
 	}
 	e.rxtLog[e.rxtN] = rxtEntry{start, end, e.sndNxt}
 	e.rxtN++
+	if !e.rtoRecovery {
+		e.rxtHist[e.rxtHistI%len(e.rxtHist)] = seqRange{start, end}
+		e.rxtHistI++
+	}
 	if end.GreaterThan(e.rxtHigh) || !e.rxtHighSet {
 		e.rxtHigh = end
 		e.rxtHighSet = true
@@ -121,9 +125,13 @@ func (e *Endpoint) resetRecoveryLog() {
 // means reordering at least as deep as the distance it reports.
 func (e *Endpoint) onDSACK(b SACKBlock) {
 	e.counters.DSACKsIn++
-	// Only a fast retransmission proves reordering; anything an RTO resent
-	// (below rtoMark) may have been a duplicate for other reasons.
-	if e.rxtHighSet && b.Start.LessThan(e.rxtHigh) && (!e.rtoMarkSet || b.Start.GreaterThanEq(e.rtoMark)) {
-		e.noteReordering(b.Start, e.highSacked())
+	// Only a duplicate of one of our recent fast retransmissions proves
+	// reordering; network duplicates, probes and RTO go-back-N resends of
+	// data whose SACKs were lost do not.
+	for _, r := range e.rxtHist {
+		if r.start != r.end && seqnum.Overlap(r.start, r.start.Size(r.end), b.Start, b.Start.Size(b.End)) {
+			e.noteReordering(b.Start, e.highSacked())
+			return
+		}
 	}
 }

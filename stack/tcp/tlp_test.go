@@ -40,3 +40,27 @@ func TestTailLossProbeRepairsTailWithoutRTO(t *testing.T) {
 		t.Errorf("una %d nxt %d RTOs %d", a.SndUna(), a.SndNxt(), a.Counters().RTOs)
 	}
 }
+
+func TestDSACKForDuplicates(t *testing.T) {
+	a, b := connect(t, baseConfig(issA), baseConfig(issB))
+	a.Write(make([]byte, 3000))
+	segs := outs(a, 10*ms)
+	deliver(segs, b, 11*ms)
+	outs(b, 11*ms)
+	deliver(segs[:1], b, 12*ms) // a duplicate below rcv_nxt
+	r := outs(b, 12*ms)
+	if len(r) != 1 || r[0].Options.NumSACK != 1 {
+		t.Fatalf("reply to a duplicate: %+v, want an ACK with one D-SACK block", r)
+	}
+	d := r[0].Options.SACK[0]
+	if d.Start != segs[0].Seq || int(d.Start.Size(d.End)) != len(segs[0].Payload) || !d.End.LessThanEq(r[0].Ack) {
+		t.Errorf("D-SACK %v, want the duplicate [%d,+%d) below the ACK %d", d, segs[0].Seq, len(segs[0].Payload), r[0].Ack)
+	}
+	if b.Counters().DSACKsOut != 1 {
+		t.Errorf("DSACKsOut %d", b.Counters().DSACKsOut)
+	}
+	deliver(r, a, 13*ms)
+	if a.Counters().DSACKsIn != 1 || a.Counters().InvalidSACK != 0 {
+		t.Errorf("sender: DSACKsIn %d InvalidSACK %d", a.Counters().DSACKsIn, a.Counters().InvalidSACK)
+	}
+}
