@@ -46,6 +46,9 @@ type Config struct {
 	// MaxIdleWait bounds how long an idle worker sleeps before it looks
 	// at its command ring again when its queue cannot be woken [1 ms].
 	MaxIdleWait time.Duration
+	// SpinBeforeSleep is how long a worker keeps polling after its last
+	// work before it sleeps [20 µs].
+	SpinBeforeSleep time.Duration
 	// CloseTimeout bounds how long Close waits for connections to drain
 	// before it stops the workers [5 s].
 	CloseTimeout time.Duration
@@ -100,6 +103,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxIdleWait <= 0 {
 		c.MaxIdleWait = time.Millisecond
+	}
+	if c.SpinBeforeSleep <= 0 {
+		c.SpinBeforeSleep = 20 * time.Microsecond
 	}
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = 5 * time.Second

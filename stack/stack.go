@@ -23,6 +23,41 @@ import (
 // waker interrupts a worker sleeping in its queue's Wait.
 type waker interface{ Wake() }
 
+// chanWaker is the wake-up of workers whose queues cannot be interrupted
+// (link.Pipe): the worker sleeps on a channel for at most pollSlice at a
+// time (the queue gets no notification of arriving frames), and
+// application commands and hand-offs end the sleep at once.
+type chanWaker struct {
+	ch    chan struct{}
+	timer *time.Timer
+}
+
+const pollSlice = 50 * time.Microsecond
+
+func newChanWaker() *chanWaker {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &chanWaker{ch: make(chan struct{}, 1), timer: t}
+}
+
+// Wake implements waker.
+func (c *chanWaker) Wake() {
+	select {
+	case c.ch <- struct{}{}:
+	default:
+	}
+}
+
+func (c *chanWaker) wait(q link.Queue, d time.Duration) {
+	_ = q.Wait(0)
+	c.timer.Reset(min(d, pollSlice))
+	select {
+	case <-c.ch:
+		c.timer.Stop()
+	case <-c.timer.C:
+	}
+}
+
 // Stack is a user-space TCP/IP host: interfaces with addresses, one worker
 // per queue index, listeners and connections. Its methods are safe for
 // concurrent use.
@@ -119,6 +154,9 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	m := map[uint16]*listener{}
 	s.listeners.Store(&m)
 	s.wakers = make([]waker, nq)
+	for i := range s.wakers {
+		s.wakers[i] = newChanWaker()
+	}
 	s.cores = make([][]int, nq)
 	for w := 0; w < nq; w++ {
 		qs := make([]link.Queue, len(links))
@@ -162,21 +200,33 @@ func (w *worker) run(core int) {
 	}
 	busy := w.st.cfg.BusyPoll
 	maxWait := w.st.cfg.MaxIdleWait
+	spin := w.st.cfg.SpinBeforeSleep
+	cw, _ := w.st.wakers[w.id].(*chanWaker)
+	var lastWork time.Duration
 	for !w.stop.Load() {
 		now := w.st.now()
-		if w.pollQueues(now) || busy {
+		pending := w.cmds.Len() > 0 || w.inbox.Len() > 0
+		if w.pollQueues(now) || pending || len(w.again) > 0 {
+			lastWork = now
+			continue
+		}
+		if busy || now-lastWork < spin {
 			continue
 		}
 		d := maxWait
 		if t := w.NextTimer(); t != 0 {
 			d = min(d, t-now)
 		}
-		if d <= 0 || len(w.again) > 0 {
+		if d <= 0 {
 			continue
 		}
 		w.sleep.Store(true)
 		if w.cmds.Len() == 0 && w.inbox.Len() == 0 {
-			_ = w.ports[0].q.Wait(d)
+			if cw != nil {
+				cw.wait(w.ports[0].q, d)
+			} else {
+				_ = w.ports[0].q.Wait(d)
+			}
 		}
 		w.sleep.Store(false)
 	}
