@@ -8,20 +8,29 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/stack/seqnum"
+	"github.com/mpxdp/mpxdp/stack/tcp"
 )
 
-// secrets generates initial sequence numbers (RFC 6528: a 4 µs clock plus a
-// keyed hash of the 4-tuple), per-connection timestamp offsets, and SYN
-// cookies. It is immutable after creation and shared by all workers.
+// secrets holds the stack's keyed generators: initial sequence numbers
+// and SYN cookies (package tcp's, SipHash-keyed) and per-connection
+// timestamp offsets. It is immutable after creation and shared by all
+// workers.
 type secrets struct {
-	key [32]byte
+	key     [32]byte
+	isnGen  *tcp.ISNGenerator
+	cookies *tcp.SYNCookies
 }
 
 func newSecrets() *secrets {
 	s := &secrets{}
-	if _, err := rand.Read(s.key[:]); err != nil {
-		panic("stack: crypto/rand failed: " + err.Error())
+	var k1, k2 [16]byte
+	for _, b := range [][]byte{s.key[:], k1[:], k2[:]} {
+		if _, err := rand.Read(b); err != nil {
+			panic("stack: crypto/rand failed: " + err.Error())
+		}
 	}
+	s.isnGen = tcp.NewISNGenerator(k1)
+	s.cookies = tcp.NewSYNCookies(k2)
 	return s
 }
 
@@ -41,9 +50,9 @@ func (s *secrets) hash(tag byte, k *flowKey, extra uint32) uint32 {
 	return binary.BigEndian.Uint32(sum[:4])
 }
 
-// isn returns the initial sequence number for k at time now.
+// isn returns the initial sequence number for k at time now (RFC 6528).
 func (s *secrets) isn(k *flowKey, now time.Duration) seqnum.Value {
-	return seqnum.Value(uint32(now/(4*time.Microsecond)) + s.hash('i', k, 0))
+	return s.isnGen.ISN(k.tuple(), now)
 }
 
 // tsOffset returns k's timestamp-clock offset (RFC 7323 §5.4). It depends
@@ -51,72 +60,9 @@ func (s *secrets) isn(k *flowKey, now time.Duration) seqnum.Value {
 // later ones come from the same clock.
 func (s *secrets) tsOffset(k *flowKey) uint32 { return s.hash('t', k, 0) }
 
-// SYN cookie layout (our ISS when the accept backlog is full):
-// bits 31-27: minute counter (64 s periods) mod 32; bits 26-24: MSS index;
-// bits 23-0: a keyed hash of the tuple, the peer's ISN, the counter and
-// the MSS index. Peer options that do not fit (window scale, SACK) ride in
-// the low 5 bits of our timestamp and come back as TSEcr, as in Linux.
-
-var cookieMSS = [8]uint16{216, 536, 1220, 1360, 1440, 1460, 4312, 8960}
-
-const cookiePeriod = 64 * time.Second
-
-func cookieMSSIndex(mss uint16) int {
-	i := 0
-	for j, m := range cookieMSS {
-		if m <= mss {
-			i = j
-		}
-	}
-	return i
-}
-
-func (s *secrets) cookie(k *flowKey, peerISN seqnum.Value, mss uint16, now time.Duration) seqnum.Value {
-	cnt := uint32(now/cookiePeriod) & 31
-	idx := uint32(cookieMSSIndex(mss))
-	h := s.hash('c', k, uint32(peerISN)^cnt<<24^idx<<29) & 0xffffff
-	return seqnum.Value(cnt<<27 | idx<<24 | h)
-}
-
-// checkCookie verifies cookie (our ISS, the ACK number minus one) for k and
-// the peer's ISN (the ACK's sequence number minus one) and returns the MSS
-// it encodes. Cookies from the current and the previous period are valid.
-func (s *secrets) checkCookie(k *flowKey, peerISN, cookie seqnum.Value, now time.Duration) (uint16, bool) {
-	c := uint32(cookie)
-	cnt := c >> 27
-	idx := c >> 24 & 7
-	cur := uint32(now/cookiePeriod) & 31
-	if cnt != cur && cnt != (cur-1)&31 {
-		return 0, false
-	}
-	h := s.hash('c', k, uint32(peerISN)^cnt<<24^idx<<29) & 0xffffff
-	if h != c&0xffffff {
-		return 0, false
-	}
-	return cookieMSS[idx], true
-}
-
-// cookieTS encodes the peer's SYN options in the low bits of a timestamp
-// value no later than ts: bits 0-3 the window scale (15: none), bit 4
-// SACK permitted.
-func cookieTS(ts uint32, wscale uint8, hasWScale, sack bool) uint32 {
-	v := uint32(15)
-	if hasWScale {
-		v = uint32(min(wscale, 14))
-	}
-	if sack {
-		v |= 16
-	}
-	out := ts&^31 | v
-	if out > ts && ts >= 32 {
-		out -= 32
-	}
-	return out
-}
-
-func cookieTSDecode(ecr uint32) (wscale uint8, hasWScale, sack bool) {
-	v := ecr & 15
-	return uint8(v), v != 15, ecr&16 != 0
+// tuple converts k to the engine's form.
+func (k *flowKey) tuple() tcp.FourTuple {
+	return tcp.FourTuple{LocalAddr: k.laddr, RemoteAddr: k.raddr, LocalPort: k.lport, RemotePort: k.rport}
 }
 
 // ownerOf returns the worker index that owns the flow k among n workers.

@@ -386,71 +386,32 @@ func (w *worker) listenSYN(p *port, eth header.Ethernet, key *flowKey, l *listen
 }
 
 // sendCookie answers a SYN statelessly with a SYN-ACK whose sequence
-// number is a cookie.
+// number is a cookie (package tcp's SYNCookies).
 func (w *worker) sendCookie(p *port, eth header.Ethernet, key *flowKey, now time.Duration) {
-	syn := &w.seg
-	mss := syn.Options.MSS
-	if mss == 0 {
-		mss = 536
-	}
-	mss = min(mss, uint16(w.st.mssFor(p.ifc, key.laddr.Is6())))
-	iss := w.st.sec.cookie(key, syn.Seq, mss, now)
-	var out tcp.Segment
-	out.Seq = iss
-	out.Ack = syn.Seq + 1
-	out.Flags = tcp.FlagSYN | tcp.FlagACK
-	out.Window = 65535
-	o := &out.Options
-	o.MSS = cookieMSS[cookieMSSIndex(mss)]
-	if syn.Options.HasTS && !w.st.tcpCfg.NoTimestamps {
-		ts := uint32(now/time.Millisecond) + w.st.sec.tsOffset(key)
-		o.HasTS = true
-		o.TSVal = cookieTS(ts, syn.Options.WScale, syn.Options.HasWScale && !w.st.tcpCfg.NoWindowScale,
-			syn.Options.SACKPermitted && !w.st.tcpCfg.NoSACK)
-		o.TSEcr = syn.Options.TSVal
-		if syn.Options.HasWScale && !w.st.tcpCfg.NoWindowScale {
-			o.HasWScale, o.WScale = true, w.st.rcvShift
-		}
-		o.SACKPermitted = syn.Options.SACKPermitted && !w.st.tcpCfg.NoSACK
-	}
+	cfg := w.flowConfig(p.ifc, key)
+	out := w.st.sec.cookies.SYNACK(&cfg, key.tuple(), &w.seg, now)
 	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, mac: eth.Src(), macOK: true}
 	if w.sendSegment(&rt, &out) {
 		w.c.synCookies.Add(1)
 	}
 }
 
-// cookieACK creates a flow from the ACK that completes a cookie
-// handshake, if the cookie verifies.
+// cookieACK creates an established flow from the ACK that completes a
+// cookie handshake, if the cookie verifies.
 func (w *worker) cookieACK(p *port, eth header.Ethernet, key *flowKey, l *listener, now time.Duration) bool {
 	if l.closed.Load() || int(l.pending.Load()) >= 2*l.backlog {
 		return false
 	}
-	ack := w.seg
-	peerISN := ack.Seq - 1
-	mss, ok := w.st.sec.checkCookie(key, peerISN, ack.Ack-1, now)
+	info, ok := w.st.sec.cookies.Check(key.tuple(), &w.seg, now)
 	if !ok {
 		return false
-	}
-	var syn tcp.Segment
-	syn.Seq = peerISN
-	syn.Flags = tcp.FlagSYN
-	syn.Window = ack.Window
-	syn.Options.MSS = mss
-	if ack.Options.HasTS {
-		ws, hasWS, sack := cookieTSDecode(ack.Options.TSEcr)
-		syn.Options.HasWScale, syn.Options.WScale = hasWS, ws
-		syn.Options.SACKPermitted = sack
-		syn.Options.HasTS, syn.Options.TSVal = true, ack.Options.TSVal
 	}
 	c := w.st.newConn(key, w)
-	f, ok := w.newFlow(p, key, c, eth.Src(), ack.Ack-1, now, &syn)
+	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
+	f, ok := w.newFlowFull(rt, key, c, 0, now, &w.seg, &info)
 	if !ok {
 		return false
 	}
-	// The SYN-ACK went out statelessly: let the engine produce (and
-	// discard) its own so that it expects the ACK, then feed the ACK.
-	f.ep.Output(now, nil)
-	f.ep.Input(&ack, now)
 	l.pending.Add(1)
 	f.lst = l
 	w.c.cookieOK.Add(1)

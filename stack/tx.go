@@ -33,13 +33,15 @@ func (w *worker) newFlow(p *port, key *flowKey, c *Conn, mac header.MAC, iss seq
 }
 
 func (w *worker) newFlowRoute(rt route, key *flowKey, c *Conn, iss seqnum.Value, now time.Duration, syn *tcp.Segment) (*flow, bool) {
+	return w.newFlowFull(rt, key, c, iss, now, syn, nil)
+}
+
+// newFlowFull creates a flow: active (syn and cookie nil), passive from a
+// SYN, or established from a verified cookie ACK (syn is then the ACK).
+func (w *worker) newFlowFull(rt route, key *flowKey, c *Conn, iss seqnum.Value, now time.Duration, syn *tcp.Segment, cookie *tcp.CookieInfo) (*flow, bool) {
 	v6 := key.laddr.Is6()
-	cfg := w.st.tcpCfg
-	if m := w.st.mssFor(rt.p.ifc, v6); cfg.MSS == 0 || cfg.MSS > m {
-		cfg.MSS = m
-	}
+	cfg := w.flowConfig(rt.p.ifc, key)
 	cfg.ISS = iss
-	cfg.TSOffset = w.st.sec.tsOffset(key)
 	ctrl, err := cc.New(w.st.cfg.CC)
 	if err != nil {
 		w.drop(DropUnsupported)
@@ -51,9 +53,12 @@ func (w *worker) newFlowRoute(rt route, key *flowKey, c *Conn, iss seqnum.Value,
 	cfg.Send = &f.snd
 	f.maxPay = rt.p.ifc.mtu - ipHeaderLen(v6) - header.TCPMinHeaderLen
 	var ep *tcp.Endpoint
-	if syn != nil {
+	switch {
+	case cookie != nil:
+		ep, err = tcp.NewFromCookie(cfg, syn, *cookie, now)
+	case syn != nil:
 		ep, err = tcp.NewPassive(cfg, syn, now)
-	} else {
+	default:
 		ep, err = tcp.NewActive(cfg, now)
 	}
 	if err != nil {
@@ -67,6 +72,18 @@ func (w *worker) newFlowRoute(rt route, key *flowKey, c *Conn, iss seqnum.Value,
 	w.nbusy.Add(1)
 	w.c.flowsOpen.Add(1)
 	return f, true
+}
+
+// flowConfig returns the engine configuration of a connection on ifc for
+// key (without ISS and CC): the stack's TCP defaults, the MSS the
+// interface allows and the tuple's timestamp offset.
+func (w *worker) flowConfig(ifc *iface, key *flowKey) tcp.Config {
+	cfg := w.st.tcpCfg
+	if m := w.st.mssFor(ifc, key.laddr.Is6()); cfg.MSS == 0 || cfg.MSS > m {
+		cfg.MSS = m
+	}
+	cfg.TSOffset = w.st.sec.tsOffset(key)
+	return cfg
 }
 
 // writeTCP serialises seg (Ethernet, IP, TCP with options and full
