@@ -1,0 +1,118 @@
+package stack
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/internal/testbed"
+)
+
+// TestXDPMultiQueueIPv6 runs our stack with two workers on a two-queue
+// veth (the kernel spreads a flow's packets over the queues by the sending
+// CPU, so frames reach workers that do not own the flow and are handed
+// over) and with IPv6 (Neighbor Discovery against the kernel in both
+// directions). Kernel clients download over IPv4 and IPv6 at once.
+func TestXDPMultiQueueIPv6(t *testing.T) {
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 1, Queues: 2, IPv6: true, Tag: "stkmq"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topo.Close()
+	path := topo.Paths[0]
+	var s *Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = New(Config{Interfaces: []InterfaceConfig{{
+			Name: path.Ours.Name, Queues: 2,
+			Addrs: []netip.Prefix{netip.PrefixFrom(path.OurAddr, 24), netip.PrefixFrom(path.OurAddr6, 64)},
+		}}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ln, err := s.Listen("tcp", ":5400")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const size = 64 << 20
+	sums := make(chan []byte, 2)
+	go func() {
+		for i := 0; i < 2; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				seed := uint64(10)
+				if c.RemoteAddr().(*net.TCPAddr).IP.To4() == nil {
+					seed = 11
+				}
+				sum, err := sendPRNG(c, seed, size)
+				if err != nil {
+					t.Errorf("send to %v: %v", c.RemoteAddr(), err)
+				}
+				c.(*Conn).CloseWrite()
+				io.Copy(io.Discard, c)
+				sums <- sum
+			}()
+		}
+	}()
+	var wg sync.WaitGroup
+	got := make([][]byte, 2)
+	for i, dst := range []netip.Addr{path.OurAddr, path.OurAddr6} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var kc net.Conn
+			if err := topo.Peer.Do(func() error {
+				var err error
+				kc, err = net.DialTimeout("tcp", netip.AddrPortFrom(dst, 5400).String(), 5*time.Second)
+				return err
+			}); err != nil {
+				t.Errorf("dial %v: %v", dst, err)
+				return
+			}
+			defer kc.Close()
+			kc.SetDeadline(time.Now().Add(60 * time.Second))
+			h, n, err := recvHash(kc, size, func() {})
+			if err != nil || n != size {
+				t.Errorf("from %v: %d bytes, %v", dst, n, err)
+				return
+			}
+			got[i] = h
+		}()
+	}
+	wg.Wait()
+	want := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		select {
+		case s := <-sums:
+			want[string(s)] = true
+		case <-time.After(10 * time.Second):
+			t.Fatal("server side did not finish")
+		}
+	}
+	for i, h := range got {
+		if h == nil || !want[string(h)] {
+			t.Errorf("download %d: SHA-256 does not match what was sent", i)
+		}
+	}
+	if bytes.Equal(got[0], got[1]) {
+		t.Error("IPv4 and IPv6 downloads carried the same stream")
+	}
+	st := s.Stats()
+	t.Logf("hand-offs %d, ND solicitations %d, adverts %d, ARP requests %d, replies %d, drops %v",
+		st.HandedOff, st.NDSolicits, st.NDAdverts, st.ARPRequests, st.ARPReplies, st.Drops)
+	if st.NDAdverts == 0 || st.ARPReplies == 0 {
+		t.Error("the kernel resolved us without our ARP replies or neighbour advertisements")
+	}
+}
