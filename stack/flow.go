@@ -43,7 +43,7 @@ type flow struct {
 	// appClosed: the application closed the connection; received data
 	// is discarded.
 	appClosed bool
-	inTW      bool // reached TIME-WAIT (no longer counted as busy)
+	inTW      bool // quiet: in TIME-WAIT, or closed by the application with our FIN acknowledged (not counted as busy)
 }
 
 // sendAdapter lets the engine pull from the application's send ring

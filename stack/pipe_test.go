@@ -28,6 +28,9 @@ type pair struct {
 
 func newPair(tb testing.TB, cfg Config, queues, mtu, frameSize int) *pair {
 	tb.Helper()
+	if cfg.CloseTimeout == 0 {
+		cfg.CloseTimeout = time.Second
+	}
 	var qa, qb []link.Queue
 	for range queues {
 		p, err := link.NewPipe(1024, frameSize)

@@ -224,7 +224,9 @@ func (w *worker) service(f *flow, now time.Duration) {
 		w.again = append(w.again, f)
 	}
 	w.timers.set(f, ep.NextTimer())
-	if ep.State() == tcp.TimeWait && !f.inTW {
+	if st := ep.State(); !f.inTW && (st == tcp.TimeWait || (st == tcp.FinWait2 && f.appClosed)) {
+		// Quiet: our side is fully sent and acknowledged; Stack.Close
+		// need not wait for the peer's FIN.
 		f.inTW = true
 		w.nbusy.Add(-1)
 		if c := f.conn; c != nil {

@@ -140,9 +140,9 @@ func (w *worker) pollQueues(now time.Duration) bool {
 func (w *worker) Process(pi int, frames []link.Frame, now time.Duration) {
 	w.now = now
 	p := w.ports[pi]
+	w.c.rxFrames.Add(uint64(len(frames)))
 	for i := range frames {
 		f := &frames[i]
-		w.c.rxFrames.Add(1)
 		if f.More {
 			// Multi-buffer packets: the tail frames follow; drop the chain.
 			w.drop(DropUnsupported)

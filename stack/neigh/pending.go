@@ -10,6 +10,7 @@ type Pending struct {
 	perGroup int
 	bufs     [][]byte // free frame buffers
 	frameCap int
+	queued   int // frames held
 
 	// RetryInterval is how long to wait for an answer before asking again
 	// [1 s]; MaxRequests is how many requests are sent before the queued
@@ -92,6 +93,7 @@ func (p *Pending) Add(k Key, frame []byte, now time.Duration) AddResult {
 }
 
 func (p *Pending) take(frame []byte) ([]byte, int) {
+	p.queued++
 	b := p.bufs[len(p.bufs)-1]
 	p.bufs = p.bufs[:len(p.bufs)-1]
 	return b, copy(b, frame)
@@ -114,13 +116,7 @@ func (p *Pending) Len() int {
 }
 
 // Frames returns the number of queued frames.
-func (p *Pending) Frames() int {
-	n := 0
-	for i := range p.groups {
-		n += len(p.groups[i].frames)
-	}
-	return n
-}
+func (p *Pending) Frames() int { return p.queued }
 
 // Handler receives the outcome of Poll for each unresolved neighbour.
 // It is an interface (not a func) so that a worker can pass itself
@@ -171,6 +167,7 @@ func (p *Pending) Poll(h Handler, now time.Duration) int {
 }
 
 func (p *Pending) release(g *group) {
+	p.queued -= len(g.frames)
 	p.bufs = append(p.bufs, g.frames...)
 	for j := range g.frames {
 		g.frames[j] = nil
