@@ -478,3 +478,47 @@ func TestVnetSYNFloodCookies(t *testing.T) {
 func uint32ToSeq(i int) (s seqValue) { return seqValue(i * 100000) }
 
 type seqValue = seqnum.Value
+
+// TestGatewayRoute dials a destination off every prefix: the SYN must wait
+// for the gateway's (not the destination's) ARP resolution, then leave
+// with the gateway's MAC and the destination's IP.
+func TestGatewayRoute(t *testing.T) {
+	gw := netip.MustParseAddr("10.0.0.254")
+	s, qs := newTestHost(t, Config{Gateways: []netip.Addr{gw}}, []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")})
+	w := s.workers[0]
+	c := s.newConn(nil, w)
+	c.raddr = netip.MustParseAddrPort("192.0.2.5:443")
+	w.cmds.Enqueue(command{op: opDial, c: c})
+	w.Poll(0)
+	out := qs[0].take()
+	if len(out) != 1 {
+		t.Fatalf("%d frames before resolution, want one ARP request", len(out))
+	}
+	a, _, err := header.ParseARP(out[0][14:])
+	if err != nil || a.Op() != header.ARPRequest || a.TargetIP() != gw.As4() || a.SenderIP() != [4]byte{10, 0, 0, 1} {
+		t.Fatalf("ARP request %x: %v", out[0], err)
+	}
+	gwMAC := header.MAC{2, 0, 0, 0, 0, 0xfe}
+	reply := make([]byte, 42)
+	header.EncodeEthernet(reply, w.ports[0].ifc.mac, gwMAC, header.EtherTypeARP)
+	header.EncodeARP(reply[14:], header.ARPReply, gwMAC, gw.As4(), w.ports[0].ifc.mac, [4]byte{10, 0, 0, 1})
+	w.Process(0, frames(reply), time.Millisecond)
+	w.Poll(time.Millisecond)
+	out = qs[0].take()
+	if len(out) != 1 {
+		t.Fatalf("%d frames after resolution, want the queued SYN", len(out))
+	}
+	eth, n, _ := header.ParseEthernet(out[0])
+	ip, ihl, err := header.ParseIPv4(out[0][n:])
+	if err != nil || eth.Dst() != gwMAC || ip.Dst() != [4]byte{192, 0, 2, 5} {
+		t.Fatalf("SYN to %v via %v: %v", ip.DstAddr(), eth.Dst(), err)
+	}
+	tv, _, _ := header.ParseTCP(ip[ihl:])
+	if tv.Flags() != header.TCPFlagSYN || tv.DstPort() != 443 || !tv.ChecksumValid(ip.PseudoHeaderSum()) {
+		t.Fatalf("not a valid SYN: %v", tv.Flags())
+	}
+	if _, err := newHost(Config{Gateways: []netip.Addr{netip.MustParseAddr("172.16.0.1")}},
+		[]Link{{Name: "x", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 9}, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}, Queues: []link.Queue{&memQ{size: 2048}}}}); err == nil {
+		t.Fatal("a gateway outside every prefix was accepted")
+	}
+}
