@@ -118,3 +118,79 @@ func TestChaos(t *testing.T) {
 		checkInvariants(t, p.b.ep)
 	}
 }
+
+// TestChaosAbort runs transfers over asymmetric random links and aborts
+// or closes one side at a random moment: both ends must settle in CLOSED
+// (or TIME-WAIT) with the right errors, and every byte read must be a
+// prefix of the sent stream.
+func TestChaosAbort(t *testing.T) {
+	seeds := 40
+	if *longTests {
+		seeds = 1000
+	}
+	for seed := 0; seed < seeds; seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		mkLink := func() simnet.LinkConfig {
+			return simnet.LinkConfig{Bandwidth: int64(1+r.IntN(50)) * 1_000_000, Delay: time.Duration(r.IntN(20)) * ms,
+				Loss: []float64{0, 0.02, 0.1}[r.IntN(3)], Reorder: r.Float64() * 0.05, ReorderDelay: 3 * ms,
+				Duplicate: r.Float64() * 0.02, QueueBytes: 64 << 10}
+		}
+		ca, cb := baseConfig(seqnum.Value(r.Uint32())), baseConfig(seqnum.Value(r.Uint32()))
+		ca.MaxRetries, cb.MaxRetries = 8, 8
+		ca.MaxRTO, cb.MaxRTO = 5*time.Second, 5*time.Second
+		p := newPair(t, uint64(seed), mkLink(), ca, cb)
+		p.ba.SetConfig(mkLink())
+		p.a.toSend, p.b.toSend = 1<<20, 1<<19
+		p.a.verify, p.b.verify = true, true
+		p.a.closeWhenDone, p.b.closeWhenDone = true, true
+		abortAt := time.Duration(r.IntN(3000)) * ms
+		action := r.IntN(3) // 0: A aborts, 1: B aborts, 2: B closes with unread data possible
+		acted := false
+		p.start()
+		p.run(time.Hour, func() bool {
+			if !acted && p.sim.Now() >= abortAt && p.b.ep != nil {
+				acted = true
+				switch action {
+				case 0:
+					p.a.ep.Abort()
+					p.a.pump(p.sim.Now())
+				case 1:
+					p.b.ep.Abort()
+					p.b.pump(p.sim.Now())
+				case 2:
+					p.b.noRead = true
+					p.b.ep.Close()
+					p.b.pump(p.sim.Now())
+				}
+			}
+			sa, sb := p.a.ep.State(), Closed
+			if p.b.ep != nil {
+				sb = p.b.ep.State()
+			}
+			return acted && (sa == Closed || sa == TimeWait) && (sb == Closed || sb == TimeWait)
+		})
+		if p.b.ep == nil {
+			continue
+		}
+		// Let timers (TIME-WAIT, retransmissions) run out.
+		p.run(p.sim.Now()+10*time.Minute, nil)
+		ea, eb := p.a.ep, p.b.ep
+		// The aborting side is CLOSED. The other learns of it from the RST,
+		// or, if the RST was lost, from the RST its next retransmission
+		// draws; only with nothing outstanding may it stay half-open
+		// (waiting for data, as TCP does without keepalives).
+		settled := func(e *Endpoint) bool {
+			if e.State() == Closed {
+				return e.NextTimer() == 0
+			}
+			idle := e.SndUna() == e.SndNxt() && e.NextTimer() == 0
+			return idle && (e.State() == Established || e.State() == FinWait2 || e.State() == CloseWait)
+		}
+		if !settled(ea) || !settled(eb) || (action == 0 && ea.State() != Closed) || (action > 0 && eb.State() != Closed) {
+			t.Fatalf("seed %d action %d at %v: states %v (%v, timer %v) / %v (%v, timer %v) after the abort", seed, action, abortAt,
+				ea.State(), ea.Err(), ea.NextTimer(), eb.State(), eb.Err(), eb.NextTimer())
+		}
+		checkInvariants(t, ea)
+		checkInvariants(t, eb)
+	}
+}

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
@@ -125,6 +126,7 @@ type node struct {
 	doneAt        time.Duration // when the peer's FIN was read (end of stream)
 	noRead        bool          // the application stops reading (zero window tests)
 	trace         func(dir string, s *Segment)
+	verify        bool // compare every byte read with the stream as it arrives
 }
 
 func newNode(t testing.TB, name string, sim *simnet.Sim) *node {
@@ -173,7 +175,18 @@ func (n *node) pump(now time.Duration) {
 			break
 		}
 		n.recvHash.Write(n.rbuf[:r])
-		n.recvd += int64(r)
+		if n.verify {
+			for got := n.rbuf[:r]; len(got) > 0; {
+				want := streamAt(n.recvd, len(got))
+				if !bytes.Equal(got[:len(want)], want) {
+					n.t.Fatalf("%s: received stream differs from the sent one at offset %d", n.name, n.recvd)
+				}
+				got = got[len(want):]
+				n.recvd += int64(len(want))
+			}
+		} else {
+			n.recvd += int64(r)
+		}
 	}
 	if n.doneAt == 0 && ep.PeerClosed() {
 		n.doneAt = now
