@@ -311,6 +311,21 @@ func ParseJSON(b []byte) (Result, error) {
 		sr.Receiver = summaryOf(es.Receiver)
 		sr.Receiver.Retransmits = -1
 	}
+	for _, sf := range d.End.Subflows {
+		for j := range r.Streams {
+			if r.Streams[j].ID != sf.Stream {
+				continue
+			}
+			st := SubflowStat{Iface: sf.Iface, Local: parseAP(sf.Local), Remote: parseAP(sf.Remote), Retransmits: sf.Retransmits,
+				SRTT: time.Duration(sf.RTT) * time.Microsecond, RTTVar: time.Duration(sf.RTTVar) * time.Microsecond, PMTU: sf.PMTU, Backup: sf.Backup}
+			if r.Reverse {
+				st.BytesReceived = sf.Bytes
+			} else {
+				st.BytesAcked = sf.Bytes
+			}
+			r.Streams[j].Subflows = append(r.Streams[j].Subflows, st)
+		}
+	}
 	r.Sent = summaryOf(d.End.SumSent)
 	r.Received = summaryOf(d.End.SumReceived)
 	r.Received.Retransmits = -1
