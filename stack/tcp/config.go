@@ -32,6 +32,10 @@ type Config struct {
 	SYNRetries int
 	// TimeWait is how long TIME-WAIT lasts, 2*MSL [60 s].
 	TimeWait time.Duration
+	// FinWait2Timeout bounds FIN-WAIT-2 after Close (not CloseWrite): a
+	// peer that never sends its FIN cannot keep the endpoint forever (Linux
+	// tcp_fin_timeout) [60 s].
+	FinWait2Timeout time.Duration
 	// DelayedACK is the delayed-ACK timeout [40 ms].
 	DelayedACK time.Duration
 	// NoSACK, NoTimestamps and NoWindowScale stop us offering or accepting
@@ -90,6 +94,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxRetries, 15)
 	def(&c.SYNRetries, 6)
 	defD(&c.TimeWait, 60*time.Second)
+	defD(&c.FinWait2Timeout, 60*time.Second)
 	defD(&c.DelayedACK, 40*time.Millisecond)
 	def(&c.MaxOOORanges, 32)
 	def(&c.ChallengeACKLimit, 100)

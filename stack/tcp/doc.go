@@ -34,7 +34,9 @@
 // dynamic right-sizing up to Config.RecvBufMax (the window-scale shift is
 // chosen for that maximum); growth allocates, but only per RTT, never per
 // segment. Err reports ErrConnectionReset, ErrConnectionRefused, ErrTimeout
-// or ErrAborted; PeerClosed reports end of stream.
+// or ErrAborted; PeerClosed reports end of stream. After Close (not
+// CloseWrite) FIN-WAIT-2 is bounded by Config.FinWait2Timeout. Info returns
+// a TCP_INFO-like snapshot (cwnd, SRTT, pipe, windows, buffers).
 //
 // # MPTCP seam
 //

@@ -366,6 +366,9 @@ func (e *Endpoint) Close() {
 	}
 	e.rcvClosed = true
 	e.CloseWrite()
+	if e.state == FinWait2 && e.twAt == 0 {
+		e.twAt = e.lastNow + e.cfg.FinWait2Timeout
+	}
 }
 
 // Abort resets the connection: the next Output is a RST, and the endpoint
@@ -416,6 +419,10 @@ func (e *Endpoint) OnTimer(now time.Duration) {
 	e.lastNow = now
 	if e.twAt != 0 && now >= e.twAt {
 		e.twAt = 0
+		if e.state == FinWait2 {
+			e.counters.FinWait2Timeouts++
+			e.queueRST(e.sndNxt, e.rcvNxt, true)
+		}
 		e.state = Closed
 		e.stopTimers()
 		return
@@ -566,4 +573,36 @@ func (e *Endpoint) rttSample(r time.Duration) {
 		k = time.Millisecond
 	}
 	e.rto = max(e.cfg.MinRTO, min(e.cfg.MaxRTO, e.srtt+k))
+}
+
+// Info is a snapshot of an endpoint's transmission state, like Linux's
+// TCP_INFO, for tools and tests.
+type Info struct {
+	State        State
+	MSS          int
+	Cwnd         int // congestion window, bytes
+	Ssthresh     int
+	SRTT, RTTVar time.Duration
+	MinRTT, RTO  time.Duration
+	InFlight     int // bytes sent and not acknowledged or SACKed (pipe)
+	Unacked      int // snd_nxt - snd_una
+	SACKed       int // bytes SACKed above snd_una
+	SendWindow   int // peer's window, bytes
+	SendBuffered int // bytes in the send buffer (sent or not)
+	RecvBuffer   int // size of the built-in receive buffer
+	Readable     int // in-order bytes waiting for Read
+	OOOBytes     int // out-of-order bytes held
+	InRecovery   bool
+	DupThresh    int // current (adaptive) duplicate threshold, segments
+}
+
+// Info returns a snapshot of the endpoint's transmission state.
+func (e *Endpoint) Info() Info {
+	return Info{
+		State: e.state, MSS: e.mss, Cwnd: e.cc.Cwnd(), Ssthresh: e.cc.Ssthresh(),
+		SRTT: e.srtt, RTTVar: e.rttvar, MinRTT: e.minRTT, RTO: e.rto,
+		InFlight: e.pipe(), Unacked: int(e.sndUna.Size(e.sndNxt)), SACKed: e.sackedBytes,
+		SendWindow: e.sndWnd, SendBuffered: e.snd.Buffered(), RecvBuffer: e.RecvBufferSize(),
+		Readable: e.Readable(), OOOBytes: e.ooo.bytes(), InRecovery: e.inRecovery, DupThresh: e.dupThresh,
+	}
 }

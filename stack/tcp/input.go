@@ -306,6 +306,11 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			switch e.state {
 			case FinWait1:
 				e.state = FinWait2
+				if e.rcvClosed {
+					// Orphaned: wait for the peer's FIN only so long,
+					// using the TIME-WAIT timer slot.
+					e.twAt = now + e.cfg.FinWait2Timeout
+				}
 			case Closing:
 				e.enterTimeWait(now)
 			case LastAck:

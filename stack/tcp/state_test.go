@@ -445,3 +445,29 @@ func TestNagle(t *testing.T) {
 		_ = b
 	}
 }
+
+func TestOrphanedFinWait2TimesOut(t *testing.T) {
+	ca := testConfig(issA)
+	ca.FinWait2Timeout = 30 * time.Second
+	a, b := connect(t, ca, testConfig(issB))
+	a.Close()
+	exchange(a, b, 10*ms)
+	if a.State() != FinWait2 || a.NextTimer() != 10*ms+30*time.Second {
+		t.Fatalf("after Close: %v, timer %v; want FIN-WAIT-2 with the timeout armed", a.State(), a.NextTimer())
+	}
+	a.OnTimer(a.NextTimer())
+	r := outs(a, 31*time.Second)
+	if a.State() != Closed || len(r) != 1 || r[0].Flags&FlagRST == 0 || a.Counters().FinWait2Timeouts != 1 {
+		t.Fatalf("after the timeout: %v, sent %+v", a.State(), r)
+	}
+	// CloseWrite (half-close) keeps waiting for the peer's data.
+	c, d := connect(t, testConfig(issA), testConfig(issB))
+	c.CloseWrite()
+	exchange(c, d, 10*ms)
+	if c.State() != FinWait2 || c.NextTimer() != 0 {
+		t.Errorf("half-closed endpoint: %v timer %v; want FIN-WAIT-2 without a timeout", c.State(), c.NextTimer())
+	}
+	if info := c.Info(); info.State != FinWait2 || info.MSS != 1460 || info.Cwnd == 0 || info.Unacked != 0 {
+		t.Errorf("Info %+v", info)
+	}
+}
