@@ -196,4 +196,3 @@ func TestWorkerPathZeroAlloc(t *testing.T) {
 		t.Fatalf("%v allocations per 64 KiB moved (about 47 frames)", n)
 	}
 }
-
