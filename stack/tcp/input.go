@@ -407,7 +407,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			e.lostEnd = l
 		}
 		if e.rxtN > 0 {
-			e.detectLostRetransmits()
+			e.detectLostRetransmits(now)
 		}
 	}
 }

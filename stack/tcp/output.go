@@ -265,7 +265,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 	} else {
 		e.highRxt = after
 	}
-	e.logRetransmit(s, after)
+	e.logRetransmit(s, after, now)
 	e.rxtTS, e.rxtTSSet = e.tsNow(now), true
 	e.firstRxtDone = true
 	e.counters.RetransSegs++

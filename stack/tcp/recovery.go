@@ -1,6 +1,10 @@
 package tcp
 
-import "github.com/mpxdp/mpxdp/stack/seqnum"
+import (
+	"time"
+
+	"github.com/mpxdp/mpxdp/stack/seqnum"
+)
 
 // Loss-recovery helpers beyond RFC 6675's basic rules:
 //
@@ -23,7 +27,8 @@ const rxtLogSize = 64
 // rxtEntry is one logged retransmission.
 type rxtEntry struct {
 	start, end seqnum.Value
-	nxtAt      seqnum.Value // snd_nxt when it was sent
+	nxtAt      seqnum.Value  // snd_nxt when it was sent
+	at         time.Duration // when it was sent
 }
 
 // highSacked returns the highest SACKed sequence number, or snd_una.
@@ -48,12 +53,12 @@ func (e *Endpoint) noteReordering(seq, hs seqnum.Value) {
 }
 
 // logRetransmit records a retransmission of [start, end).
-func (e *Endpoint) logRetransmit(start, end seqnum.Value) {
+func (e *Endpoint) logRetransmit(start, end seqnum.Value, now time.Duration) {
 	if e.rxtN == rxtLogSize {
 		copy(e.rxtLog[:], e.rxtLog[1:])
 		e.rxtN--
 	}
-	e.rxtLog[e.rxtN] = rxtEntry{start, end, e.sndNxt}
+	e.rxtLog[e.rxtN] = rxtEntry{start, end, e.sndNxt, now}
 	e.rxtN++
 	if !e.rtoRecovery {
 		e.rxtHist[e.rxtHistI%len(e.rxtHist)] = seqRange{start, end}
@@ -67,19 +72,27 @@ func (e *Endpoint) logRetransmit(start, end seqnum.Value) {
 
 // detectLostRetransmits moves retransmissions that were overtaken by
 // SACKed later data to the relost queue.
-func (e *Endpoint) detectLostRetransmits() {
+func (e *Endpoint) detectLostRetransmits(now time.Duration) {
 	hs := e.highSacked()
+	// The log is in transmission order: once a later retransmission has
+	// arrived (acknowledged or SACKed), an earlier one that has not, and
+	// has had an RTT plus a reordering window to arrive, is lost too
+	// (RACK's rule, RFC 8985 §6.2, applied to retransmissions).
+	deadline := now - e.srtt - max(e.minRTT/4, time.Millisecond)
+	lastDelivered := -1
+	for i := 0; i < e.rxtN; i++ {
+		if e.rxtDelivered(e.rxtLog[i]) {
+			lastDelivered = i
+		}
+	}
 	k := 0
 	for i := 0; i < e.rxtN; i++ {
 		x := e.rxtLog[i]
-		if x.end.LessThanEq(e.sndUna) {
+		if e.rxtDelivered(x) {
 			continue
 		}
 		start := seqnum.Max(x.start, e.sndUna)
-		if e.sacked.bytesIn(start, x.end) == int(start.Size(x.end)) {
-			continue
-		}
-		if hs.GreaterThan(x.nxtAt) {
+		if hs.GreaterThan(x.nxtAt) || (i < lastDelivered && x.at <= deadline) {
 			if e.relost.add(start, x.end) >= 0 {
 				e.counters.LostRetransmits++
 			}
@@ -89,6 +102,16 @@ func (e *Endpoint) detectLostRetransmits() {
 		k++
 	}
 	e.rxtN = k
+}
+
+// rxtDelivered reports whether a logged retransmission is acknowledged or
+// entirely SACKed.
+func (e *Endpoint) rxtDelivered(x rxtEntry) bool {
+	if x.end.LessThanEq(e.sndUna) {
+		return true
+	}
+	start := seqnum.Max(x.start, e.sndUna)
+	return e.sacked.bytesIn(start, x.end) == int(start.Size(x.end))
 }
 
 // nextRelost returns the next range queued by detectLostRetransmits that is
