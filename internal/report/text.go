@@ -53,7 +53,7 @@ func subflowName(s iperf.SubflowStat) string {
 func (t *Text) Interval(iv iperf.Interval) {
 	if !t.headerDone {
 		t.headerDone = true
-		fmt.Fprintf(t.w, "[ ID] %-44s %-13s %-12s %-15s %5s %5s %10s %8s\n", "Subflow", "Interval", "Transfer", "Bitrate", "Share", "Retr", "Cwnd", "SRTT")
+		fmt.Fprintf(t.w, "[ ID] %-44s %-17s %-12s %-15s %5s %5s %10s %8s\n", "Subflow", "Interval", "Transfer", "Bitrate", "Share", "Retr", "Cwnd", "SRTT")
 	}
 	var total uint64
 	for _, s := range iv.Subflows {
@@ -100,7 +100,7 @@ func (t *Text) Interval(iv iperf.Interval) {
 // per subflow with its totals.
 func (t *Text) Final(r iperf.Result) {
 	fmt.Fprintln(t.w, strings.Repeat("- ", 40))
-	fmt.Fprintf(t.w, "[ ID] %-13s %-12s %-15s %5s\n", "Interval", "Transfer", "Bitrate", "Retr")
+	fmt.Fprintf(t.w, "[ ID] %-17s %-12s %-15s %5s\n", "Interval", "Transfer", "Bitrate", "Retr")
 	line := func(id string, s iperf.Summary, role string, retr bool) {
 		rt := ""
 		if retr && s.Retransmits >= 0 {

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mpxdp/mpxdp/internal/iperf"
+	"github.com/mpxdp/mpxdp/internal/report"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the test failed
+	exitUsage = 2 // bad arguments, or a feature that is not available
+)
+
+const usageText = `mptcp-bench: an iperf3-compatible client that reports throughput per MPTCP subflow.
+
+Usage:
+  mptcp-bench -c HOST [options]        run a test against an iperf3 server
+  mptcp-bench loopback [options]       (not yet available: needs the AF_XDP stack)
+  mptcp-bench record [options]         (not yet available: needs the AF_XDP stack)
+
+Options:
+  -c HOST            server to connect to
+  -p PORT            server port (default 5201)
+  -t SECS            test duration in seconds (default 10; ignored with -n)
+  -n BYTES           send (or, with -R, receive) exactly BYTES; K/M/G/T suffixes (1024-based)
+  -R                 reverse: the server sends, we receive
+  -P N               parallel streams (default 1)
+  -i SECS            report interval in seconds (default 1; 0 disables)
+  -l BYTES           block size for each write (default 128K)
+  -J, --json         print iperf3's JSON document (plus "subflows") at the end
+  --json-stream      print one JSON object per line: start, each interval, end
+  --plot FILE.svg    write a throughput plot (per subflow and total) to FILE.svg
+  --kernel           use the kernel's MPTCP sockets (works today)
+  --tcp              with --kernel: plain TCP instead of MPTCP (for comparison)
+  --iface IF=CIDR    our AF_XDP stack on interface IF with address CIDR (repeatable)
+  --title TEXT       prefix every output line with TEXT (sent to the server too)
+  -h, --help         this help
+
+Examples:
+  mptcp-server --kernel --iperf :5201 &           # or: iperf3 -s
+  mptcp-bench --kernel -c 10.100.0.2 -t 10 -i 1
+  mptcp-bench --kernel -c 10.100.0.2 -R -P 4 -n 10G --plot run.svg
+  mptcp-bench --kernel -c 10.100.0.2 --json-stream | jq .
+  mptcp-bench --iface veth0=10.100.0.1/24 --iface veth1=10.101.0.1/24 -c 10.100.0.2   (once the AF_XDP stack exists)
+
+Each interval prints one line per subflow (interface, local->remote, bitrate,
+share of the total, retransmits, congestion window, smoothed RTT), then [SUM].
+`
+
+// ifaceArg is one --iface IF=CIDR.
+type ifaceArg struct {
+	Name   string
+	Prefix netip.Prefix
+}
+
+// ifaceList collects repeated --iface flags.
+type ifaceList []ifaceArg
+
+func (l *ifaceList) String() string { return fmt.Sprint(*l) }
+
+// Set parses IF=CIDR.
+func (l *ifaceList) Set(s string) error {
+	a, err := parseIface(s)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, a)
+	return nil
+}
+
+// parseIface parses "IF=CIDR".
+func parseIface(s string) (ifaceArg, error) {
+	name, cidr, ok := strings.Cut(s, "=")
+	if !ok || name == "" || cidr == "" {
+		return ifaceArg{}, fmt.Errorf("--iface %q: want IF=CIDR, e.g. --iface veth0=10.100.0.1/24", s)
+	}
+	if len(name) > 15 || strings.ContainsAny(name, "/ \t") {
+		return ifaceArg{}, fmt.Errorf("--iface %q: %q is not a valid interface name (at most 15 characters, no '/' or spaces)", s, name)
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return ifaceArg{}, fmt.Errorf("--iface %q: %q is not an address with a prefix length (e.g. 10.100.0.1/24): %v", s, cidr, err)
+	}
+	return ifaceArg{name, p}, nil
+}
+
+// config is a parsed command line.
+type config struct {
+	sub        string // "", "loopback" or "record"
+	host       string
+	port       int
+	duration   time.Duration
+	bytes      uint64
+	reverse    bool
+	parallel   int
+	interval   time.Duration
+	blockSize  int
+	json       bool
+	jsonStream bool
+	plot       string
+	kernel     bool
+	tcp        bool
+	ifaces     ifaceList
+	title      string
+	help       bool
+}
+
+// secondsFlag parses a non-negative number of seconds.
+type secondsFlag struct{ d *time.Duration }
+
+func (s secondsFlag) String() string {
+	if s.d == nil {
+		return ""
+	}
+	return strconv.FormatFloat(s.d.Seconds(), 'f', -1, 64)
+}
+
+func (s secondsFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 86400*7 {
+		return fmt.Errorf("%q is not a number of seconds between 0 and 604800", v)
+	}
+	*s.d = time.Duration(f * float64(time.Second))
+	return nil
+}
+
+// sizeFlag parses a byte count with K/M/G/T suffixes.
+type sizeFlag struct{ n *uint64 }
+
+func (s sizeFlag) String() string {
+	if s.n == nil {
+		return ""
+	}
+	return fmt.Sprint(*s.n)
+}
+
+func (s sizeFlag) Set(v string) error {
+	n, err := iperf.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s.n = n
+	return nil
+}
+
+// parseArgs parses and validates the command line.
+func parseArgs(args []string) (config, error) {
+	c := config{port: iperf.DefaultPort, duration: 10 * time.Second, parallel: 1, interval: time.Second}
+	if len(args) > 0 && (args[0] == "loopback" || args[0] == "record") {
+		c.sub, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("mptcp-bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.host, "c", "", "")
+	fs.IntVar(&c.port, "p", c.port, "")
+	fs.Var(secondsFlag{&c.duration}, "t", "")
+	var n uint64
+	fs.Var(sizeFlag{&n}, "n", "")
+	fs.BoolVar(&c.reverse, "R", false, "")
+	fs.IntVar(&c.parallel, "P", 1, "")
+	fs.Var(secondsFlag{&c.interval}, "i", "")
+	var blk uint64
+	fs.Var(sizeFlag{&blk}, "l", "")
+	fs.BoolVar(&c.json, "J", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
+	fs.BoolVar(&c.jsonStream, "json-stream", false, "")
+	fs.StringVar(&c.plot, "plot", "", "")
+	fs.BoolVar(&c.kernel, "kernel", false, "")
+	fs.BoolVar(&c.tcp, "tcp", false, "")
+	fs.Var(&c.ifaces, "iface", "")
+	fs.StringVar(&c.title, "title", "", "")
+	fs.BoolVar(&c.help, "h", false, "")
+	fs.BoolVar(&c.help, "help", false, "")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.help {
+		return c, nil
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q: options start with '-' (see -h)", fs.Arg(0))
+	}
+	c.bytes = n
+	if c.sub != "" {
+		return c, nil
+	}
+	if c.host == "" {
+		return c, errors.New("no server given: use -c HOST (see -h)")
+	}
+	if c.port < 1 || c.port > 65535 {
+		return c, fmt.Errorf("-p %d: the port must be 1..65535", c.port)
+	}
+	if c.parallel < 1 || c.parallel > iperf.MaxStreams {
+		return c, fmt.Errorf("-P %d: use 1..%d parallel streams", c.parallel, iperf.MaxStreams)
+	}
+	if blk > iperf.MaxBlockSize {
+		return c, fmt.Errorf("-l %d: the block size must be at most %d bytes", blk, iperf.MaxBlockSize)
+	}
+	c.blockSize = int(blk)
+	if c.bytes == 0 && c.duration == 0 {
+		return c, errors.New("-t 0 without -n: give a duration or a byte count")
+	}
+	if c.json && c.jsonStream {
+		return c, errors.New("-J and --json-stream exclude each other: pick one")
+	}
+	if c.tcp && !c.kernel {
+		return c, errors.New("--tcp needs --kernel (it selects plain kernel TCP instead of kernel MPTCP)")
+	}
+	if c.plot != "" && c.interval == 0 {
+		return c, errors.New("--plot needs interval data: do not combine it with -i 0")
+	}
+	return c, nil
+}
+
+// errNoStack is the answer while package stack does not exist.
+const errNoStack = "the AF_XDP stack is not built yet; use --kernel"
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
+		return exitUsage
+	}
+	if c.help {
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	if c.sub != "" {
+		fmt.Fprintf(stderr, "mptcp-bench %s: not yet available: needs the AF_XDP stack (issue 4/5)\n", c.sub)
+		return exitUsage
+	}
+	if !c.kernel {
+		fmt.Fprintf(stderr, "mptcp-bench: %s\n", errNoStack)
+		return exitUsage
+	}
+	if len(c.ifaces) > 0 {
+		fmt.Fprintf(stderr, "mptcp-bench: --iface selects our AF_XDP stack, which is not built yet; with --kernel the kernel routes the subflows (configure paths with `ip mptcp endpoint`)\n")
+		return exitUsage
+	}
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	dial := kernelDialer(addr, !c.tcp)
+	return client(ctx, c, dial, stdout, stderr)
+}
+
+// kernelDialer dials addr with kernel MPTCP (or plain TCP).
+func kernelDialer(addr string, mptcp bool) iperf.Dialer {
+	return func(ctx context.Context) (net.Conn, error) {
+		d := net.Dialer{Timeout: 10 * time.Second}
+		d.SetMultipathTCP(mptcp)
+		return d.DialContext(ctx, "tcp", addr)
+	}
+}
+
+// prefixWriter prefixes each line with a title (iperf3 --title).
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mid    bool
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		if !p.mid {
+			out = append(out, p.prefix...)
+			out = append(out, ':', ' ')
+			p.mid = true
+		}
+		out = append(out, c)
+		if c == '\n' {
+			p.mid = false
+		}
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// explain turns a dial or test error into advice.
+func explain(err error, addr string) string {
+	var pe *iperf.PeerError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("connecting to %s: connection refused: is the server running? try `mptcp-server --kernel --iperf :%s` (or `iperf3 -s`) on the server", addr, portOf(addr))
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Sprintf("connecting to %s: no route to host: check the address and `ip route get %s`", addr, hostOf(addr))
+	case errors.As(err, &pe):
+		return pe.Error()
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Sprintf("cannot resolve %q: %v: check the host name", dnsErr.Name, dnsErr.Err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Sprintf("%v: the server at %s does not answer: check the address, the port and any firewall", err, addr)
+	}
+	return err.Error()
+}
+
+func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+
+// client runs one test and prints it.
+func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.Writer) int {
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	out := stdout
+	if c.title != "" && !c.json && !c.jsonStream {
+		out = &prefixWriter{w: stdout, prefix: c.title}
+	}
+	text := report.NewText(out)
+	stream := report.NewJSONStream(stdout)
+	o := iperf.Options{Duration: c.duration, Bytes: c.bytes, Reverse: c.reverse, Parallel: c.parallel,
+		Interval: c.interval, BlockSize: c.blockSize, Title: c.title}
+	startDoc := iperf.Result{Host: c.host, Port: c.port, Reverse: c.reverse, Parallel: c.parallel, BlockSize: c.blockSize,
+		Duration: c.duration, Bytes: c.bytes, Started: time.Now()}
+	if c.bytes > 0 {
+		startDoc.Duration = 0
+	}
+	switch {
+	case c.jsonStream:
+		o.OnConnected = func(s []iperf.StreamResult) {
+			startDoc.Streams = s
+			_ = stream.Start(startDoc)
+		}
+		o.OnInterval = func(iv iperf.Interval) { _ = stream.Interval(iv) }
+	case !c.json:
+		text.Connecting(c.host, c.port)
+		o.OnConnected = text.Connected
+		o.OnInterval = text.Interval
+	}
+	res, err := iperf.Run(ctx, dial, o)
+	res.Host, res.Port = c.host, c.port
+	if err != nil {
+		msg := explain(err, addr)
+		switch {
+		case c.json:
+			fmt.Fprintf(stdout, "{\n\t\"start\": {},\n\t\"intervals\": [],\n\t\"end\": {},\n\t\"error\": %q\n}\n", msg)
+		case c.jsonStream:
+			_ = stream.Error(errors.New(msg))
+		}
+		fmt.Fprintf(stderr, "mptcp-bench: %s\n", msg)
+		return exitFail
+	}
+	switch {
+	case c.json:
+		if err := report.WriteJSON(stdout, res); err != nil {
+			fmt.Fprintf(stderr, "mptcp-bench: writing JSON: %v\n", err)
+			return exitFail
+		}
+	case c.jsonStream:
+		_ = stream.End(res)
+	default:
+		text.Final(res)
+	}
+	if c.plot != "" {
+		if err := writePlot(c.plot, res, c); err != nil {
+			fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
+			return exitFail
+		}
+	}
+	return exitOK
+}
+
+// writePlot writes the SVG plot to path.
+func writePlot(path string, res iperf.Result, c config) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--plot: %v: check that the directory exists and is writable", err)
+	}
+	dir := "to"
+	if c.reverse {
+		dir = "from"
+	}
+	title := fmt.Sprintf("mptcp-bench %s %s, %d stream(s)", dir, net.JoinHostPort(c.host, strconv.Itoa(c.port)), c.parallel)
+	if err := report.WriteSVG(f, res, report.PlotOptions{Title: title}); err != nil {
+		f.Close()
+		return fmt.Errorf("--plot %s: %v", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--plot %s: %v", path, err)
+	}
+	return nil
+}

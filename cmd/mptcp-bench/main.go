@@ -1,0 +1,17 @@
+// Command mptcp-bench is an iperf3-compatible client that reports
+// throughput per MPTCP subflow. See `mptcp-bench -h`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
