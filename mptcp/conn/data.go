@@ -564,6 +564,7 @@ func (c *Conn) rstOptions(sf *Subflow, seg *tcp.Segment) {
 // runTimers runs the connection-level timers due at now.
 func (c *Conn) runTimers(now time.Duration) {
 	if !c.bufReady || c.fallback || c.err != nil {
+		c.rtoAt = 0
 		return
 	}
 	c.maybeSendFin()
@@ -615,7 +616,7 @@ func (c *Conn) NextTimer() time.Duration {
 			t = x
 		}
 	}
-	if c.rtoAt != 0 && (t == 0 || c.rtoAt < t) {
+	if c.rtoAt != 0 && c.err == nil && (t == 0 || c.rtoAt < t) {
 		t = c.rtoAt
 	}
 	return t

@@ -140,6 +140,8 @@ type host struct {
 	rbuf    []byte
 	seg     tcp.Segment
 	timerAt time.Duration
+	lastEv  time.Duration
+	sameEv  int
 	nextPt  uint16
 
 	toSend   int64
@@ -250,6 +252,14 @@ func (h *host) join(c *Conn, p int, now time.Duration) (*Subflow, error) {
 }
 
 func (h *host) HandleEvent(now time.Duration, _ uint64) {
+	if now == h.lastEv {
+		h.sameEv++
+		if h.sameEv > 100000 {
+			h.t.Fatalf("%s: timer loop at %v: a deadline in the past is never cleared", h.name, now)
+		}
+	} else {
+		h.lastEv, h.sameEv = now, 0
+	}
 	if now >= h.timerAt {
 		h.timerAt = 0
 	}
