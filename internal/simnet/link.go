@@ -59,7 +59,8 @@ type Link struct {
 	dst       Receiver
 	rng       *rand.Rand
 	busyUntil time.Duration
-	free      [][]byte
+	free      [][]byte // buffers of smallPacket bytes
+	freeBig   [][]byte // buffers of MaxPacket bytes
 	stats     LinkStats
 }
 
@@ -151,17 +152,23 @@ func (l *Link) Send(pkt []byte) bool {
 	return true
 }
 
+// smallPacket is the buffer size of the small-packet free list (ACKs and
+// MTU-1500 frames); larger packets use buffers of MaxPacket bytes.
+const smallPacket = 2048
+
 func (l *Link) alloc(n int) []byte {
-	if k := len(l.free); k > 0 {
-		b := l.free[k-1]
-		l.free = l.free[:k-1]
+	list := &l.free
+	c := smallPacket
+	if n > smallPacket {
+		list = &l.freeBig
+		c = max(l.cfg.MaxPacket, n)
+	}
+	if k := len(*list); k > 0 {
+		b := (*list)[k-1]
+		*list = (*list)[:k-1]
 		if cap(b) >= n {
 			return b[:n]
 		}
-	}
-	c := 2048
-	if n > c {
-		c = l.cfg.MaxPacket
 	}
 	return make([]byte, n, c)
 }
@@ -170,5 +177,15 @@ func (l *Link) deliver(now time.Duration, buf []byte) {
 	l.stats.Delivered++
 	l.stats.Bytes += uint64(len(buf))
 	l.dst.Receive(now, buf)
-	l.free = append(l.free, buf)
+	if cap(buf) <= smallPacket {
+		l.free = append(l.free, buf)
+	} else {
+		l.freeBig = append(l.freeBig, buf)
+	}
+}
+
+// NewDuplex creates the two directions of a path between a and b: ab
+// carries what a sends to b, ba the reverse. Both use cfg.
+func (s *Sim) NewDuplex(cfg LinkConfig, a, b Receiver) (ab, ba *Link) {
+	return s.NewLink(cfg, b), s.NewLink(cfg, a)
 }

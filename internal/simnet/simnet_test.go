@@ -138,20 +138,25 @@ func (nop) Receive(time.Duration, []byte) {}
 
 func TestSendDeliverDoesNotAllocate(t *testing.T) {
 	s := New(1)
-	l := s.NewLink(LinkConfig{Bandwidth: 1e9, Delay: time.Millisecond}, nop{})
+	l, _ := s.NewDuplex(LinkConfig{Bandwidth: 1e9, Delay: time.Millisecond, MaxPacket: 9100}, nop{}, nop{})
 	pkt := make([]byte, 1500)
-	for i := 0; i < 100; i++ { // warm up the free list and the heap
-		l.Send(pkt)
-	}
-	s.RunUntil(time.Hour, nil)
-	allocs := testing.AllocsPerRun(100, func() {
+	ack := make([]byte, 60)
+	jumbo := make([]byte, 9014)
+	send := func() {
 		for i := 0; i < 50; i++ {
 			l.Send(pkt)
+			l.Send(ack)
+			l.Send(jumbo)
 		}
+	}
+	send() // warm up the free lists and the heap
+	s.RunUntil(time.Hour, nil)
+	allocs := testing.AllocsPerRun(100, func() {
+		send()
 		s.RunUntil(s.Now()+time.Hour, nil)
 	})
 	if allocs != 0 {
-		t.Errorf("%v allocations per 50 packets, want 0", allocs)
+		t.Errorf("%v allocations per 150 mixed-size packets, want 0", allocs)
 	}
 }
 
