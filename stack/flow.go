@@ -54,8 +54,11 @@ type sendAdapter struct{ c *Conn }
 func (s *sendAdapter) Buffered() int                { return s.c.snd.Len() }
 func (s *sendAdapter) CopyAt(off int, p []byte) int { return s.c.snd.CopyAt(off, p) }
 func (s *sendAdapter) Consume(n int) {
-	s.c.snd.Consume(n)
-	if s.c.wrWait.Load() {
+	r := s.c.snd
+	r.Consume(n)
+	// Wake a blocked writer only once a good share of the ring is free,
+	// not on every ACK (each wake-up costs two goroutine switches).
+	if s.c.wrWait.Load() && r.Free() >= min(r.Cap()/4, 256<<10) {
 		s.c.wakeWriter()
 	}
 }
