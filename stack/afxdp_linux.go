@@ -192,9 +192,21 @@ func New(cfg Config) (s *Stack, err error) {
 		for i := range qids {
 			qids[i] = i
 		}
+		// Above what one frame holds, the program must be frags-aware so
+		// the kernel accepts the MTU; our MSS keeps TCP within a frame and
+		// larger packets (chains) are dropped and counted.
+		fs := cfg.FrameSize
+		if fs == 0 {
+			fs = afxdp.DefaultFrameSize
+		}
+		mtu := ic.MTU
+		if mtu == 0 {
+			mtu = ifi.MTU
+		}
+		multi := mtu > fs-afxdp.PacketHeadroom-ethLen
 		p, err := afxdp.Open(afxdp.Config{
 			Interface: ic.Name, Queues: qids, Mode: cfg.XDPMode, Attach: cfg.Attach,
-			FrameSize: uint32(cfg.FrameSize), NumFrames: uint32(cfg.NumFrames),
+			FrameSize: uint32(cfg.FrameSize), NumFrames: uint32(cfg.NumFrames), MultiBuffer: multi,
 		})
 		if err != nil {
 			return nil, err
@@ -213,10 +225,6 @@ func New(cfg Config) (s *Stack, err error) {
 			lqs = append(lqs, q)
 		}
 		queues = append(queues, qs)
-		mtu := ic.MTU
-		if mtu == 0 {
-			mtu = p.MTU
-		}
 		links = append(links, Link{Name: ic.Name, MAC: ifi.HardwareAddr, Addrs: ic.Addrs, Queues: lqs, Cores: ic.Cores, MTU: mtu})
 	}
 	s, err = newHost(cfg, links)

@@ -66,7 +66,8 @@ type InterfaceConfig struct {
 	Queues int
 	// Cores pins worker i to Cores[i] when set.
 	Cores []int
-	// MTU is the IP MTU [1500].
+	// MTU is the IP MTU [the device's]. TCP segments are limited to
+	// what one UMEM frame holds (about 3.7 KB with 4 KiB frames).
 	MTU int
 }
 
@@ -119,8 +120,13 @@ type iface struct {
 	name string
 	mac  header.MAC
 	mtu  int
-	v4   []netip.Prefix
-	v6   []netip.Prefix
+	// pkt is the largest IP packet we send or accept in one frame:
+	// min(MTU, frame size - Ethernet header). TCP segments are sized to it
+	// (the MSS we advertise too), so a jumbo MTU works with frames smaller
+	// than the MTU (AF_XDP frames are at most a page).
+	pkt int
+	v4  []netip.Prefix
+	v6  []netip.Prefix
 }
 
 func newIface(idx int, name string, mac net.HardwareAddr, addrs []netip.Prefix, mtu int) (*iface, error) {

@@ -132,11 +132,12 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
+		ifc.pkt = ifc.mtu
 		for _, q := range l.Queues {
-			if q.FrameSize() < ifc.mtu+ethLen {
-				return nil, fmt.Errorf("stack: link %q: frame size %d cannot hold MTU %d plus the Ethernet header: lower the MTU or raise the frame size",
-					l.Name, q.FrameSize(), ifc.mtu)
-			}
+			ifc.pkt = min(ifc.pkt, q.FrameSize()-ethLen)
+		}
+		if ifc.pkt < 576 {
+			return nil, fmt.Errorf("stack: link %q: frames of %d bytes are too small for IP (576 bytes plus the Ethernet header)", l.Name, ifc.pkt+ethLen)
 		}
 		s.ifaces = append(s.ifaces, ifc)
 		for _, p := range ifc.v4 {
@@ -315,7 +316,7 @@ func (s *Stack) wantMulticast6(dst netip.Addr) bool {
 }
 
 func (s *Stack) mssFor(ifc *iface, v6 bool) int {
-	return ifc.mtu - ipHeaderLen(v6) - header.TCPMinHeaderLen
+	return ifc.pkt - ipHeaderLen(v6) - header.TCPMinHeaderLen
 }
 
 // onLink finds the interface and source address for an on-link dst.

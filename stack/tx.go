@@ -51,7 +51,7 @@ func (w *worker) newFlowFull(rt route, key *flowKey, c *Conn, iss seqnum.Value, 
 	f := &flow{key: *key, rt: rt, conn: c, heapIdx: -1}
 	f.snd.c = c
 	cfg.Send = &f.snd
-	f.maxPay = rt.p.ifc.mtu - ipHeaderLen(v6) - header.TCPMinHeaderLen
+	f.maxPay = rt.p.ifc.pkt - ipHeaderLen(v6) - header.TCPMinHeaderLen
 	var ep *tcp.Endpoint
 	switch {
 	case cookie != nil:
