@@ -90,9 +90,10 @@ type Endpoint struct {
 	dsackPending      bool
 	needSyn           bool
 	probes            int
-	probeNow          bool // send a zero-window probe
-	synWnd            int  // window advertised in our SYN
-	firstRxtDone      bool // the episode's first retransmission went out
+	probeNow          bool          // send a zero-window probe
+	synWnd            int           // window advertised in our SYN
+	synAt             time.Duration // when our SYN (or SYN-ACK) was last sent
+	firstRxtDone      bool          // the episode's first retransmission went out
 
 	// timers: absolute deadlines, 0 = off
 	rtoAt, persistAt, delackAt, twAt time.Duration

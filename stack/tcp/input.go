@@ -56,8 +56,8 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 			e.dsack = SACKBlock{seg.Seq, end} // an old duplicate: report it (RFC 2883)
 			e.dsackPending = true
 		}
-		if e.state == TimeWait && seg.Flags&FlagSYN == 0 {
-			e.restartTimeWait(now)
+		if e.state == TimeWait && seg.Flags&FlagFIN != 0 && seg.Flags&FlagSYN == 0 {
+			e.restartTimeWait(now) // a retransmitted FIN (RFC 9293 §3.10.7.4)
 		}
 		e.ackNow = true
 		return
@@ -109,6 +109,8 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 		e.sndWl1 = seg.Seq.Sub(1) // take this segment's window
 		if e.tsOK && seg.Options.HasTS {
 			e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
+		} else if e.retries == 0 {
+			e.rttSample(now - e.synAt) // Karn: the SYN-ACK was not retransmitted
 		}
 	}
 
@@ -243,6 +245,8 @@ func (e *Endpoint) inputSynSent(seg *Segment, now time.Duration) {
 	e.sndWl1, e.sndWl2 = seg.Seq, seg.Ack
 	if e.tsOK && seg.Options.HasTS {
 		e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
+	} else if e.retries == 0 {
+		e.rttSample(now - e.synAt) // Karn: the SYN was not retransmitted
 	}
 	e.establish(now)
 	e.ackNow = true

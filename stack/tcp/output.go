@@ -100,6 +100,7 @@ func (e *Endpoint) synSegment(seg *Segment, now time.Duration) {
 		o.Ext = e.extOptions(seg, maxOptionSpace-o.OptionLen(true))
 	}
 	e.needSyn = false
+	e.synAt = now
 	e.sndNxt = e.iss + 1
 	if e.retries > 0 {
 		e.counters.RetransSegs++

@@ -378,6 +378,7 @@ func TestRTOBackoffAndGiveUp(t *testing.T) {
 	ca := testConfig(issA)
 	ca.MaxRetries = 4
 	ca.MinRTO = 200 * ms
+	ca.NoSACK = true // no tail loss probe: only the RTO
 	a, _ := connect(t, ca, testConfig(issB))
 	a.Write(make([]byte, 3000))
 	first := outs(a, 10*ms)
@@ -396,8 +397,8 @@ func TestRTOBackoffAndGiveUp(t *testing.T) {
 			at = append(at, now)
 		}
 	}
-	// RTO 1 s (no RTT sample yet), then doubling.
-	want := []time.Duration{1010 * ms, 3010 * ms, 7010 * ms, 15010 * ms}
+	// RTO 200 ms (the floor; the handshake gave a 2 ms RTT), then doubling.
+	want := []time.Duration{210 * ms, 610 * ms, 1410 * ms, 3010 * ms}
 	if len(at) != len(want) {
 		t.Fatalf("retransmissions at %v, want %v", at, want)
 	}
@@ -469,5 +470,15 @@ func TestOrphanedFinWait2TimesOut(t *testing.T) {
 	}
 	if info := c.Info(); info.State != FinWait2 || info.MSS != 1460 || info.Cwnd == 0 || info.Unacked != 0 {
 		t.Errorf("Info %+v", info)
+	}
+}
+
+func TestHandshakeRTTWithoutTimestamps(t *testing.T) {
+	a, b := connect(t, testConfig(issA), testConfig(issB)) // SYN at 0, SYN-ACK in at 2ms, ACK in at 3ms
+	if a.SRTT() != 2*ms || b.SRTT() != 2*ms {
+		t.Errorf("SRTT from the handshake without timestamps: %v / %v, want 2ms / 2ms", a.SRTT(), b.SRTT())
+	}
+	if a.RTO() != 200*ms {
+		t.Errorf("RTO %v, want the 200ms floor", a.RTO())
 	}
 }
