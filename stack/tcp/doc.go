@@ -65,8 +65,10 @@
 //     retransmissions overtaken by SACKed later data are resent without
 //     waiting for the RTO. RTT samples from timestamp echoes older than our
 //     last retransmission are ignored (they would inflate the RTO).
-//     Not implemented: RACK-TLP (RFC 8985), undo of spurious window
-//     reductions (the cc interface has no undo), ECN, keepalive, urgent data.
+//     Tail loss probes (RFC 8985 §7, tlp.go) replace many tail RTOs; RACK's
+//     time-based rule is applied to retransmissions only. Not implemented:
+//     full RACK, PRR, undo of spurious window reductions (the cc interface
+//     has no undo), ECN, keepalive, urgent data, TCP Fast Open.
 //   - Timestamps with PAWS; delayed ACKs (every second full segment, at once
 //     for out-of-order data or a filled hole, Config.DelayedACK timer);
 //     persist timer with zero-window probes (seq snd_una-1); receiver and

@@ -329,7 +329,7 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 			return false
 		}
 	}
-	if e.cfg.Nagle && n < room && e.sndNxt != e.sndUna {
+	if e.cfg.Nagle && n > 0 && n < room && e.sndNxt != e.sndUna {
 		return false
 	}
 	if n > 0 {
