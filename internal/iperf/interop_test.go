@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -372,4 +373,56 @@ func TestBusyServerDenies(t *testing.T) {
 	}
 	// Once idle, the server takes a new test.
 	runOurs(t, addr, Options{Bytes: 1 << 20})
+}
+
+func TestShutdownDrains(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ServeOptions{})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background(), ln) }()
+	started := make(chan struct{})
+	var once sync.Once
+	res := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), tcpDialer(ln.Addr().String()), Options{Duration: 700 * time.Millisecond,
+			Interval: 50 * time.Millisecond, OnInterval: func(Interval) { once.Do(func() { close(started) }) }})
+		res <- err
+	}()
+	<-started
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-res; err != nil {
+		t.Fatalf("the running test did not finish cleanly: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("still accepting after Shutdown")
+	}
+	// A Shutdown that times out terminates the test.
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv2 := NewServer(ServeOptions{})
+	go func() { _ = srv2.Serve(context.Background(), ln2) }()
+	started2 := make(chan struct{})
+	var once2 sync.Once
+	go func() {
+		_, err := Run(context.Background(), tcpDialer(ln2.Addr().String()), Options{Duration: 20 * time.Second,
+			Interval: 50 * time.Millisecond, OnInterval: func(Interval) { once2.Do(func() { close(started2) }) }})
+		res <- err
+	}()
+	<-started2
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := srv2.Shutdown(ctx); err == nil {
+		t.Error("Shutdown with a 20 s test and a 100 ms deadline returned nil")
+	}
+	var pe *PeerError
+	if err := <-res; !errors.As(err, &pe) || pe.State != ServerTerminate {
+		t.Errorf("client saw %v, want SERVER_TERMINATE", err)
+	}
 }

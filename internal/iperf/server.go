@@ -45,7 +45,7 @@ func (t TestSummary) Bytes() uint64 {
 	return n
 }
 
-// Server counters, for metrics.
+// ServerStats are the server's counters, for metrics.
 type ServerStats struct {
 	Accepted, Tests, Denied, Failed atomic.Uint64
 	BytesSent, BytesReceived        atomic.Uint64
@@ -56,10 +56,47 @@ type Server struct {
 	o     ServeOptions
 	Stats ServerStats
 
-	mu     sync.Mutex
-	active *serverTest
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	active    *serverTest
+	conns     map[net.Conn]struct{}
+	listeners map[net.Listener]struct{}
+	shutdown  bool
+	wg        sync.WaitGroup
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("iperf: server closed")
+
+// Shutdown stops accepting connections and waits for the running test
+// to finish; when ctx ends first it terminates the test (SERVER_TERMINATE)
+// and returns ctx's error. Serve calls return once the test is gone.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if !s.Busy() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s.terminate()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Busy reports whether a test is running.
+func (s *Server) Busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active != nil
 }
 
 // NewServer returns a server with options o.
@@ -73,7 +110,7 @@ func NewServer(o ServeOptions) *Server {
 	if o.HandshakeTimeout == 0 {
 		o.HandshakeTimeout = 10 * time.Second
 	}
-	return &Server{o: o, conns: map[net.Conn]struct{}{}}
+	return &Server{o: o, conns: map[net.Conn]struct{}{}, listeners: map[net.Listener]struct{}{}}
 }
 
 // Serve runs an iperf3 server on ln until ctx ends; see Server.Serve.
@@ -85,6 +122,14 @@ func Serve(ctx context.Context, ln net.Listener, o ServeOptions) error {
 // ends it closes ln, sends SERVER_TERMINATE to a running test's client,
 // waits for the test's goroutines and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	defer s.wg.Wait()
@@ -94,6 +139,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if ctx.Err() != nil {
 				s.terminate()
 				return nil
+			}
+			s.mu.Lock()
+			down := s.shutdown
+			s.mu.Unlock()
+			if down {
+				return nil // Shutdown drains the running test
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -155,7 +206,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	_ = c.SetReadDeadline(time.Now().Add(s.o.HandshakeTimeout))
 	var ck Cookie
 	if _, err := io.ReadFull(c, ck[:]); err != nil {
-		s.o.Logger.Debug("iperf: no cookie from client", "client", c.RemoteAddr(), "err", err)
+		s.o.Logger.Debug("iperf: no cookie from client", "client", c.RemoteAddr().String(), "err", err)
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
@@ -180,7 +231,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 			return
 		}
 		s.Stats.Denied.Add(1)
-		s.o.Logger.Info("iperf: denied a connection: a test is running", "client", c.RemoteAddr())
+		s.o.Logger.Info("iperf: denied a connection: a test is running", "client", c.RemoteAddr().String())
 		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 		_ = writeState(c, AccessDenied)
 		return
@@ -196,9 +247,9 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	close(t.finished)
 	if sum.Err != nil {
 		s.Stats.Failed.Add(1)
-		s.o.Logger.Warn("iperf: test failed", "client", c.RemoteAddr(), "err", sum.Err)
+		s.o.Logger.Warn("iperf: test failed", "client", c.RemoteAddr().String(), "err", sum.Err.Error())
 	} else {
-		s.o.Logger.Info("iperf: test done", "client", c.RemoteAddr(), "streams", len(sum.Streams),
+		s.o.Logger.Info("iperf: test done", "client", c.RemoteAddr().String(), "streams", len(sum.Streams),
 			"reverse", sum.Params.Reverse, "bytes", sum.Bytes(), "seconds", sum.Duration.Seconds())
 	}
 	if s.o.OnTest != nil {
