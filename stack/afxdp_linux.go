@@ -29,7 +29,7 @@ type xdpQueue struct {
 	descs     []afxdp.Desc
 	addrs     []uint64
 	efd       int
-	pfd       [2]unix.PollFd
+	pfd       []unix.PollFd // this socket, the wake-up eventfd, then the worker's other sockets
 }
 
 func newXDPQueue(s *afxdp.Socket, u *afxdp.UMEM, frames []uint64) (*xdpQueue, error) {
@@ -46,8 +46,7 @@ func newXDPQueue(s *afxdp.Socket, u *afxdp.UMEM, frames []uint64) (*xdpQueue, er
 		addrs:     make([]uint64, batchSize*4),
 		efd:       efd,
 	}
-	q.pfd[0] = unix.PollFd{Fd: int32(s.FD()), Events: unix.POLLIN}
-	q.pfd[1] = unix.PollFd{Fd: int32(efd), Events: unix.POLLIN}
+	q.pfd = []unix.PollFd{{Fd: int32(s.FD()), Events: unix.POLLIN}, {Fd: int32(efd), Events: unix.POLLIN}}
 	q.refill()
 	return q, nil
 }
@@ -137,8 +136,10 @@ func (q *xdpQueue) Wait(d time.Duration) error {
 		return nil
 	}
 	ts := unix.NsecToTimespec(int64(d))
-	q.pfd[0].Revents, q.pfd[1].Revents = 0, 0
-	_, err := unix.Ppoll(q.pfd[:], &ts, nil)
+	for i := range q.pfd {
+		q.pfd[i].Revents = 0
+	}
+	_, err := unix.Ppoll(q.pfd, &ts, nil)
 	if q.pfd[1].Revents != 0 {
 		var b [8]byte
 		_, _ = unix.Read(q.efd, b[:])
@@ -232,7 +233,13 @@ func New(cfg Config) (s *Stack, err error) {
 		return nil, err
 	}
 	for i := range s.workers {
-		s.wakers[i] = queues[0][i]
+		// Worker i sleeps in the Wait of its first interface's queue,
+		// which also watches its queues on the other interfaces.
+		q0 := queues[0][i]
+		for _, qs := range queues[1:] {
+			q0.pfd = append(q0.pfd, unix.PollFd{Fd: int32(qs[i].sock.FD()), Events: unix.POLLIN})
+		}
+		s.wakers[i] = q0
 	}
 	for i, p := range ports {
 		qs := queues[i]

@@ -110,6 +110,9 @@ func (c *Conn) request(bits uint32) {
 	c.want.Or(bits)
 	if c.queued.CompareAndSwap(false, true) {
 		for !c.w.cmds.Enqueue(command{op: opUpdate, c: c}) {
+			if c.w.stop.Load() {
+				return // the stack is closed: nobody will drain the ring
+			}
 			runtime.Gosched()
 		}
 		c.w.wake()

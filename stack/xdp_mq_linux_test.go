@@ -180,3 +180,87 @@ func TestXDPJumboMTU(t *testing.T) {
 	st := s.Stats()
 	t.Logf("MTU 9000: %d MiB in %v (%.2f Gbit/s); drops %v", n>>20, el, float64(n)*8/el.Seconds()/1e9, st.Drops)
 }
+
+// TestXDPTwoInterfaces runs one worker over two interfaces (one queue each,
+// the worker sleeps on both) with a kernel client downloading on each path
+// at once.
+func TestXDPTwoInterfaces(t *testing.T) {
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "stk2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer topo.Close()
+	var ifs []InterfaceConfig
+	for _, p := range topo.Paths {
+		ifs = append(ifs, InterfaceConfig{Name: p.Ours.Name, Addrs: []netip.Prefix{netip.PrefixFrom(p.OurAddr, 24)}})
+	}
+	var s *Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = New(Config{Interfaces: ifs})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ln, err := s.Listen("tcp", ":5600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const size = 32 << 20
+	sums := make(chan []byte, 2)
+	go func() {
+		for range 2 {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				h, _ := sendPRNG(c, 30, size)
+				c.(*Conn).CloseWrite()
+				io.Copy(io.Discard, c)
+				sums <- h
+			}()
+		}
+	}()
+	var wg sync.WaitGroup
+	got := make([][]byte, 2)
+	for i, p := range topo.Paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var kc net.Conn
+			if err := topo.Peer.Do(func() error {
+				var err error
+				kc, err = net.DialTimeout("tcp", netip.AddrPortFrom(p.OurAddr, 5600).String(), 5*time.Second)
+				return err
+			}); err != nil {
+				t.Errorf("path %d: %v", i, err)
+				return
+			}
+			defer kc.Close()
+			kc.SetDeadline(time.Now().Add(60 * time.Second))
+			h, n, err := recvHash(kc, size, func() {})
+			if err != nil || n != size {
+				t.Errorf("path %d: %d bytes, %v", i, n, err)
+			}
+			got[i] = h
+		}()
+	}
+	wg.Wait()
+	want := <-sums
+	if w2 := <-sums; !bytes.Equal(want, w2) {
+		t.Fatal("the two server streams differ")
+	}
+	for i, h := range got {
+		if !bytes.Equal(h, want) {
+			t.Errorf("path %d: SHA-256 mismatch", i)
+		}
+	}
+	if st := s.Stats(); st.ARPReplies < 2 {
+		t.Errorf("%d ARP replies for two interfaces", st.ARPReplies)
+	}
+}
