@@ -35,6 +35,12 @@ func (w *worker) input(p *port, b []byte, now time.Duration) {
 		w.drop(DropNotForUs)
 		return
 	}
+	if eth.HasVLAN() {
+		// Our frames carry no tag, so a tagged peer could not take our
+		// answers: VLANs are not supported.
+		w.drop(DropUnsupported)
+		return
+	}
 	switch eth.EtherType() {
 	case header.EtherTypeIPv4:
 		w.ipv4(p, eth, b[n:], b, now)
