@@ -29,5 +29,27 @@
 //
 // NewLinks builds a stack over caller-provided link.Queues (two stacks
 // joined by a link.Pipe in tests and benchmarks); New opens AF_XDP sockets
-// on real interfaces.
+// on real interfaces (one socket per queue on a UMEM shared by the port,
+// an eventfd per worker for wake-ups).
+//
+// # Listening
+//
+// A SYN for a listener creates a passive flow while the listener's
+// half-open plus unaccepted connections stay below Config.Backlog; beyond
+// it the SYN is answered statelessly with a SYN cookie (package tcp's
+// SYNCookies) and the flow is created from the cookie ACK. Segments for no
+// flow and no listener are answered with a RST; every drop is counted by
+// reason (Stats, Drop).
+//
+// # Limits
+//
+// TCP segments never exceed one frame: the MSS is derived from
+// min(MTU, frame size), so a jumbo MTU works with 4 KiB AF_XDP frames
+// (segments of about 3.7 KB) and multi-buffer chains (larger non-TCP
+// packets) are dropped. No IP fragmentation or reassembly, no VLAN tags,
+// no ICMP errors; neighbour entries do not expire (a new MAC replaces an
+// entry at once). Received bytes are copied twice on the worker (frame to
+// engine ring, engine ring to the application's ring) because the engine
+// has no way yet to be told that the application freed room in an
+// external tcp.RecvBuffer.
 package stack
