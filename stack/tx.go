@@ -256,8 +256,13 @@ func (w *worker) deliver(f *flow) {
 	for ep.Readable() > 0 {
 		sp := c.rcv.WriteSpace()
 		if len(sp) == 0 {
+			// Flag first, then look again: either we see the room the
+			// reader just freed, or the reader sees the flag and asks us
+			// to come back (readDone).
 			c.rcvFull.Store(true)
-			break
+			if sp = c.rcv.WriteSpace(); len(sp) == 0 {
+				break
+			}
 		}
 		n := ep.Read(sp)
 		if n == 0 {
