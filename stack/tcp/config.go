@@ -60,9 +60,10 @@ type Config struct {
 	// Ext, when set, adds option bytes to outgoing segments and sees the
 	// options of incoming ones (MPTCP subflows).
 	Ext Extension
-	// ExtOptionSpace is the option space reserved for Ext on data segments
-	// when sizing their payload (for example 20 for an MPTCP DSS with a
-	// 4-byte DSN). It is ignored without Ext.
+	// ExtOptionSpace is the option space reserved for Ext on every
+	// non-SYN segment: it shortens the payload of data segments and leaves
+	// less room for SACK blocks (with timestamps and 20 reserved bytes no
+	// SACK block fits; with 8, one does). It is ignored without Ext.
 	ExtOptionSpace int
 	// Send and Recv replace the built-in byte-stream buffers (MPTCP pulls
 	// and pushes data by DSN through them). Write/Read then return 0.
