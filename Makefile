@@ -11,7 +11,8 @@ BENCHTIME ?= 1s
 BENCH_OUT := perf/out
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build test test-unit test-race bench lint fmt vet staticcheck demo deps clean fuzz
+# make test-unprivileged: the suite as `nobody` (privileged tests must skip with a reason).
+.PHONY: all build test test-unit test-unprivileged test-race bench lint fmt vet staticcheck demo deps clean fuzz
 
 all: build
 
@@ -28,6 +29,10 @@ test: deps
 	@$(GO) run ./internal/testbed/cmd/mpx-cleanup 2>/dev/null || true
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/unprivileged; fi
+
+test-unprivileged:
+	@bash .ci/unprivileged
 
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)
