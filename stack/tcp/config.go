@@ -120,7 +120,11 @@ type Extension interface {
 }
 
 // SendBuffer holds the bytes of the outgoing stream from snd_una on.
-// Offsets are relative to the first unacknowledged byte.
+// Offsets are relative to the first unacknowledged byte. Offset 0 is the
+// subflow-relative sequence number (seq - ISS - 1) equal to the sum of all
+// Consume calls so far, which is how an MPTCP provider maps offsets to its
+// DSS mappings. Buffered may grow between calls (a scheduler assigning
+// more data); it never shrinks except by Consume.
 type SendBuffer interface {
 	// Buffered returns the bytes held: sent-but-unacknowledged plus unsent.
 	Buffered() int
@@ -131,7 +135,10 @@ type SendBuffer interface {
 	Consume(n int)
 }
 
-// RecvBuffer holds received bytes from rcv_nxt on: offset 0 is rcv_nxt.
+// RecvBuffer holds received bytes from rcv_nxt on: offset 0 is rcv_nxt,
+// whose subflow-relative sequence number (seq - IRS - 1) is the sum of all
+// Advance calls so far; an MPTCP sink maps it to a DSN with the mappings
+// it saw in Extension.OnSegment. The FIN never reaches the buffer.
 type RecvBuffer interface {
 	// Free returns the bytes that can be stored from rcv_nxt on; the
 	// endpoint advertises it as the receive window.

@@ -217,6 +217,12 @@ func (e *Endpoint) acceptSYN(syn *Segment, now time.Duration) {
 	}
 }
 
+// ISS returns our initial sequence number.
+func (e *Endpoint) ISS() seqnum.Value { return e.iss }
+
+// IRS returns the peer's initial sequence number (valid once its SYN arrived).
+func (e *Endpoint) IRS() seqnum.Value { return e.irs }
+
 // State returns the connection state.
 func (e *Endpoint) State() State { return e.state }
 
