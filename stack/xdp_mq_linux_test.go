@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/internal/testbed"
+	"github.com/mpxdp/mpxdp/stack/neigh"
 )
 
 // TestXDPMultiQueueIPv6 runs our stack with two workers on a two-queue
@@ -109,7 +110,43 @@ func TestXDPMultiQueueIPv6(t *testing.T) {
 	if bytes.Equal(got[0], got[1]) {
 		t.Error("IPv4 and IPv6 downloads carried the same stream")
 	}
+	// Our dialer to the kernel over IPv6: forget what the kernel's own NS
+	// taught us, so that we must solicit its address.
+	s.neigh.Delete(neigh.Key{Iface: 0, Addr: path.PeerAddr6})
+	var kl net.Listener
+	if err := topo.Peer.Do(func() error {
+		var err error
+		kl, err = net.Listen("tcp", netip.AddrPortFrom(path.PeerAddr6, 5401).String())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer kl.Close()
+	go func() {
+		c, err := kl.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(c, c)
+		c.Close()
+	}()
+	c, err := s.Dial("tcp", netip.AddrPortFrom(path.PeerAddr6, 5401).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 1<<20)
+	newPRNG(12).Read(msg)
+	go func() { c.Write(msg); c.(*Conn).CloseWrite() }()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	echo, err := io.ReadAll(c)
+	c.Close()
+	if err != nil || !bytes.Equal(echo, msg) {
+		t.Fatalf("IPv6 echo through the kernel: %d of %d bytes, %v", len(echo), len(msg), err)
+	}
 	st := s.Stats()
+	if st.NDSolicits == 0 {
+		t.Error("dialing the kernel over IPv6 sent no neighbour solicitation")
+	}
 	t.Logf("hand-offs %d, ND solicitations %d, adverts %d, ARP requests %d, replies %d, drops %v",
 		st.HandedOff, st.NDSolicits, st.NDAdverts, st.ARPRequests, st.ARPReplies, st.Drops)
 	if st.NDAdverts == 0 || st.ARPReplies == 0 {
