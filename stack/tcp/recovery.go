@@ -78,7 +78,7 @@ func (e *Endpoint) detectLostRetransmits(now time.Duration) {
 	// arrived (acknowledged or SACKed), an earlier one that has not, and
 	// has had an RTT plus a reordering window to arrive, is lost too
 	// (RACK's rule, RFC 8985 §6.2, applied to retransmissions).
-	deadline := now - e.srtt - max(e.minRTT/4, time.Millisecond)
+	deadline := now - e.srtt - max(e.minRTT/4, 2*e.rttvar, time.Millisecond)
 	lastDelivered := -1
 	for i := 0; i < e.rxtN; i++ {
 		if e.rxtDelivered(e.rxtLog[i]) {
