@@ -101,7 +101,16 @@ func TestTransferLossMatrix(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, _ := transfer(t, uint64(100+i), c)
+			p, elapsed := transfer(t, uint64(100+i), c)
+			if c.link.Loss > 0 {
+				// The other side of the bound: a sender that answers loss
+				// correctly cannot beat the Mathis model by much (CUBIC
+				// does a little); three times faster means it did not
+				// reduce its window.
+				if m := mathisTime(c.size, bw, rtt, c.link.Loss); elapsed < m/3 {
+					t.Errorf("%s: %v is more than 3x faster than the Mathis model (%v): loss response broken", c.name, elapsed, m)
+				}
+			}
 			if c.link.Loss == 0 {
 				// Autotuning must have opened the window well past the
 				// initial 256 KiB (the BDP here is 1.25 MB).
