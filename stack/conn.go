@@ -90,17 +90,19 @@ func (c *Conn) fail(err error) {
 	c.wakeWriter()
 }
 
-func (c *Conn) wakeReader() {
-	select {
-	case c.rdCh <- struct{}{}:
-	default:
-	}
-}
+// wakeReader and wakeWriter signal a blocked reader or writer.
+func (c *Conn) wakeReader() { signal(c.rdCh) }
 
-func (c *Conn) wakeWriter() {
+func (c *Conn) wakeWriter() { signal(c.wrCh) }
+
+// signal posts a wake-up token unless one is pending; it reports whether
+// it posted one.
+func signal(ch chan struct{}) bool {
 	select {
-	case c.wrCh <- struct{}{}:
+	case ch <- struct{}{}:
+		return true
 	default:
+		return false
 	}
 }
 
