@@ -62,14 +62,9 @@ func SubflowsOf(c net.Conn) SubflowSource {
 // ifaceCache maps local addresses to interface names.
 type ifaceCache map[netip.Addr]string
 
-// lookup returns the name of the interface that holds a, reading the
-// interface list again (once) when a is new.
-func (c ifaceCache) lookup(a netip.Addr) string {
-	a = a.Unmap()
-	if n, ok := c[a]; ok {
-		return n
-	}
-	c[a] = ""
+// ifaceOf returns the name of the interface of this thread's network
+// namespace that holds a, or "".
+func ifaceOf(a netip.Addr) string {
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return ""
@@ -82,12 +77,12 @@ func (c ifaceCache) lookup(a netip.Addr) string {
 		for _, ad := range addrs {
 			if p, ok := ad.(*net.IPNet); ok {
 				if ip, ok := netip.AddrFromSlice(p.IP); ok && ip.Unmap() == a {
-					c[a] = ifc.Name
+					return ifc.Name
 				}
 			}
 		}
 	}
-	return c[a]
+	return ""
 }
 
 // addrPortOf converts a net.Addr of a TCP connection.

@@ -3,6 +3,8 @@ package iperf
 import (
 	"errors"
 	"net"
+	"net/netip"
+	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -101,7 +103,7 @@ func (k *kernelSource) AppendSubflows(dst []SubflowStat) ([]SubflowStat, error) 
 							opErr = err
 							return
 						}
-						s.Iface = k.ifaces.lookup(s.Local.Addr())
+						s.Iface = k.iface(fd, s.Local.Addr())
 						out = append(out, s)
 					}
 					if len(infos) > 0 {
@@ -131,7 +133,7 @@ func (k *kernelSource) AppendSubflows(dst []SubflowStat) ([]SubflowStat, error) 
 		}
 		s := ti.stat()
 		s.Local, s.Remote = addrPortOf(k.local), addrPortOf(k.remote)
-		s.Iface = k.ifaces.lookup(s.Local.Addr())
+		s.Iface = k.iface(fd, s.Local.Addr())
 		out = append(out, s)
 	})
 	if err != nil {
@@ -141,6 +143,54 @@ func (k *kernelSource) AppendSubflows(dst []SubflowStat) ([]SubflowStat, error) 
 		return dst, opErr
 	}
 	return append(dst, out...), nil
+}
+
+// iface names the interface that holds local address a, looking in the
+// socket's own network namespace (SIOCGSKNS), which may differ from the
+// calling thread's (sockets opened inside a test namespace). Results are
+// cached per address; a miss costs one interface listing.
+func (k *kernelSource) iface(fd uintptr, a netip.Addr) string {
+	a = a.Unmap()
+	if n, ok := k.ifaces[a]; ok {
+		return n
+	}
+	name := ""
+	nsfd, err := unix.IoctlRetInt(int(fd), unix.SIOCGSKNS)
+	if err != nil || sameNetns(nsfd) {
+		name = ifaceOf(a)
+	} else {
+		name = ifaceInNetns(nsfd, a)
+	}
+	if err == nil {
+		unix.Close(nsfd)
+	}
+	k.ifaces[a] = name
+	return name
+}
+
+// sameNetns reports whether the namespace fd nsfd is this thread's.
+func sameNetns(nsfd int) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(nsfd, &a) != nil || unix.Stat("/proc/thread-self/ns/net", &b) != nil {
+		return true // cannot tell: look here
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// ifaceInNetns runs ifaceOf on a thread that joined namespace nsfd; the
+// thread is discarded afterwards. It needs CAP_SYS_ADMIN; without it the
+// name stays unknown.
+func ifaceInNetns(nsfd int, a netip.Addr) string {
+	ch := make(chan string, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with us
+		if err := unix.Setns(nsfd, unix.CLONE_NEWNET); err != nil {
+			ch <- ""
+			return
+		}
+		ch <- ifaceOf(a)
+	}()
+	return <-ch
 }
 
 // KernelMPTCPInfo returns the struct mptcp_info of a kernel MPTCP socket;
