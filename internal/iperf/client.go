@@ -38,6 +38,9 @@ type Options struct {
 	// Subflows returns the statistics source of a data connection; nil
 	// means SubflowsOf.
 	Subflows func(net.Conn) SubflowSource
+	// HandshakeTimeout bounds each wait for the server outside the data
+	// phase; 0 means 10 s.
+	HandshakeTimeout time.Duration
 }
 
 // Dialer opens one connection to the server (control or data).
@@ -85,6 +88,9 @@ func (o *Options) normalize() error {
 	}
 	if o.Subflows == nil {
 		o.Subflows = SubflowsOf
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = 10 * time.Second
 	}
 	return nil
 }
@@ -176,10 +182,20 @@ func (c *client) close() {
 // loop reads control messages until DISPLAY_RESULTS.
 func (c *client) loop(ctx context.Context) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Outside the data phase the server answers promptly; a peer that
+		// is not an iperf3 server must not hang us.
+		_ = c.ctrl.SetReadDeadline(time.Now().Add(c.o.HandshakeTimeout))
 		st, err := readState(c.ctrl)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return errors.New("iperf: the server closed the control connection unexpectedly")
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+				return fmt.Errorf("iperf: the server sent nothing for %v: is it an iperf3 server? (%w)", c.o.HandshakeTimeout, err)
 			}
 			return fmt.Errorf("iperf: reading from the control connection: %w", err)
 		}
@@ -306,6 +322,7 @@ func (c *client) run(ctx context.Context) error {
 		defer tk.Stop()
 		tick = tk.C
 	}
+	_ = c.ctrl.SetReadDeadline(time.Time{}) // the data phase may be long
 	msgs := make(chan ctrlMsg, 1)
 	go func() {
 		st, err := readState(c.ctrl)
@@ -363,6 +380,8 @@ loop:
 	if err := writeState(c.ctrl, TestEnd); err != nil {
 		return err
 	}
+	// The server drains its streams (up to a few seconds), then answers.
+	_ = c.ctrl.SetReadDeadline(time.Now().Add(c.o.HandshakeTimeout + 5*time.Second))
 	var m ctrlMsg
 	select {
 	case m = <-msgs:

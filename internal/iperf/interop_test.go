@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -424,5 +425,29 @@ func TestShutdownDrains(t *testing.T) {
 	var pe *PeerError
 	if err := <-res; !errors.As(err, &pe) || pe.State != ServerTerminate {
 		t.Errorf("client saw %v, want SERVER_TERMINATE", err)
+	}
+}
+
+func TestClientHandshakeTimeout(t *testing.T) {
+	// A server that accepts and says nothing.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			_, _ = io.Copy(io.Discard, c)
+		}
+	}()
+	start := time.Now()
+	_, err = Run(context.Background(), tcpDialer(ln.Addr().String()), Options{Duration: time.Second, HandshakeTimeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "is it an iperf3 server?") {
+		t.Fatalf("silent server: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to give up", d)
 	}
 }
