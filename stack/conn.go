@@ -322,8 +322,13 @@ func (c *Conn) CloseWrite() error {
 	if c.hasStatus(stClosed) {
 		return c.opErr("close", net.ErrClosed)
 	}
-	c.wmu.Lock()
+	// Mark first and wake a writer blocked on a full ring (it returns
+	// EPIPE), then wait for a Write in progress so that the FIN follows
+	// everything it queued.
 	c.setStatus(stWriteShut)
+	c.wakeWriter()
+	c.wmu.Lock()
+	//lint:ignore SA2001 the empty critical section waits for a Write in progress
 	c.wmu.Unlock()
 	c.request(wantCloseWrite)
 	return nil

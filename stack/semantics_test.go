@@ -108,3 +108,25 @@ func TestConnDeadlinesAndReset(t *testing.T) {
 		t.Fatalf("write after the reset: %v", err)
 	}
 }
+
+// TestCloseWriteUnblocksWriter: CloseWrite must not wait for a Write that
+// is blocked on a peer that does not read; the Write fails with EPIPE.
+func TestCloseWriteUnblocksWriter(t *testing.T) {
+	_, s := connPair(t, Config{SendBuffer: 64 << 10, RecvBuffer: 64 << 10})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Write(make([]byte, 32<<20))
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { s.(*Conn).CloseWrite(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("CloseWrite blocked behind a stalled Write")
+	}
+	if err := <-errc; !errors.Is(err, syscall.EPIPE) {
+		t.Fatalf("stalled Write after CloseWrite: %v", err)
+	}
+}

@@ -488,7 +488,9 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 }
 
 // DialContext connects to address ("host:port") over network ("tcp",
-// "tcp4", "tcp6"). The handshake is bounded by ctx.
+// "tcp4", "tcp6"). The handshake is bounded by ctx. A host name is
+// resolved with Go's resolver over the host's own (kernel) network; give
+// IP literals to stay within the stack.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	ap, err := parseAddr(ctx, network, address, false)
 	if err != nil {
