@@ -1,5 +1,3 @@
-// Command mptcp-bench is an iperf3-compatible client that reports
-// throughput per MPTCP subflow. See `mptcp-bench -h`.
 package main
 
 import (

@@ -1,6 +1,3 @@
-// Command mptcp-server serves bulk transfers over MPTCP: an iperf3 server,
-// an HTTP file server with generated payloads, and Prometheus metrics. See
-// `mptcp-server -h`.
 package main
 
 import (

@@ -1,0 +1,12 @@
+// Command mptcp-server serves bulk transfers over Multipath TCP: an
+// iperf3 server (one test at a time), an HTTP server for the files of
+// --root (Range requests) and for generated payloads (/bytes/N), and a
+// metrics endpoint on a kernel socket (/metrics, /debug/mptcp,
+// /debug/pprof). SIGTERM or SIGINT drains transfers, then it exits 0.
+//
+// It owns flag parsing and validation (parseFlags, table-tested), the
+// wiring of the services onto a Network (the kernel's MPTCP sockets with
+// --kernel today, mpxdp's stack later), connection tracking, metrics and
+// the kernel MIB reader. Without --kernel it exits 2 until package stack
+// exists.
+package main
