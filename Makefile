@@ -5,7 +5,7 @@ GO        ?= go
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 PKGS      := ./...
 # Packages with concurrent code that also run under the race detector.
-RACE_PKGS := ./ring/... ./mptcp/...
+RACE_PKGS := ./ring/... ./mptcp/... ./stack/...
 TEST_TIMEOUT ?= 20m
 BENCHTIME ?= 1s
 BENCH_OUT := perf/out
@@ -28,7 +28,7 @@ build:
 test: deps
 	@$(GO) run ./internal/testbed/cmd/mpx-cleanup 2>/dev/null || true
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
-	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+	$(GO) test -count=1 -race -short -skip 'TestXDP' -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 	@if [ "$$(id -u)" -eq 0 ]; then bash .ci/unprivileged; fi
 
 test-unprivileged:
