@@ -308,6 +308,19 @@ func (e *Endpoint) Read(p []byte) int {
 	return n
 }
 
+// RecvBufferFreed tells the endpoint that the application consumed data
+// from the external receive buffer (Config.Recv), so that Free grew. It
+// re-evaluates the window we could advertise with the same receiver SWS
+// rule as Read (RFC 9293 §3.8.6.2.2): when the right edge moved by at
+// least min(MSS, half the buffer), or the advertised window was zero, it
+// schedules a window update, and the next Output returns that ACK. Call it
+// after consuming (cheap when nothing changed; calling it once per batch
+// of reads is enough), then call Output. With the built-in buffer Read
+// does this itself; calling it is harmless.
+func (e *Endpoint) RecvBufferFreed() {
+	e.checkWindowUpdate()
+}
+
 // checkWindowUpdate asks for an ACK when the right edge we could advertise
 // has moved by at least min(MSS, buffer/2) past the one we advertised.
 func (e *Endpoint) checkWindowUpdate() {
