@@ -46,7 +46,9 @@
 // buffers with a SendBuffer (data pulled by offset from snd_una) and a
 // RecvBuffer (data pushed by offset from rcv_nxt), so MPTCP can map subflow
 // sequence numbers to DSNs. Config.ExtOptionSpace reserves option room on
-// data segments.
+// data segments. The owner of an external RecvBuffer calls
+// Endpoint.RecvBufferFreed after the application consumed from it, so that
+// the opened window gets advertised (Read does this for the built-in ring).
 //
 // # Protocol
 //
