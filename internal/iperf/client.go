@@ -376,6 +376,14 @@ loop:
 		}
 		return &PeerError{State: early.s}
 	}
+	if !c.o.Reverse {
+		// The senders have returned: their errors are safe to read.
+		for _, s := range set.streams {
+			if s.err != nil {
+				return fmt.Errorf("iperf: data stream %d failed: %w", s.id, s.err)
+			}
+		}
+	}
 	c.local = c.localResults()
 	if err := writeState(c.ctrl, TestEnd); err != nil {
 		return err
