@@ -15,7 +15,7 @@ import (
 // PlotOptions tune WriteSVG.
 type PlotOptions struct {
 	Title         string // default "Throughput"
-	Width, Height int    // pixels; default 960x540
+	Width, Height int    // pixels; default: 640x430 plot area plus margins and legend
 }
 
 // Series is one line of a plot: a rate over time.
@@ -130,13 +130,25 @@ func WriteSeriesSVG(w io.Writer, series []Series, o PlotOptions) error {
 	if o.Title == "" {
 		o.Title = "Throughput"
 	}
+	// The legend sits right of the plot; size it to the longest name
+	// (about 7 px per character at 12 px).
+	longest := 0
+	for _, s := range series {
+		if n := len([]rune(s.Name)); n > longest {
+			longest = n
+		}
+	}
+	right := 60 + 7*longest
+	if right < 160 {
+		right = 160
+	}
+	const left, top, bottom = 80, 50, 60
 	if o.Width == 0 {
-		o.Width = 960
+		o.Width = left + 640 + right
 	}
 	if o.Height == 0 {
 		o.Height = 540
 	}
-	const left, right, top, bottom = 80, 300, 50, 60
 	pw, ph := float64(o.Width-left-right), float64(o.Height-top-bottom)
 	if pw < 50 || ph < 50 {
 		return fmt.Errorf("report: plot %dx%d is too small: use at least %dx%d pixels", o.Width, o.Height, left+right+50, top+bottom+50)
@@ -204,7 +216,7 @@ func WriteSeriesSVG(w io.Writer, series []Series, o PlotOptions) error {
 		}
 		// Legend entry.
 		ly := float64(top + 10 + 20*i)
-		lx := float64(o.Width - right + 20)
+		lx := float64(left) + pw + 20
 		fmt.Fprintf(&b, `<line class="legend" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f"/>`+"\n", lx, ly, lx+24, ly, color, width)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" dominant-baseline="middle">%s</text>`+"\n", lx+30, ly, esc(s.Name))
 	}
