@@ -355,7 +355,8 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		}
 		if e.inRecovery && e.recoveryPoint.LessThanEq(ack) {
 			e.inRecovery = false
-			e.resetRecoveryLog()
+			// The log is kept: retransmissions of this episode may still
+			// be in flight when the next one starts (enterRecovery).
 			if !e.rtoRecovery {
 				e.cc.OnRecoveryExit(now)
 			}
@@ -423,8 +424,20 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	e.rtoRecovery = false
 	e.recoveryPoint = e.sndNxt
 	e.highRxt = e.sndUna
-	e.resetRecoveryLog()
+	// Retransmissions of the previous episode that are still in flight
+	// (neither delivered nor detected lost) are not sent again: every hole
+	// below the last of them was retransmitted then. The log keeps them,
+	// so that they are resent if they turn out lost.
+	if e.sackOK {
+		e.dropDeliveredRetransmits()
+		for i := 0; i < e.rxtN; i++ {
+			e.highRxt = seqnum.Max(e.highRxt, e.rxtLog[i].end)
+		}
+	} else {
+		e.resetRecoveryLog()
+	}
 	e.lostEnd = e.sndUna.Add(seqnum.Size(min(e.mss, int(e.sndUna.Size(e.sndNxt)))))
+	e.lostEnd = seqnum.Max(e.lostEnd, e.highRxt)
 	e.rttTiming = false
 	e.firstRxtDone = false
 	e.cc.OnCongestion(now, inflight)

@@ -104,6 +104,19 @@ func (e *Endpoint) detectLostRetransmits(now time.Duration) {
 	e.rxtN = k
 }
 
+// dropDeliveredRetransmits removes acknowledged or SACKed retransmissions
+// from the log.
+func (e *Endpoint) dropDeliveredRetransmits() {
+	k := 0
+	for i := 0; i < e.rxtN; i++ {
+		if !e.rxtDelivered(e.rxtLog[i]) {
+			e.rxtLog[k] = e.rxtLog[i]
+			k++
+		}
+	}
+	e.rxtN = k
+}
+
 // rxtDelivered reports whether a logged retransmission is acknowledged or
 // entirely SACKed.
 func (e *Endpoint) rxtDelivered(x rxtEntry) bool {
@@ -151,10 +164,16 @@ func (e *Endpoint) onDSACK(b SACKBlock) {
 	// Only a duplicate of one of our recent fast retransmissions proves
 	// reordering; network duplicates, probes and RTO go-back-N resends of
 	// data whose SACKs were lost do not.
+	// A range we retransmitted more than once (a lost retransmission
+	// resent, or one episode's retransmission overlapping the next) is
+	// duplicated by our own doing and proves nothing.
+	hits := 0
 	for _, r := range e.rxtHist {
 		if r.start != r.end && seqnum.Overlap(r.start, r.start.Size(r.end), b.Start, b.Start.Size(b.End)) {
-			e.noteReordering(b.Start, e.highSacked())
-			return
+			hits++
 		}
+	}
+	if hits == 1 {
+		e.noteReordering(b.Start, e.highSacked())
 	}
 }
