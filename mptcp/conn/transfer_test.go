@@ -6,6 +6,7 @@ import (
 
 	"github.com/mpxdp/mpxdp/internal/simnet"
 	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 )
 
 // twoPaths returns two paths of 100 Mbit/s with 5 and 8 ms one-way delay.
@@ -16,11 +17,12 @@ func twoPaths() (simnet.LinkConfig, simnet.LinkConfig) {
 	return a, b
 }
 
+// bulkSize is the size of the long transfers: 100 MB, or 20 MB with -short.
 func bulkSize() int64 {
 	if testing.Short() {
-		return 8 << 20
+		return 20 << 20
 	}
-	return 20 << 20
+	return 100 << 20
 }
 
 func TestTransferTwoSubflowsNoLoss(t *testing.T) {
@@ -69,46 +71,85 @@ func TestTransferChecksums(t *testing.T) {
 }
 
 // TestTransferPathFailsAndReturns blackholes path 1 in both directions in
-// the middle of the transfer, then restores it: the data goes on over path
-// 0, and path 1 carries data again afterwards.
+// the middle of the transfer long enough for its subflow to time out, then
+// restores it: the data goes on over path 0, the path manager keeps
+// retrying the subflow with back-off, and a new subflow on path 1 carries
+// data once the path is back.
 func TestTransferPathFailsAndReturns(t *testing.T) {
 	a, b := twoPaths()
-	sim, cl, sv := pair(t, 13, Config{}, Config{}, a, b)
-	cl.joinTo = 2
-	n := bulkSize()
+	a.Bandwidth, b.Bandwidth = 20e6, 20e6
+	ccfg := Config{}
+	ccfg.TCP.MaxRetries = 4
+	ccfg.TCP.SYNRetries = 2
+	sim, cl, sv := pair(t, 13, ccfg, Config{}, a, b)
+	cl.pmCfg = &pm.Config{Endpoints: []pm.Endpoint{{ID: 1, Addr: addr(0, 1), Flags: pm.Subflow}}, Limits: pm.Limits{Subflows: 1},
+		RetryBase: 500 * time.Millisecond, RetryMax: 4 * time.Second}
+	n := int64(100 << 20)
 	var down bool
-	var sentAtUp uint64
 	blackhole := func(path int, _ *tcpSegment) bool { return down && path == 1 }
 	cl.drop, sv.drop = blackhole, blackhole
 	cl.toSend = n
-	cl.dial(0)
-	sim.RunUntil(5*time.Minute, func() bool { return sv.recvd > n/4 })
+	c := cl.dial(0)
+	sim.RunUntil(5*time.Minute, func() bool { return sv.recvd > n/8 })
+	if len(c.subflows) != 2 || !c.subflows[1].dataReady() {
+		t.Fatalf("the path manager did not open the second subflow (%d subflows)", len(c.subflows))
+	}
 	down = true
 	t0 := sim.Now()
-	sim.RunUntil(t0+3*time.Second, nil)
+	sim.RunUntil(t0+12*time.Second, nil)
 	if sv.eof {
 		t.Fatal("transfer ended while the path was down: make it longer")
 	}
 	atDown := sv.recvd
+	joinsDuring := cl.count(mptcp.MibMPJoinSynTx)
 	down = false
-	c := cl.conns[0]
-	sentAtUp = c.subflows[len(c.subflows)-1].bytesSent
-	sim.RunUntil(5*time.Minute, func() bool { return sv.eof && cl.eof })
+	sim.RunUntil(10*time.Minute, func() bool { return sv.eof && cl.eof })
 	if !sv.eof || sv.recvd != n {
 		t.Fatalf("transfer incomplete: read %d of %d", sv.recvd, n)
 	}
 	if !equalHash(sv, n) {
 		t.Fatal("SHA-256 differs")
 	}
-	if atDown <= n/4 {
-		t.Errorf("no progress over path 0 while path 1 was down (%d bytes read)", atDown)
+	if atDown <= n/8+1<<20 {
+		t.Errorf("little progress over path 0 while path 1 was down (%d bytes read)", atDown)
 	}
 	if cl.count(mptcp.MibSubflowStale) == 0 {
 		t.Error("SubflowStale not counted")
 	}
-	last := c.subflows[len(c.subflows)-1]
-	if last.bytesSent <= sentAtUp || pathOf(last.tuple.LocalAddr) != 1 {
-		t.Errorf("path 1 carried no data after it came back")
+	if joinsDuring < 2 {
+		t.Errorf("only %d MP_JOIN SYNs by the end of the outage: the path manager did not retry", joinsDuring)
 	}
-	t.Logf("done at %v; stale %d recover %d", sv.doneAt, cl.count(mptcp.MibSubflowStale), cl.count(mptcp.MibSubflowRecover))
+	var back *Subflow
+	for _, sf := range c.subflows[2:] {
+		if pathOf(sf.tuple.LocalAddr) == 1 && sf.established && sf.bytesSent > 0 {
+			back = sf
+		}
+	}
+	if back == nil {
+		t.Fatalf("no new subflow on path 1 carried data after the path came back (%d subflows)", len(c.subflows))
+	}
+	t.Logf("done at %v; joins %d; new subflow sent %d bytes", sv.doneAt, cl.count(mptcp.MibMPJoinSynTx), back.bytesSent)
+}
+
+// TestAnnouncedAddress: the server announces its path-1 address (signal
+// endpoint); the client accepts it and joins it.
+func TestAnnouncedAddress(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 14, Config{}, Config{}, a, b)
+	sv.pmCfg = &pm.Config{Endpoints: []pm.Endpoint{{ID: 1, Addr: addr(1, 1), Flags: pm.Signal}}}
+	cl.pmCfg = &pm.Config{Limits: pm.Limits{Subflows: 2, AddAddrAccepted: 1}}
+	transfer(t, sim, cl, sv, 8<<20, time.Minute)
+	c := cl.conns[0]
+	if sv.count(mptcp.MibAddAddrTx) != 1 || cl.count(mptcp.MibAddAddr) != 1 || sv.count(mptcp.MibEchoAdd) != 1 {
+		t.Fatalf("AddAddrTx %d AddAddr %d EchoAdd %d", sv.count(mptcp.MibAddAddrTx), cl.count(mptcp.MibAddAddr), sv.count(mptcp.MibEchoAdd))
+	}
+	if len(c.subflows) != 2 || c.subflows[1].tuple.RemoteAddr != addr(1, 1) || c.subflows[1].bytesSent == 0 {
+		t.Fatalf("client did not join the announced address")
+	}
+	if c.subflows[1].remoteID != 0 && c.subflows[1].remoteID != 1 {
+		t.Errorf("remote id %d", c.subflows[1].remoteID)
+	}
+	if !cl.hasEvent(EventAnnounced) {
+		t.Error("no ANNOUNCED event")
+	}
 }
