@@ -97,6 +97,7 @@ type Subflow struct {
 	stale        bool
 	staleRTOs    uint64
 	lastUna      seqnum.Value
+	ifname       string
 	bytesSent    uint64
 	bytesRecv    uint64
 	bytesRetrans uint64
