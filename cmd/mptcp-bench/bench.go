@@ -46,7 +46,9 @@ Options:
   --plot FILE.svg    write a throughput plot (per subflow and total) to FILE.svg
   --kernel           use the kernel's MPTCP sockets (works today)
   --tcp              with --kernel: plain TCP instead of MPTCP (for comparison)
-  --iface IF=CIDR    our AF_XDP stack on interface IF with address CIDR (repeatable)
+  --iface IF=CIDR    our AF_XDP stack on interface IF with address CIDR (repeatable;
+                     needs root). The stack speaks TCP today (MPTCP: issue 4/5)
+  --gateway IP       with --iface: next hop for servers off the interfaces' subnets
   --title TEXT       prefix every output line with TEXT (sent to the server too)
   -h, --help         this help
 
@@ -55,7 +57,7 @@ Examples:
   mptcp-bench --kernel -c 10.100.0.2 -t 10 -i 1
   mptcp-bench --kernel -c 10.100.0.2 -R -P 4 -n 10G --plot run.svg
   mptcp-bench --kernel -c 10.100.0.2 --json-stream | jq .
-  mptcp-bench --iface veth0=10.100.0.1/24 --iface veth1=10.101.0.1/24 -c 10.100.0.2   (once the AF_XDP stack exists)
+  mptcp-bench --iface veth0=10.100.0.1/24 -c 10.100.0.2 -n 1G    # our AF_XDP stack
 
 Each interval prints one line per subflow (interface, local->remote, bitrate,
 share of the total, retransmits, congestion window, smoothed RTT), then [SUM].
@@ -115,6 +117,7 @@ type config struct {
 	kernel     bool
 	tcp        bool
 	ifaces     ifaceList
+	gateway    netip.Addr
 	title      string
 	help       bool
 }
@@ -182,6 +185,8 @@ func parseArgs(args []string) (config, error) {
 	fs.BoolVar(&c.kernel, "kernel", false, "")
 	fs.BoolVar(&c.tcp, "tcp", false, "")
 	fs.Var(&c.ifaces, "iface", "")
+	var gateway string
+	fs.StringVar(&gateway, "gateway", "", "")
 	fs.StringVar(&c.title, "title", "", "")
 	fs.BoolVar(&c.help, "h", false, "")
 	fs.BoolVar(&c.help, "help", false, "")
@@ -197,6 +202,16 @@ func parseArgs(args []string) (config, error) {
 	c.bytes = n
 	if c.sub != "" {
 		return c, nil
+	}
+	if gateway != "" {
+		g, err := netip.ParseAddr(gateway)
+		if err != nil {
+			return c, fmt.Errorf("--gateway %q is not an IP address", gateway)
+		}
+		c.gateway = g
+	}
+	if c.kernel && (len(c.ifaces) > 0 || c.gateway.IsValid()) {
+		return c, errors.New("--iface and --gateway select our AF_XDP stack; with --kernel the kernel routes the subflows (configure paths with `ip mptcp endpoint`): drop one or the other")
 	}
 	if c.host == "" {
 		return c, errors.New("no server given: use -c HOST (see -h)")
@@ -226,8 +241,8 @@ func parseArgs(args []string) (config, error) {
 	return c, nil
 }
 
-// errNoStack is the answer while package stack does not exist.
-const errNoStack = "the AF_XDP stack is not built yet; use --kernel"
+// errNoIface asks for the data plane.
+const errNoIface = "no data plane: give --iface IF=CIDR (our AF_XDP stack; repeat for each path) or --kernel (the kernel's MPTCP sockets)"
 
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -244,17 +259,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mptcp-bench %s: not yet available: needs the AF_XDP stack (issue 4/5)\n", c.sub)
 		return exitUsage
 	}
-	if !c.kernel {
-		fmt.Fprintf(stderr, "mptcp-bench: %s\n", errNoStack)
-		return exitUsage
-	}
-	if len(c.ifaces) > 0 {
-		fmt.Fprintf(stderr, "mptcp-bench: --iface selects our AF_XDP stack, which is not built yet; with --kernel the kernel routes the subflows (configure paths with `ip mptcp endpoint`)\n")
-		return exitUsage
-	}
 	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
-	dial := kernelDialer(addr, !c.tcp)
-	return client(ctx, c, dial, stdout, stderr)
+	if c.kernel {
+		return client(ctx, c, kernelDialer(addr, !c.tcp), stdout, stderr)
+	}
+	if len(c.ifaces) == 0 {
+		fmt.Fprintf(stderr, "mptcp-bench: %s\n", errNoIface)
+		return exitUsage
+	}
+	s, err := newStack(c)
+	if err != nil {
+		fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
+		return exitFail
+	}
+	defer s.Close()
+	return client(ctx, c, stackDialer(s, addr), stdout, stderr)
 }
 
 // kernelDialer dials addr with kernel MPTCP (or plain TCP).

@@ -33,6 +33,15 @@ func TestParseArgs(t *testing.T) {
 			return len(c.ifaces) == 2 && c.ifaces[1].Name == "veth1" && c.ifaces[1].Prefix.Bits() == 64
 		}},
 		{[]string{"--iface", "veth0", "-c", "h"}, "IF=CIDR", nil},
+		{[]string{"--iface", "veth0=10.100.0.1/24", "--gateway", "10.100.0.254", "-c", "h"}, "", func(c config) bool {
+			return c.gateway.String() == "10.100.0.254" && len(stackConfig(c).Interfaces) == 1 && stackConfig(c).Gateways[0] == c.gateway
+		}},
+		{[]string{"--iface", "v0=10.100.0.1/24", "--iface", "v0=fd00::1/64", "--iface", "v1=10.101.0.1/24", "-c", "h"}, "", func(c config) bool {
+			sc := stackConfig(c)
+			return len(sc.Interfaces) == 2 && len(sc.Interfaces[0].Addrs) == 2 && sc.Interfaces[1].Name == "v1"
+		}},
+		{[]string{"--gateway", "gw", "-c", "h"}, "not an IP address", nil},
+		{[]string{"--kernel", "--iface", "v0=10.100.0.1/24", "-c", "h"}, "drop one or the other", nil},
 		{[]string{"--iface", "veth0=10.1.1.1", "-c", "h"}, "prefix length", nil},
 		{[]string{"--iface", "averyveryverylongname=10.1.1.1/24", "-c", "h"}, "interface name", nil},
 		{[]string{"-t", "1"}, "-c HOST", nil},
@@ -84,8 +93,8 @@ func TestPlaceholdersAndHelp(t *testing.T) {
 		}
 	}
 	code, _, errOut := runArgs(t, "-c", "127.0.0.1")
-	if code != exitUsage || !strings.Contains(errOut, "the AF_XDP stack is not built yet; use --kernel") {
-		t.Errorf("without --kernel: exit %d, %q", code, errOut)
+	if code != exitUsage || !strings.Contains(errOut, "give --iface IF=CIDR") || !strings.Contains(errOut, "--kernel") {
+		t.Errorf("without --kernel or --iface: exit %d, %q", code, errOut)
 	}
 	code, out, _ := runArgs(t, "-h")
 	if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "loopback") || !strings.Contains(out, "record") || !strings.Contains(out, "--json-stream") {

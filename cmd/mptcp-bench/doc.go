@@ -5,8 +5,8 @@
 // with "subflows" arrays, a JSON stream, and an SVG plot.
 //
 // It owns the client command line and its output wiring; the protocol is
-// internal/iperf and the rendering internal/report. Today it runs on the
-// kernel's MPTCP sockets (--kernel); --iface (mpxdp's AF_XDP stack) and the
-// loopback and record subcommands answer with exit code 2 until package
-// stack exists.
+// internal/iperf and the rendering internal/report. It runs on the
+// kernel's MPTCP sockets (--kernel) or on mpxdp's AF_XDP stack (--iface;
+// TCP until the stack speaks MPTCP); the loopback and record subcommands
+// answer with exit code 2 until they exist (issue 4/5).
 package main

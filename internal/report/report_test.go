@@ -221,3 +221,18 @@ func TestWriteSVG(t *testing.T) {
 		t.Error("tiny plot accepted")
 	}
 }
+
+func TestTextStreamsWithoutSubflows(t *testing.T) {
+	var b bytes.Buffer
+	tx := NewText(&b)
+	tx.Connected([]iperf.StreamResult{{ID: 1, Local: netip.MustParseAddrPort("10.100.0.1:3000"), Remote: netip.MustParseAddrPort("10.100.0.2:5201")},
+		{ID: 3, Local: netip.MustParseAddrPort("10.100.0.1:3001"), Remote: netip.MustParseAddrPort("10.100.0.2:5201")}})
+	tx.Interval(iperf.Interval{End: time.Second, Streams: []iperf.StreamSample{{ID: 1, Bytes: 1000, Retransmits: -1}, {ID: 3, Bytes: 3000, Retransmits: -1}},
+		Sum: iperf.StreamSample{Bytes: 4000, Retransmits: -1}})
+	out := b.String()
+	for _, want := range []string{"[  1] local 10.100.0.1 port 3000 connected to 10.100.0.2 port 5201", "[  3] 10.100.0.1:3001->10.100.0.2:5201", "24.0 Kbits/sec", "[SUM]", "32.0 Kbits/sec"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}

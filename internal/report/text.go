@@ -13,6 +13,7 @@ import (
 type Text struct {
 	w          io.Writer
 	headerDone bool
+	names      map[int]string // stream id -> "local->remote", from Connected
 }
 
 // NewText returns a Text writing to w.
@@ -25,7 +26,9 @@ func (t *Text) Connecting(host string, port int) {
 
 // Connected prints one line per data stream.
 func (t *Text) Connected(streams []iperf.StreamResult) {
+	t.names = make(map[int]string, len(streams))
 	for _, s := range streams {
+		t.names[s.ID] = s.Local.String() + "->" + s.Remote.String()
 		fmt.Fprintf(t.w, "[%3d] local %s port %d connected to %s port %d\n", s.ID,
 			s.Local.Addr(), s.Local.Port(), s.Remote.Addr(), s.Remote.Port())
 	}
@@ -81,7 +84,11 @@ func (t *Text) Interval(iv iperf.Interval) {
 			if s.Retransmits >= 0 {
 				retr = fmt.Sprint(s.Retransmits)
 			}
-			fmt.Fprintf(t.w, "[%3d] %-44s %s sec %-12s %-15s %5s %5s %10s %8s\n", s.ID, "stream", span(iv.Start, iv.End),
+			name := t.names[s.ID]
+			if name == "" {
+				name = "stream"
+			}
+			fmt.Fprintf(t.w, "[%3d] %-44s %s sec %-12s %-15s %5s %5s %10s %8s\n", s.ID, name, span(iv.Start, iv.End),
 				Bytes(s.Bytes), Bits(iv.BitsPerSecond(s.Bytes)), "-", retr, "-", "-")
 			lines++
 		}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/internal/iperf"
+	"github.com/mpxdp/mpxdp/internal/testbed"
+	"github.com/mpxdp/mpxdp/stack"
+)
+
+// Our client on our AF_XDP stack (namespace ours) against the kernel in
+// namespace peer: our iperf server on a kernel socket and a stock
+// iperf3 -s. Byte counts are exact both ways with our server.
+func TestStackClient(t *testing.T) {
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 1, Tag: "bstk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	p := topo.Paths[0]
+	cfg, err := parseArgs([]string{"--iface", p.Ours.Name + "=" + netip.PrefixFrom(p.OurAddr, 24).String(), "-c", p.PeerAddr.String(), "-n", "24M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *stack.Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = newStack(cfg)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+
+	// Our server on a kernel socket in peer.
+	var ln net.Listener
+	if err := topo.Peer.Do(func() error {
+		var err error
+		ln, err = net.Listen("tcp", ":5201")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = iperf.Serve(sctx, ln, iperf.ServeOptions{}); close(served) }()
+	t.Cleanup(func() { scancel(); <-served })
+
+	addr := net.JoinHostPort(p.PeerAddr.String(), "5201")
+	for _, rev := range []bool{false, true} {
+		c := cfg
+		c.reverse = rev
+		c.json = true
+		var out, errOut bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		code := client(ctx, c, stackDialer(s, addr), &out, &errOut)
+		cancel()
+		if code != exitOK {
+			t.Fatalf("reverse=%v: exit %d: %s", rev, code, errOut.String())
+		}
+		r, err := iperf.ParseJSON(out.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Sent.Bytes != 24<<20 || r.Received.Bytes != 24<<20 {
+			t.Errorf("reverse=%v over our stack: sent %d received %d, want %d", rev, r.Sent.Bytes, r.Received.Bytes, 24<<20)
+		}
+		t.Logf("reverse=%v: %.2f Gbit/s received", rev, r.Received.BitsPerSecond()/1e9)
+	}
+
+	// A stock iperf3 -s in peer, text output.
+	needStock(t)
+	cmd, err := topo.Peer.Command("iperf3", "-s", "-p", "5202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.SysProcAttr.Pdeathsig = 0 // NS.Do may end the thread that forked it
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if out, err := topo.Peer.Exec("ss", "-Hltn", "sport = :5202"); err == nil && strings.Contains(string(out), "LISTEN") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("iperf3 -s does not listen")
+		}
+	}
+	c := cfg
+	c.port, c.bytes, c.duration, c.interval = 5202, 0, time.Second, 250*time.Millisecond
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if code := client(ctx, c, stackDialer(s, net.JoinHostPort(p.PeerAddr.String(), "5202")), &out, &errOut); code != exitOK {
+		t.Fatalf("against iperf3 -s: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "receiver") || strings.Count(out.String(), " sec ") < 4 {
+		t.Errorf("output:\n%s", out.String())
+	}
+	t.Logf("\n%s", out.String())
+}
+
+func needStock(t *testing.T) {
+	if _, err := exec.LookPath("iperf3"); err != nil {
+		t.Skip("needs the stock iperf3 (apt-get install -y iperf3)")
+	}
+}
