@@ -20,11 +20,18 @@ type byteRing struct {
 }
 
 func newByteRing(size int) *byteRing {
+	n := newByteRingSize(size)
+	return &byteRing{buf: make([]byte, n), mask: uint64(n - 1)}
+}
+
+// newByteRingSize is the capacity newByteRing gives for size: the next
+// power of two.
+func newByteRingSize(size int) int {
 	n := 1
 	for n < size {
 		n <<= 1
 	}
-	return &byteRing{buf: make([]byte, n), mask: uint64(n - 1)}
+	return n
 }
 
 // Cap returns the ring's capacity.
@@ -66,6 +73,18 @@ func (r *byteRing) WriteSpace() []byte {
 	i := int(t & r.mask)
 	end := min(i+room, len(r.buf))
 	return r.buf[i:end]
+}
+
+// WriteAt copies p to offset off past the published data without
+// publishing it (producer side): the TCP engine stores segments there,
+// out-of-order ones included, and Commit publishes them once in order.
+// off+len(p) must not exceed Free.
+func (r *byteRing) WriteAt(off int, p []byte) {
+	i := int((r.tail.Load() + uint64(off)) & r.mask)
+	n := copy(r.buf[i:], p)
+	if n < len(p) {
+		copy(r.buf, p[n:])
+	}
 }
 
 // Commit publishes n bytes written into WriteSpace (producer side).
@@ -111,3 +130,17 @@ func (r *byteRing) CopyAt(off int, p []byte) int {
 
 // Consume frees the first n readable bytes (consumer side).
 func (r *byteRing) Consume(n int) { r.head.Store(r.head.Load() + uint64(n)) }
+
+// Discard frees every published byte from the producer side, for a
+// consumer that has gone away (the application closed the connection). A
+// consumer still racing with it can only move head back to a position at
+// or before tail, so the ring stays consistent; the next Discard frees
+// what that left.
+func (r *byteRing) Discard() {
+	for {
+		h, t := r.head.Load(), r.tail.Load()
+		if h >= t || r.head.CompareAndSwap(h, t) {
+			return
+		}
+	}
+}

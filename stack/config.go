@@ -37,8 +37,12 @@ type Config struct {
 	// established or half-open beyond it are answered with SYN cookies
 	// [128].
 	Backlog int
-	// SendBuffer and RecvBuffer size each connection's application-side
-	// byte rings [256 KiB each].
+	// SendBuffer and RecvBuffer size each connection's byte rings,
+	// rounded up to a power of two [256 KiB and 1 MiB]. They are the
+	// engine's buffers too: SendBuffer bounds the bytes in flight plus
+	// unsent, RecvBuffer is the largest receive window we advertise (the
+	// ring does not grow, so TCP.RecvBufSize does not apply; TCP.RecvBufMax
+	// is raised to it for the window scale).
 	SendBuffer, RecvBuffer int
 	// BusyPoll keeps workers spinning instead of sleeping in Queue.Wait
 	// when idle (lowest latency, one busy core per worker).
@@ -100,7 +104,7 @@ func (c *Config) setDefaults() {
 		c.SendBuffer = 256 << 10
 	}
 	if c.RecvBuffer <= 0 {
-		c.RecvBuffer = 256 << 10
+		c.RecvBuffer = 1 << 20
 	}
 	if c.MaxIdleWait <= 0 {
 		c.MaxIdleWait = time.Millisecond

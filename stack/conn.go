@@ -53,7 +53,7 @@ type Conn struct {
 	err    error // written by the worker before it sets stFailed
 
 	rdWait, wrWait atomic.Bool
-	rcvFull        atomic.Bool // the worker left data in the engine: ring was full
+	rcvFull        atomic.Bool // the worker advertised a small window: report freed room
 	rdCh, wrCh     chan struct{}
 	rdDL, wrDL     deadline
 	rmu, wmu       sync.Mutex // one reader and one writer at a time
@@ -177,9 +177,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 }
 
-// readDone tells the worker that room was freed, if it left data behind.
+// readDone tells the worker that room was freed when it asked for that
+// (its last advertised window was small) and a quarter of the ring is free:
+// the engine then sends a window update.
 func (c *Conn) readDone() {
-	if c.rcvFull.Load() && c.rcvFull.CompareAndSwap(true, false) {
+	if c.rcvFull.Load() && c.rcv.Free() >= c.rcv.Cap()/4 && c.rcvFull.CompareAndSwap(true, false) {
 		c.request(wantUpdate)
 	}
 }

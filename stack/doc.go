@@ -19,13 +19,17 @@
 //
 // # Application side
 //
-// Conn moves data through two lock-free byte rings per connection: the
-// application writes into the send ring and the engine pulls from it by
-// offset (tcp.SendBuffer); the worker moves in-order received bytes into
-// the receive ring and the application reads them. Requests (data written,
-// room freed, close) reach the worker through its command ring; either side
-// sleeps on a channel only when its ring is full or empty, and the other
-// side signals it only when it sees a sleeper.
+// Conn moves data through two lock-free byte rings per connection, which
+// are the TCP engine's own buffers: the application writes into the send
+// ring and the engine copies from it by offset straight into transmit
+// frames (tcp.SendBuffer); the engine writes received payload straight
+// from the frame into the receive ring at its offset past rcv_nxt
+// (tcp.RecvBuffer, out-of-order data included) and the application reads
+// the published bytes. Each byte is copied once on each side of the ring.
+// Requests (data written, room freed while the advertised window is small,
+// close) reach the worker through its command ring; either side sleeps on
+// a channel only when its ring is full or empty, and the other side
+// signals it only when it sees a sleeper.
 //
 // NewLinks builds a stack over caller-provided link.Queues (two stacks
 // joined by a link.Pipe in tests and benchmarks); New opens AF_XDP sockets
@@ -48,8 +52,6 @@
 // (segments of about 3.7 KB) and multi-buffer chains (larger non-TCP
 // packets) are dropped. No IP fragmentation or reassembly, no VLAN tags,
 // no ICMP errors; neighbour entries do not expire (a new MAC replaces an
-// entry at once). Received bytes are copied twice on the worker (frame to
-// engine ring, engine ring to the application's ring) because the engine
-// has no way yet to be told that the application freed room in an
-// external tcp.RecvBuffer.
+// entry at once). The receive window is Config.RecvBuffer and does not
+// autotune.
 package stack

@@ -33,6 +33,7 @@ type flow struct {
 	conn    *Conn     // application side; nil once the application closed it and the rings are drained
 	lst     *listener // passive flow not yet handed to Accept
 	snd     sendAdapter
+	rcv     recvAdapter
 	heapIdx int // index in the worker's timer heap, -1 when not in it
 	timerAt time.Duration
 	dirty   bool
@@ -60,6 +61,26 @@ func (s *sendAdapter) Consume(n int) {
 	// not on every ACK (each wake-up costs two goroutine switches).
 	if s.c.wrWait.Load() && r.Free() >= min(r.Cap()/4, 256<<10) {
 		s.c.wakeWriter()
+	}
+}
+
+// recvAdapter makes the application's receive ring the engine's
+// tcp.RecvBuffer: the engine writes segments straight from the frame into
+// the ring at offsets past the published data (rcv_nxt is the ring's
+// tail) and Advance publishes in-order bytes to the reader. Free grows
+// behind the engine's back as the application reads; the worker calls
+// Endpoint.RecvBufferFreed so that the window it advertises follows.
+type recvAdapter struct {
+	r     *byteRing
+	moved bool // Advance published bytes since the worker last looked
+}
+
+func (a *recvAdapter) Free() int                 { return a.r.Free() }
+func (a *recvAdapter) WriteAt(off int, p []byte) { a.r.WriteAt(off, p) }
+func (a *recvAdapter) Advance(n int) {
+	if n > 0 {
+		a.r.Commit(n)
+		a.moved = true
 	}
 }
 

@@ -110,6 +110,11 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	s := &Stack{cfg: cfg, tcpCfg: cfg.TCP, neigh: neigh.New(), sec: newSecrets(), epoch: time.Now(), conns: map[*Conn]struct{}{}}
 	s.tcpCfg.CC = nil
 	s.tcpCfg.Send, s.tcpCfg.Recv, s.tcpCfg.Ext = nil, nil, nil
+	// The application's receive ring is each engine's receive buffer (no
+	// autotuning): the window scale must cover its whole size.
+	if n := newByteRingSize(cfg.RecvBuffer); s.tcpCfg.RecvBufMax < n {
+		s.tcpCfg.RecvBufMax = n
+	}
 	maxBuf := s.tcpCfg.RecvBufMax
 	if maxBuf == 0 {
 		maxBuf = 16 << 20

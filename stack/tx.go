@@ -51,6 +51,8 @@ func (w *worker) newFlowFull(rt route, key *flowKey, c *Conn, iss seqnum.Value, 
 	f := &flow{key: *key, rt: rt, conn: c, heapIdx: -1}
 	f.snd.c = c
 	cfg.Send = &f.snd
+	f.rcv.r = c.rcv
+	cfg.Recv = &f.rcv
 	f.maxPay = rt.p.ifc.pkt - ipHeaderLen(v6) - header.TCPMinHeaderLen
 	var ep *tcp.Endpoint
 	switch {
@@ -239,38 +241,32 @@ func (w *worker) service(f *flow, now time.Duration) {
 	}
 }
 
-// deliver moves in-order received bytes into the application's ring and
-// publishes connection state changes.
+// deliver publishes what the engine received (it writes straight into
+// the application's ring), keeps the advertised window in step with the
+// room the reader freed, and publishes connection state changes.
 func (w *worker) deliver(f *flow) {
 	ep := f.ep
 	c := f.conn
 	if c == nil || f.appClosed {
-		for ep.Readable() > 0 {
-			if ep.Read(w.discard) == 0 {
-				break
-			}
+		// Nobody reads any more: free what arrived and keep the window
+		// open until the close completes.
+		f.rcv.moved = false
+		if c != nil {
+			c.rcv.Discard()
 		}
+		ep.RecvBufferFreed()
 		return
 	}
-	moved := false
-	for ep.Readable() > 0 {
-		sp := c.rcv.WriteSpace()
-		if len(sp) == 0 {
-			// Flag first, then look again: either we see the room the
-			// reader just freed, or the reader sees the flag and asks us
-			// to come back (readDone).
-			c.rcvFull.Store(true)
-			if sp = c.rcv.WriteSpace(); len(sp) == 0 {
-				break
-			}
-		}
-		n := ep.Read(sp)
-		if n == 0 {
-			break
-		}
-		c.rcv.Commit(n)
-		moved = true
+	moved := f.rcv.moved
+	f.rcv.moved = false
+	if r := c.rcv; r.Free() < r.Cap()/2 {
+		// The window we advertise is getting small: flag first, then let
+		// the engine look at the room. Either it sees what the reader
+		// freed before the flag, or the reader sees the flag and asks us
+		// to come back (readDone).
+		c.rcvFull.Store(true)
 	}
+	ep.RecvBufferFreed()
 	st := ep.State()
 	if !f.estab && st != tcp.Closed && st != tcp.SynSent && st != tcp.SynRcvd {
 		f.estab = true
