@@ -27,16 +27,17 @@ const usageText = `mptcp-server: serve bulk transfers over Multipath TCP.
 Usage:
   mptcp-server [options]
 
-Data plane (our AF_XDP stack; not built yet: use --kernel meanwhile):
+Data plane (our AF_XDP stack, needs root; it speaks TCP today, MPTCP is issue 4/5):
   --iface IF=CIDR          serve on interface IF with address CIDR (repeatable)
   --xdp-mode MODE          XDP attach mode: auto, native or generic (default auto)
   --queues N|all           RX/TX queues per interface to use (default all)
   --cores LIST             CPUs for the per-queue workers, e.g. 2-5,8 (default: all)
-  --mtu N                  MTU of the interfaces, 576..9000 (default 1500)
+  --mtu N                  IP MTU on the interfaces, 576..9000 (default: the device's)
   --gateway IP             next hop for destinations off the interfaces' subnets
   --endpoint ADDR[:PORT],FLAGS
                            MPTCP endpoint to announce/use; FLAGS from signal,
-                           subflow, backup, fullmesh joined by ',' (repeatable)
+                           subflow, backup, fullmesh joined by ',' (repeatable;
+                           checked, used once the stack speaks MPTCP)
   --kernel                 serve on the kernel's MPTCP sockets instead (works today);
                            the data-plane flags above are then checked but unused
 
@@ -56,7 +57,7 @@ Examples:
   mptcp-bench --kernel -c SERVER -t 10            # or: iperf3 -c SERVER
   curl -o /dev/null http://SERVER:8080/bytes/1G
   mptcp-server --iface eth0=192.0.2.10/24 --iface eth1=198.51.100.10/24 \
-      --endpoint 198.51.100.10,signal --cores 2-5 --gateway 192.0.2.1   (once the AF_XDP stack exists)
+      --endpoint 198.51.100.10,signal --queues 2 --cores 2-3 --gateway 192.0.2.1
 `
 
 // Iface is one --iface IF=CIDR.
@@ -78,7 +79,7 @@ type Config struct {
 	XDPMode      string
 	Queues       int // 0 means all
 	Cores        []int
-	MTU          int
+	MTU          int // 0: the device's
 	Gateway      netip.Addr
 	Endpoints    []Endpoint
 	Kernel       bool
@@ -208,7 +209,7 @@ func checkAddr(flagName, s string) error {
 
 // parseFlags parses and validates the command line.
 func parseFlags(args []string) (Config, error) {
-	c := Config{XDPMode: "auto", MTU: 1500, IperfAddr: ":5201", HTTPAddr: ":80", DrainTimeout: 30 * time.Second}
+	c := Config{XDPMode: "auto", IperfAddr: ":5201", HTTPAddr: ":80", DrainTimeout: 30 * time.Second}
 	fs := flag.NewFlagSet("mptcp-server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var ifaces, endpoints multi
@@ -269,7 +270,7 @@ func parseFlags(args []string) (Config, error) {
 		}
 		c.Cores = cs
 	}
-	if c.MTU < 576 || c.MTU > 9000 {
+	if c.MTU != 0 && (c.MTU < 576 || c.MTU > 9000) {
 		return c, fmt.Errorf("--mtu %d out of range: use 576..9000", c.MTU)
 	}
 	if gateway != "" {

@@ -26,7 +26,7 @@ func TestParseFlags(t *testing.T) {
 		chk  func(Config) bool
 	}{
 		{nil, "", func(c Config) bool {
-			return c.IperfAddr == ":5201" && c.HTTPAddr == ":80" && c.MetricsAddr == "" && c.MTU == 1500 && c.XDPMode == "auto" &&
+			return c.IperfAddr == ":5201" && c.HTTPAddr == ":80" && c.MetricsAddr == "" && c.MTU == 0 && c.XDPMode == "auto" &&
 				c.Queues == 0 && c.DrainTimeout == 30*time.Second && c.LogLevel == slog.LevelInfo && !c.Kernel
 		}},
 		{[]string{"--kernel", "--iperf", "127.0.0.1:0", "--http", "off", "--metrics", "127.0.0.1:9100", "--log-level", "debug"}, "", func(c Config) bool {

@@ -6,7 +6,7 @@
 //
 // It owns flag parsing and validation (parseFlags, table-tested), the
 // wiring of the services onto a Network (the kernel's MPTCP sockets with
-// --kernel today, mpxdp's stack later), connection tracking, metrics and
-// the kernel MIB reader. Without --kernel it exits 2 until package stack
-// exists.
+// --kernel, mpxdp's AF_XDP stack with --iface), connection tracking, metrics and
+// the kernel MIB reader. --iface runs the services on mpxdp's AF_XDP stack
+// (TCP until the stack speaks MPTCP).
 package main

@@ -22,6 +22,7 @@ type metricsDeps struct {
 	iperf   *iperf.Server // nil when off
 	http    *httpStats    // nil when off
 	mib     MIBSource     // nil when none
+	extra   func(*promWriter)
 }
 
 // promWriter writes Prometheus text exposition format.
@@ -90,6 +91,9 @@ func (d *metricsDeps) writeMetrics(w io.Writer) {
 		p.metric("mpxdp_http_requests_total", "counter", "", float64(d.http.Files.Load()), "handler", "files")
 		p.metric("mpxdp_http_requests_total", "counter", "", float64(d.http.NotFound.Load()), "handler", "notfound")
 		p.metric("mpxdp_http_requests_total", "counter", "", float64(d.http.BadRequest.Load()), "handler", "badrequest")
+	}
+	if d.extra != nil {
+		d.extra(p)
 	}
 	if d.mib != nil {
 		if m, err := d.mib.MIB(); err == nil {

@@ -22,8 +22,8 @@ import (
 // port 0 is resolved); "" for a service that is off.
 type Addrs struct{ Iperf, HTTP, Metrics string }
 
-// errNoStack is the answer while package stack does not exist.
-const errNoStack = "the AF_XDP stack is not built yet; use --kernel to serve on the kernel's MPTCP sockets"
+// errNoIface asks for a data plane.
+const errNoIface = "no data plane: give --iface IF=CIDR (our AF_XDP stack; repeat per interface or address) or --kernel (the kernel's MPTCP sockets)"
 
 // run is the whole program: parse, start, serve until ctx ends, drain.
 // ready (when not nil) gets the bound addresses once every service
@@ -38,12 +38,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	}
-	if !c.Kernel {
-		fmt.Fprintf(stderr, "mptcp-server: %s\n", errNoStack)
+	if !c.Kernel && len(c.Ifaces) == 0 {
+		fmt.Fprintf(stderr, "mptcp-server: %s\n", errNoIface)
 		return exitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: c.LogLevel}))
-	if err := serve(ctx, c, kernelNet{mptcp: true}, log, ready); err != nil {
+	var nw Network = kernelNet{mptcp: true}
+	if !c.Kernel {
+		sn, err := newStackNet(c)
+		if err != nil {
+			log.Error("mptcp-server failed", "err", err.Error())
+			fmt.Fprintf(stderr, "mptcp-server: %v\n", err)
+			return exitFail
+		}
+		defer sn.Close()
+		nw = sn
+	}
+	if err := serve(ctx, c, nw, log, ready); err != nil {
 		log.Error("mptcp-server failed", "err", err.Error())
 		fmt.Fprintf(stderr, "mptcp-server: %v\n", err)
 		return exitFail
@@ -95,10 +106,17 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 			log.Warn("kernel MPTCP is disabled (net.mptcp.enabled != 1): clients get plain TCP; enable it with `sysctl -w net.mptcp.enabled=1`")
 		}
 	}
+	if !c.Kernel && len(c.Endpoints) > 0 {
+		log.Warn("--endpoint is checked but not used yet: the AF_XDP stack speaks TCP, MPTCP is issue 4/5")
+	}
 	reg := newRegistry()
 	deps := &metricsDeps{mode: "kernel", started: time.Now(), reg: reg}
 	if c.Kernel {
 		deps.mib = kernelMIB{}
+	}
+	if sn, ok := nw.(stackNet); ok {
+		deps.mode = "xdp"
+		deps.extra = sn.metrics
 	}
 	var addrs Addrs
 	var closers []io.Closer
@@ -179,7 +197,7 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 			}
 		}()
 	}
-	log.Info("mptcp-server listening", "mode", "kernel", "iperf", addrs.Iperf, "http", addrs.HTTP, "metrics", addrs.Metrics, "root", c.Root)
+	log.Info("mptcp-server listening", "mode", deps.mode, "iperf", addrs.Iperf, "http", addrs.HTTP, "metrics", addrs.Metrics, "root", c.Root)
 	if ready != nil {
 		ready(addrs)
 	}

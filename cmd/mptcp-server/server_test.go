@@ -329,8 +329,13 @@ func TestDrainOnSignal(t *testing.T) {
 func TestStartupErrors(t *testing.T) {
 	var e bytes.Buffer
 	if code := run(context.Background(), []string{"--iperf", "127.0.0.1:0"}, io.Discard, &e, nil); code != exitUsage ||
-		!strings.Contains(e.String(), "the AF_XDP stack is not built yet; use --kernel") {
-		t.Errorf("without --kernel: %d %q", code, e.String())
+		!strings.Contains(e.String(), "give --iface IF=CIDR") {
+		t.Errorf("without --kernel or --iface: %d %q", code, e.String())
+	}
+	e.Reset()
+	if code := run(context.Background(), []string{"--iface", "mpx-none0=10.255.0.1/24", "--http", "127.0.0.1:0", "--iperf", "off"}, io.Discard, &e, nil); code != exitFail ||
+		!strings.Contains(e.String(), "mpx-none0") {
+		t.Errorf("missing interface: %d %q", code, e.String())
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/mpxdp/mpxdp/afxdp"
+	"github.com/mpxdp/mpxdp/stack"
+)
+
+// stackNet is our AF_XDP stack as a Network.
+type stackNet struct{ *stack.Stack }
+
+// sysQueues counts an interface's RX queues in sysfs (0 when unknown,
+// e.g. an interface of another network namespace).
+func sysQueues(name string) int {
+	m, err := filepath.Glob(filepath.Join("/sys/class/net", name, "queues", "rx-*"))
+	if err != nil {
+		return 0
+	}
+	return len(m)
+}
+
+// stackConfig turns the data-plane flags into our stack's configuration.
+func stackConfig(c Config) (stack.Config, error) {
+	sc := stack.Config{SendBuffer: 4 << 20, RecvBuffer: 4 << 20}
+	switch c.XDPMode {
+	case "native":
+		sc.Attach = afxdp.AttachNative
+	case "generic":
+		sc.Attach = afxdp.AttachGeneric
+	default:
+		sc.Attach = afxdp.AttachAuto
+	}
+	if c.Gateway.IsValid() {
+		sc.Gateways = []netip.Addr{c.Gateway}
+	}
+	idx := map[string]int{}
+	for _, i := range c.Ifaces {
+		j, ok := idx[i.Name]
+		if !ok {
+			j = len(sc.Interfaces)
+			idx[i.Name] = j
+			sc.Interfaces = append(sc.Interfaces, stack.InterfaceConfig{Name: i.Name, MTU: c.MTU})
+		}
+		sc.Interfaces[j].Addrs = append(sc.Interfaces[j].Addrs, i.Prefix)
+	}
+	// Queues: the count given, or (all) the smallest count among the
+	// interfaces, since every interface needs the same number.
+	q := c.Queues
+	if q == 0 {
+		for _, ic := range sc.Interfaces {
+			if n := sysQueues(ic.Name); n > 0 && (q == 0 || n < q) {
+				q = n
+			}
+		}
+		q = max(q, 1)
+	}
+	if len(c.Cores) > 0 && len(c.Cores) < q {
+		return sc, fmt.Errorf("--cores lists %d CPUs for %d queues: give one CPU per queue (or fewer --queues)", len(c.Cores), q)
+	}
+	for i := range sc.Interfaces {
+		sc.Interfaces[i].Queues = q
+		if len(c.Cores) > 0 {
+			sc.Interfaces[i].Cores = c.Cores[:q]
+		}
+	}
+	return sc, nil
+}
+
+// newStackNet starts our stack on the --iface interfaces.
+func newStackNet(c Config) (stackNet, error) {
+	sc, err := stackConfig(c)
+	if err != nil {
+		return stackNet{}, err
+	}
+	s, err := stack.New(sc)
+	if err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || os.Geteuid() != 0 {
+			return stackNet{}, fmt.Errorf("starting the AF_XDP stack: %w: AF_XDP needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_IPC_LOCK for large UMEMs)", err)
+		}
+		return stackNet{}, fmt.Errorf("starting the AF_XDP stack: %w", err)
+	}
+	return stackNet{s}, nil
+}
+
+// metrics writes the stack's counters.
+func (s stackNet) metrics(p *promWriter) {
+	st := s.Stats()
+	p.metric("mpxdp_stack_rx_frames_total", "counter", "Frames received by the AF_XDP stack.", float64(st.RxFrames))
+	p.metric("mpxdp_stack_tx_frames_total", "counter", "Frames transmitted by the AF_XDP stack.", float64(st.TxFrames))
+	p.metric("mpxdp_stack_flows_opened_total", "counter", "TCP connections created.", float64(st.FlowsOpened))
+	p.metric("mpxdp_stack_rsts_sent_total", "counter", "RSTs sent for segments without a connection.", float64(st.RSTsOut))
+	p.metric("mpxdp_stack_syn_cookies_total", "counter", "SYN-ACKs sent with a cookie.", float64(st.SYNCookies))
+	for d := range st.Drops {
+		p.metric("mpxdp_stack_drops_total", "counter", "Frames dropped by reason.", float64(st.Drops[d]), "reason", stack.Drop(d).String())
+	}
+}
