@@ -327,6 +327,19 @@ func TestStockClientOurServer(t *testing.T) {
 			t.Errorf("%d intervals", len(r.Intervals))
 		}
 	})
+	t.Run("unsupported", func(t *testing.T) {
+		host, port, _ := net.SplitHostPort(addr)
+		for _, flag := range []string{"-u", "--bidir"} {
+			out, err := exec.Command(needIperf3(t), "-c", host, "-p", port, "-t", "1", flag).CombinedOutput()
+			if err == nil {
+				t.Errorf("iperf3 %s succeeded against a TCP-only server:\n%s", flag, out)
+			}
+			s := <-sums
+			if s.Err == nil || !strings.Contains(s.Err.Error(), "only TCP") {
+				t.Errorf("iperf3 %s: server saw %v", flag, s.Err)
+			}
+		}
+	})
 	t.Run("reverse-t", func(t *testing.T) {
 		r := runStockClient(t, addr, "-t", "1", "-R")
 		s := <-sums
