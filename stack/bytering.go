@@ -2,6 +2,8 @@ package stack
 
 import (
 	"sync/atomic"
+
+	"github.com/mpxdp/mpxdp/stack/header"
 )
 
 // byteRing is a lock-free single-producer single-consumer byte ring that
@@ -126,6 +128,27 @@ func (r *byteRing) CopyAt(off int, p []byte) int {
 		copy(p[n:], r.buf)
 	}
 	return len(p)
+}
+
+// CopySumAt is CopyAt that also returns the partial Internet checksum of
+// the bytes copied (header.Sum of p[:n] from an even offset), computed in
+// the same pass over the data.
+func (r *byteRing) CopySumAt(off int, p []byte) (int, uint32) {
+	h := r.head.Load()
+	avail := int(r.tail.Load()-h) - off
+	if avail <= 0 || len(p) == 0 {
+		return 0, 0
+	}
+	if len(p) > avail {
+		p = p[:avail]
+	}
+	i := int((h + uint64(off)) & r.mask)
+	first := min(len(p), len(r.buf)-i)
+	sum := header.CopySum(p[:first], r.buf[i:i+first], 0)
+	if first < len(p) {
+		sum = header.Combine(sum, first, header.CopySum(p[first:], r.buf[:len(p)-first], 0))
+	}
+	return len(p), sum
 }
 
 // Consume frees the first n readable bytes (consumer side).

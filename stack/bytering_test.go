@@ -3,6 +3,8 @@ package stack
 import (
 	"bytes"
 	"testing"
+
+	"github.com/mpxdp/mpxdp/stack/header"
 )
 
 func TestByteRingWrapAndPeek(t *testing.T) {
@@ -67,5 +69,54 @@ func TestByteRingConcurrent(t *testing.T) {
 	}
 	if !bytes.Equal(<-done, src) {
 		t.Fatal("stream corrupted")
+	}
+}
+
+// TestByteRingCopySumAt checks the copy and the checksum of CopySumAt
+// against CopyAt and header.Sum at every offset and length of a wrapped
+// ring (odd split points included).
+func TestByteRingCopySumAt(t *testing.T) {
+	r := newByteRing(64)
+	src := make([]byte, 64)
+	newPRNG(3).Read(src)
+	r.Write(src[:40])
+	r.Consume(40)
+	r.Write(src) // the data now wraps at ring offset 24
+	for off := 0; off <= 64; off++ {
+		for l := 0; l <= 64-off+3; l++ {
+			want := make([]byte, l)
+			wn := r.CopyAt(off, want)
+			got := make([]byte, l)
+			n, sum := r.CopySumAt(off, got)
+			if n != wn || !bytes.Equal(got[:n], want[:wn]) {
+				t.Fatalf("off %d len %d: copied %d %x, want %d %x", off, l, n, got[:n], wn, want[:wn])
+			}
+			if ws := header.Sum(src[off:off+n], 0); header.Fold(sum) != header.Fold(ws) {
+				t.Fatalf("off %d len %d: sum %#x, want %#x", off, l, sum, ws)
+			}
+		}
+	}
+}
+
+// TestByteRingWriteAtCommit writes out of order past the published data
+// (the engine's out-of-order segments), publishes in order and discards.
+func TestByteRingWriteAtCommit(t *testing.T) {
+	r := newByteRing(16)
+	r.Write([]byte("0123456789"))
+	r.Consume(8)                 // tail at 10, head at 8: free 14, wraps at 16
+	r.WriteAt(6, []byte("ghij")) // out of order, across the wrap
+	r.WriteAt(0, []byte("abcdef"))
+	if r.Len() != 2 {
+		t.Fatalf("WriteAt published data: Len %d", r.Len())
+	}
+	r.Commit(10)
+	all := make([]byte, 32)
+	n := r.CopyAt(0, all)
+	if string(all[:n]) != "89abcdefghij" {
+		t.Fatalf("contents %q", all[:n])
+	}
+	r.Discard()
+	if r.Len() != 0 || r.Free() != 16 {
+		t.Fatalf("after Discard: Len %d Free %d", r.Len(), r.Free())
 	}
 }

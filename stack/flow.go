@@ -50,10 +50,25 @@ type flow struct {
 // sendAdapter lets the engine pull from the application's send ring
 // (tcp.SendBuffer) and wakes a writer blocked on a full ring when the
 // engine frees room.
-type sendAdapter struct{ c *Conn }
+//
+// CopyAt sums the bytes while it copies them into the frame (one pass,
+// header.CopySum) and remembers the sum for the segment's checksum.
+type sendAdapter struct {
+	c      *Conn
+	sumPtr *byte  // first byte of the last CopyAt destination, nil when none
+	sumLen int    // its length
+	sum    uint32 // its partial Internet checksum (from an even offset)
+}
 
-func (s *sendAdapter) Buffered() int                { return s.c.snd.Len() }
-func (s *sendAdapter) CopyAt(off int, p []byte) int { return s.c.snd.CopyAt(off, p) }
+func (s *sendAdapter) Buffered() int { return s.c.snd.Len() }
+func (s *sendAdapter) CopyAt(off int, p []byte) int {
+	n, sum := s.c.snd.CopySumAt(off, p)
+	s.sumPtr, s.sumLen, s.sum = nil, n, sum
+	if n > 0 {
+		s.sumPtr = &p[0]
+	}
+	return n
+}
 func (s *sendAdapter) Consume(n int) {
 	r := s.c.snd
 	r.Consume(n)

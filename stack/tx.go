@@ -93,6 +93,13 @@ func (w *worker) flowConfig(ifc *iface, key *flowKey) tcp.Config {
 // buf[payAt:] (the engine copied it there) or, with payAt < 0, is copied.
 // It returns the frame length and the option bytes used.
 func (w *worker) writeTCP(buf []byte, rt *route, seg *tcp.Segment, payAt int) (int, int) {
+	return w.buildTCP(buf, rt, seg, payAt, nil)
+}
+
+// buildTCP is writeTCP with the payload's checksum known in advance when
+// ps holds it for exactly seg.Payload (sendAdapter summed the bytes while
+// copying them into the frame): only the headers are summed then.
+func (w *worker) buildTCP(buf []byte, rt *route, seg *tcp.Segment, payAt int, ps *sendAdapter) (int, int) {
 	o := &w.optsOut
 	o.Reset()
 	so := &seg.Options
@@ -154,7 +161,19 @@ func (w *worker) writeTCP(buf []byte, rt *route, seg *tcp.Segment, payAt int) (i
 			copy(buf[tcpOff+header.TCPMinHeaderLen+res:], so.Ext)
 		}
 	}
-	header.TCP(buf[tcpOff : tcpOff+tcpLen]).FinishChecksum(pseudo)
+	if ps != nil && pl > 0 && ps.sumLen == pl && ps.sumPtr == &seg.Payload[0] {
+		// The header is 20 plus a multiple of 4 bytes long, so the
+		// payload's sum starts at an even offset and adds in directly.
+		t := header.TCP(buf[tcpOff : tcpOff+tcpLen])
+		t.SetChecksum(0)
+		sum := header.Combine(header.Sum(buf[tcpOff:payStart], pseudo), payStart-tcpOff, ps.sum)
+		t.SetChecksum(^header.Fold(sum))
+	} else {
+		header.TCP(buf[tcpOff : tcpOff+tcpLen]).FinishChecksum(pseudo)
+	}
+	if ps != nil {
+		ps.sumPtr = nil
+	}
 	return tcpOff + tcpLen, optLen
 }
 
@@ -216,7 +235,7 @@ func (w *worker) service(f *flow, now time.Duration) {
 			p.unalloc(fr)
 			break
 		}
-		n, optLen := w.writeTCP(fr.Buf, &f.rt, &seg, off)
+		n, optLen := w.buildTCP(fr.Buf, &f.rt, &seg, off, &f.snd)
 		if len(seg.Payload) > 0 {
 			f.optPred = optLen
 		}
