@@ -41,6 +41,8 @@ Options:
   -P N               parallel streams (default 1)
   -i SECS            report interval in seconds (default 1; 0 disables)
   -l BYTES           block size for each write (default 128K)
+  -b RATE            pace each stream to RATE bits/s (K/M/G/T, 1000-based; default unlimited);
+                     with -R the server paces
   -J, --json         print iperf3's JSON document (plus "subflows") at the end
   --json-stream      print one JSON object per line: start, each interval, end
   --plot FILE.svg    write a throughput plot (per subflow and total) to FILE.svg
@@ -111,6 +113,7 @@ type config struct {
 	parallel   int
 	interval   time.Duration
 	blockSize  int
+	bitrate    float64
 	json       bool
 	jsonStream bool
 	plot       string
@@ -160,6 +163,43 @@ func (s sizeFlag) Set(v string) error {
 	return nil
 }
 
+// rateFlag parses a bit rate with iperf3's 1000-based suffixes (K, M, G,
+// T): "100M" is 100 Mbit/s.
+type rateFlag struct{ r *float64 }
+
+func (f rateFlag) String() string {
+	if f.r == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f.r, 'f', -1, 64)
+}
+
+func (f rateFlag) Set(v string) error {
+	mult := 1.0
+	num := v
+	if v != "" {
+		switch v[len(v)-1] {
+		case 'k', 'K':
+			mult = 1e3
+		case 'm', 'M':
+			mult = 1e6
+		case 'g', 'G':
+			mult = 1e9
+		case 't', 'T':
+			mult = 1e12
+		}
+		if mult != 1 {
+			num = v[:len(v)-1]
+		}
+	}
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil || x < 0 || x*mult > 1e15 {
+		return fmt.Errorf("%q is not a bit rate such as 100M (K/M/G/T are powers of 1000)", v)
+	}
+	*f.r = x * mult
+	return nil
+}
+
 // parseArgs parses and validates the command line.
 func parseArgs(args []string) (config, error) {
 	c := config{port: iperf.DefaultPort, duration: 10 * time.Second, parallel: 1, interval: time.Second}
@@ -178,6 +218,7 @@ func parseArgs(args []string) (config, error) {
 	fs.Var(secondsFlag{&c.interval}, "i", "")
 	var blk uint64
 	fs.Var(sizeFlag{&blk}, "l", "")
+	fs.Var(rateFlag{&c.bitrate}, "b", "")
 	fs.BoolVar(&c.json, "J", false, "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.BoolVar(&c.jsonStream, "json-stream", false, "")
@@ -348,7 +389,7 @@ func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.
 	text := report.NewText(out)
 	stream := report.NewJSONStream(stdout)
 	o := iperf.Options{Duration: c.duration, Bytes: c.bytes, Reverse: c.reverse, Parallel: c.parallel,
-		Interval: c.interval, BlockSize: c.blockSize, Title: c.title}
+		Interval: c.interval, BlockSize: c.blockSize, Title: c.title, Bitrate: c.bitrate}
 	startDoc := iperf.Result{Host: c.host, Port: c.port, Reverse: c.reverse, Parallel: c.parallel, BlockSize: c.blockSize,
 		Duration: c.duration, Bytes: c.bytes, Started: time.Now()}
 	if c.bytes > 0 {

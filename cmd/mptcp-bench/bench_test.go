@@ -29,6 +29,10 @@ func TestParseArgs(t *testing.T) {
 			return c.bytes == 10<<20 && c.reverse && c.parallel == 4 && c.interval == 500*time.Millisecond && c.json && c.port == 6000 && c.blockSize == 65536
 		}},
 		{[]string{"--json", "--json-stream", "-c", "h"}, "exclude", nil},
+		{[]string{"-c", "h", "-b", "100M"}, "", func(c config) bool { return c.bitrate == 100e6 }},
+		{[]string{"-c", "h", "-b", "2.5G"}, "", func(c config) bool { return c.bitrate == 2.5e9 }},
+		{[]string{"-c", "h", "-b", "fast"}, "bit rate", nil},
+		{[]string{"-c", "h", "-b", "-1M"}, "bit rate", nil},
 		{[]string{"--iface", "veth0=10.100.0.1/24", "--iface", "veth1=fd00:1::1/64", "-c", "h"}, "", func(c config) bool {
 			return len(c.ifaces) == 2 && c.ifaces[1].Name == "veth1" && c.ifaces[1].Prefix.Bits() == 64
 		}},

@@ -39,7 +39,7 @@ func BenchmarkSenderBlock(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(blk)
 	b.ResetTimer()
-	s.runSender(&stop, bud, buf)
+	s.runSender(&stop, bud, buf, 0)
 	if s.bytes.Load() != uint64(b.N)*blk {
 		b.Fatalf("sent %d", s.bytes.Load())
 	}

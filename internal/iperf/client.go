@@ -29,6 +29,10 @@ type Options struct {
 	BlockSize int
 	// Title is iperf3's --title (sent to the server).
 	Title string
+	// Bitrate is -b: each stream's target rate in bits per second (the
+	// sender paces itself; the server does in reverse mode); 0 is
+	// unlimited.
+	Bitrate float64
 
 	// OnConnected is called once every stream is connected.
 	OnConnected func(streams []StreamResult)
@@ -83,8 +87,8 @@ func (o *Options) normalize() error {
 	if o.Bytes == 0 && o.Duration == 0 {
 		o.Duration = 10 * time.Second
 	}
-	if o.Duration < 0 || o.Interval < 0 {
-		return errors.New("iperf: negative duration or interval")
+	if o.Duration < 0 || o.Interval < 0 || o.Bitrate < 0 {
+		return errors.New("iperf: negative duration, interval or bitrate")
 	}
 	if o.Subflows == nil {
 		o.Subflows = SubflowsOf
@@ -98,7 +102,7 @@ func (o *Options) normalize() error {
 // params builds the PARAM_EXCHANGE message.
 func (o *Options) params() Params {
 	p := Params{TCP: true, Parallel: o.Parallel, Reverse: o.Reverse, Len: o.BlockSize,
-		PacingTimer: 1000, Title: o.Title, ClientVersion: "mpxdp"}
+		PacingTimer: 1000, Title: o.Title, ClientVersion: "mpxdp", Bandwidth: o.Bitrate}
 	if o.Bytes > 0 {
 		p.Num = Count(o.Bytes)
 	} else {
@@ -294,7 +298,7 @@ func (c *client) run(ctx context.Context) error {
 			go func() {
 				defer set.wg.Done()
 				defer senders.Done()
-				s.runSender(&set.stop, bud, blk)
+				s.runSender(&set.stop, bud, blk, c.o.Bitrate)
 				s.endNS.Store(int64(set.elapsed()))
 			}()
 		} else {

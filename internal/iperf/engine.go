@@ -38,13 +38,14 @@ func (b *budget) giveBack(n int) {
 
 // stream is one data connection of a test.
 type stream struct {
-	id     int
-	conn   net.Conn
-	sender bool
-	src    SubflowSource
-	bytes  atomic.Uint64
-	endNS  atomic.Int64 // when this stream stopped counting, ns since test start
-	err    error        // set by the worker before it returns
+	id      int
+	conn    net.Conn
+	sender  bool
+	src     SubflowSource
+	bytes   atomic.Uint64
+	endNS   atomic.Int64  // when this stream stopped counting, ns since test start
+	omitted atomic.Uint64 // bytes counted during the omit period (-O)
+	err     error         // set by the worker before it returns
 
 	// sampler state (owned by the goroutine that samples)
 	prevBytes uint64
@@ -60,8 +61,10 @@ func fillPattern(b []byte) {
 }
 
 // runSender writes blocks until stop is set, the budget (when not nil) is
-// spent, or a write fails.
-func (s *stream) runSender(stop *atomic.Bool, bud *budget, blk []byte) {
+// spent, or a write fails. With rate > 0 (bits per second) it paces
+// itself: it sleeps whenever it is ahead of rate since it started.
+func (s *stream) runSender(stop *atomic.Bool, bud *budget, blk []byte, rate float64) {
+	start := time.Now()
 	for !stop.Load() {
 		n := len(blk)
 		if bud != nil {
@@ -82,8 +85,18 @@ func (s *stream) runSender(stop *atomic.Bool, bud *budget, blk []byte) {
 			}
 			return
 		}
+		if rate > 0 {
+			due := start.Add(time.Duration(float64(s.bytes.Load()) * 8 / rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+		}
 	}
 }
+
+// omitBase records, at the end of the omit period, what a stream had
+// counted; results then exclude it (iperf3's -O).
+func (s *stream) omitBase() uint64 { return s.omitted.Load() }
 
 // runReceiver reads until the connection ends. Bytes count while stop is
 // clear; total (when not nil) adds them up across streams, and reached is

@@ -327,6 +327,30 @@ func TestStockClientOurServer(t *testing.T) {
 			t.Errorf("%d intervals", len(r.Intervals))
 		}
 	})
+	t.Run("omit", func(t *testing.T) {
+		// The server leaves the first second out, as the sender does, so
+		// it reports about what the client sent after -O (the two omit
+		// timers start a few milliseconds apart); counting the omitted
+		// second too would double the figure.
+		r := runStockClient(t, addr, "-t", "1", "-O", "1")
+		s := <-sums
+		if s.Err != nil {
+			t.Fatalf("server: %v", s.Err)
+		}
+		if r.Received.Bytes == 0 || float64(r.Received.Bytes) > 1.1*float64(r.Sent.Bytes) {
+			t.Errorf("-O 1: sent %d after the omit period, server reports %d received", r.Sent.Bytes, r.Received.Bytes)
+		}
+	})
+	t.Run("reverse-bitrate", func(t *testing.T) {
+		// -b paces our server's sender: never above the rate (slower is
+		// allowed, the machine may be busy).
+		r := runStockClient(t, addr, "-t", "1", "-R", "-b", "40M")
+		<-sums
+		limit := 40e6 / 8 * r.Received.Seconds() * 1.2
+		if r.Received.Bytes == 0 || float64(r.Received.Bytes) > limit+DefaultBlockSize {
+			t.Errorf("-R -b 40M: received %d bytes in %.2f s (%.1f Mbit/s)", r.Received.Bytes, r.Received.Seconds(), r.Received.BitsPerSecond()/1e6)
+		}
+	})
 	t.Run("unsupported", func(t *testing.T) {
 		host, port, _ := net.SplitHostPort(addr)
 		for _, flag := range []string{"-u", "--bidir"} {
@@ -353,6 +377,16 @@ func TestStockClientOurServer(t *testing.T) {
 			t.Errorf("server's retransmits missing from the results exchange")
 		}
 	})
+}
+
+func TestClientBitrate(t *testing.T) {
+	_, addr := startServer(t, ServeOptions{})
+	r := runOurs(t, addr, Options{Duration: time.Second, Bitrate: 30e6, Parallel: 2})
+	// Each of the two streams is paced to 30 Mbit/s.
+	limit := 2 * 30e6 / 8 * r.Sent.Seconds() * 1.2
+	if r.Sent.Bytes == 0 || float64(r.Sent.Bytes) > limit+2*DefaultBlockSize {
+		t.Errorf("-b 30M -P 2: sent %d bytes in %.2f s (%.1f Mbit/s)", r.Sent.Bytes, r.Sent.Seconds(), r.Sent.BitsPerSecond()/1e6)
+	}
 }
 
 func TestBusyServerDenies(t *testing.T) {

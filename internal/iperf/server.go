@@ -401,7 +401,7 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 			fillPattern(blk)
 			go func() {
 				defer set.wg.Done()
-				s.runSender(&set.stop, bud, blk)
+				s.runSender(&set.stop, bud, blk, p.Bandwidth)
 				s.endNS.Store(int64(set.elapsed()))
 			}()
 		} else {
@@ -415,6 +415,16 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 	if err := writeState(t.ctrl, TestRunning); err != nil {
 		sum.Err = err
 		return
+	}
+	omitEnd := time.Duration(p.Omit) * time.Second
+	if p.Omit > 0 {
+		// iperf3's -O: what moves in the first Omit seconds is left out.
+		omit := time.AfterFunc(omitEnd, func() {
+			for _, s := range set.streams {
+				s.omitted.Store(s.bytes.Load())
+			}
+		})
+		defer omit.Stop()
 	}
 
 	// Data phase: wait for TEST_END. iperf3's watchdog: time + omit + 5 s.
@@ -457,7 +467,10 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 			end = time.Duration(e)
 		}
 		rt := int64(-1)
-		sm := Summary{End: end, Bytes: s.bytes.Load(), Retransmits: -1}
+		sm := Summary{End: end, Bytes: s.bytes.Load() - s.omitBase(), Retransmits: -1}
+		if s.omitBase() > 0 {
+			sm.Start = omitEnd
+		}
 		sr := StreamResult{ID: s.id, Local: addrPortOf(s.conn.LocalAddr()), Remote: addrPortOf(s.conn.RemoteAddr()),
 			Subflows: append([]SubflowStat(nil), s.last...)}
 		if s.sender {
@@ -474,7 +487,8 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 			t.srv.Stats.BytesReceived.Add(sm.Bytes)
 		}
 		sum.Streams = append(sum.Streams, sr)
-		rep.Streams = append(rep.Streams, StreamReport{ID: s.id, Bytes: Count(sm.Bytes), Retransmits: Int(rt), EndTime: end.Seconds()})
+		rep.Streams = append(rep.Streams, StreamReport{ID: s.id, Bytes: Count(sm.Bytes), Retransmits: Int(rt),
+			StartTime: sm.Start.Seconds(), EndTime: end.Seconds()})
 	}
 	sum.Duration = ended
 	if err := writeState(t.ctrl, ExchangeResults); err != nil {
