@@ -55,22 +55,30 @@
 //   - Full state machine incl. simultaneous open and close, half-close and
 //     TIME-WAIT (Config.TimeWait = 2*MSL); MSS and window scaling.
 //   - RTO per RFC 6298 (Karn, exponential backoff, MinRTO/MaxRTO,
-//     MaxRetries -> ErrTimeout); RTT from timestamps (RFC 7323) or one
-//     timed segment per window.
+//     MaxRetries -> ErrTimeout). RTT samples come from the send time of
+//     each segment (rack.go: microsecond resolution, Karn-safe, as Linux
+//     times its retransmission queue); timestamp echoes (RFC 7323, only
+//     millisecond resolution) or one timed segment per window are the
+//     fallback when none is available.
 //   - SACK (RFC 2018) generation (most recent block first, D-SACK per
 //     RFC 2883 for duplicates) and a scoreboard; loss recovery per RFC 6675
 //     (IsLost with DupThresh*MSS SACKed above, pipe, NextSeg), NewReno
 //     partial ACKs (RFC 6582) without SACK, and after an RTO a loss episode
-//     that resends the unSACKed holes. Beyond the RFCs (recovery.go): the
-//     duplicate threshold adapts to observed reordering (holes filled
-//     without retransmission, D-SACKs of fast retransmissions), and
-//     retransmissions overtaken by SACKed later data are resent without
-//     waiting for the RTO. RTT samples from timestamp echoes older than our
-//     last retransmission are ignored (they would inflate the RTO).
-//     Tail loss probes (RFC 8985 §7, tlp.go) replace many tail RTOs; RACK's
-//     time-based rule is applied to retransmissions only. Not implemented:
-//     full RACK, PRR, undo of spurious window reductions (the cc interface
-//     has no undo), ECN, keepalive, urgent data, TCP Fast Open.
+//     that resends the unSACKed holes. RACK (RFC 8985 §6, rack.go):
+//     time-based loss detection for every segment with per-segment send
+//     times, RACK.rtt, reo_wnd (min_RTT/4, zero in recovery until
+//     reordering is seen, widened by D-SACKs) and the reordering timer; it
+//     starts recovery without DupThresh SACKed segments and detects lost
+//     retransmissions. Beyond the RFCs (recovery.go): the duplicate
+//     threshold adapts to observed reordering (holes filled without
+//     retransmission, D-SACKs of a single fast retransmission), a new
+//     episode does not resend the previous episode's retransmissions still
+//     in flight, and retransmissions overtaken by SACKed later data are
+//     resent at once. RTT samples from timestamp echoes older than our last
+//     retransmission are ignored (they would inflate the RTO). Tail loss
+//     probes (RFC 8985 §7, tlp.go; PTO = 2*SRTT + 2 ms) replace most tail
+//     RTOs. Not implemented: PRR, undo of spurious window reductions (the cc
+//     interface has no undo), ECN, keepalive, urgent data, TCP Fast Open.
 //   - Timestamps with PAWS; delayed ACKs (every second full segment, at once
 //     for out-of-order data or a filled hole, Config.DelayedACK timer);
 //     persist timer with zero-window probes (seq snd_una-1); receiver and

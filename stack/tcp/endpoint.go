@@ -86,6 +86,7 @@ type Endpoint struct {
 	tlpEnd            seqnum.Value // snd_nxt when the probe went out
 	forceSend         bool         // sendNew ignores the congestion window (probe)
 	relost            rangeSet     // retransmissions lost again, to resend
+	rack              rackState    // RACK loss detection and per-segment send times (rack.go)
 	dsack             SACKBlock
 	dsackPending      bool
 	needSyn           bool
@@ -419,13 +420,14 @@ func (e *Endpoint) fail(err error) {
 
 func (e *Endpoint) stopTimers() {
 	e.rtoAt, e.persistAt, e.delackAt, e.twAt, e.tlpAt = 0, 0, 0, 0, 0
+	e.rack.at = 0
 }
 
 // NextTimer returns the earliest pending timer deadline, 0 when none. The
 // caller calls OnTimer (or Output, which runs due timers) at that time.
 func (e *Endpoint) NextTimer() time.Duration {
 	t := e.rtoAt
-	for _, d := range [...]time.Duration{e.persistAt, e.delackAt, e.twAt, e.tlpAt} {
+	for _, d := range [...]time.Duration{e.persistAt, e.delackAt, e.twAt, e.tlpAt, e.rack.at} {
 		if d != 0 && (t == 0 || d < t) {
 			t = d
 		}
@@ -455,6 +457,10 @@ func (e *Endpoint) OnTimer(now time.Duration) {
 	if e.persistAt != 0 && now >= e.persistAt {
 		e.persistAt = 0
 		e.onPersist(now)
+	}
+	if e.rack.at != 0 && now >= e.rack.at {
+		e.rack.at = 0
+		e.onRACKTimer(now)
 	}
 	if e.tlpAt != 0 && now >= e.tlpAt {
 		e.tlpAt = 0
@@ -510,6 +516,7 @@ func (e *Endpoint) onRTO(now time.Duration) {
 		e.sackedBytes = 0
 	}
 	e.cc.OnRTO(now)
+	e.rack.at = 0
 	e.inRecovery = true
 	e.rtoRecovery = true
 	e.recoveryPoint = e.sndNxt

@@ -113,4 +113,15 @@ func checkInvariants(t *testing.T, e *Endpoint) {
 	if e.pipe() > int(e.sndUna.Size(e.sndNxt)) {
 		t.Fatalf("pipe %d > outstanding", e.pipe())
 	}
+	// The send-time records cover (snd_una, snd_nxt] in order.
+	q := &e.rack.txq
+	for i := 0; i < q.n; i++ {
+		end := q.at(i).end
+		if !end.GreaterThan(e.sndUna) || end.GreaterThan(e.sndNxt) || (i > 0 && !q.at(i-1).end.LessThan(end)) {
+			t.Fatalf("send record %d ends at %d: outside (snd_una %d, snd_nxt %d] or out of order", i, end, e.sndUna, e.sndNxt)
+		}
+	}
+	if q.n > 0 && e.state != SynSent && e.state != SynRcvd && q.at(q.n-1).end != e.sndNxt {
+		t.Fatalf("last send record ends at %d, snd_nxt %d", q.at(q.n-1).end, e.sndNxt)
+	}
 }

@@ -107,10 +107,10 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 		}
 		e.establish(now)
 		e.sndWl1 = seg.Seq.Sub(1) // take this segment's window
-		if e.tsOK && seg.Options.HasTS {
-			e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
-		} else if e.retries == 0 {
+		if e.retries == 0 {
 			e.rttSample(now - e.synAt) // Karn: the SYN-ACK was not retransmitted
+		} else if e.tsOK && seg.Options.HasTS {
+			e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
 		}
 	}
 
@@ -243,10 +243,10 @@ func (e *Endpoint) inputSynSent(seg *Segment, now time.Duration) {
 	}
 	e.sndUna = seg.Ack
 	e.sndWl1, e.sndWl2 = seg.Seq, seg.Ack
-	if e.tsOK && seg.Options.HasTS {
-		e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
-	} else if e.retries == 0 {
+	if e.retries == 0 {
 		e.rttSample(now - e.synAt) // Karn: the SYN was not retransmitted
+	} else if e.tsOK && seg.Options.HasTS {
+		e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
 	}
 	e.establish(now)
 	e.ackNow = true
@@ -289,8 +289,15 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 	inflight := e.pipe()
 	hadSacks, prevHigh := e.sacked.len() > 0, e.highSacked()
 	newlySacked := 0
+	var qrtt time.Duration // RTT sample from the send times (rack.go)
+	if ack.GreaterThan(e.sndUna) {
+		qrtt = e.rackAdvance(ack, now)
+	}
 	if e.sackOK && seg.Options.NumSACK > 0 {
 		newlySacked = e.updateScoreboard(seg.Options.Blocks(), ack)
+		if newlySacked > 0 {
+			e.rackSACKed(seg.Options.Blocks(), now)
+		}
 	}
 	wnd := int(seg.Window) << e.sndShift
 	oldWnd := e.sndWnd
@@ -337,7 +344,19 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		e.dupAcks = 0
 		// RTT sample: timestamps (RFC 7323 §4.1) or Karn's timed segment.
 		var rtt time.Duration
-		if e.tsOK && seg.Options.HasTS {
+		if qrtt > 0 {
+			// The newest segment acknowledged was sent once: its send
+			// time gives a Karn-safe sample with microsecond resolution.
+			rtt = qrtt
+			e.rttSample(rtt)
+			e.rxtTSSet = false
+			if e.rack.minRTTus == 0 || rtt < e.rack.minRTTus {
+				e.rack.minRTTus = rtt
+			}
+		} else if e.rack.minRTTus > 0 {
+			// Retransmitted data: no sample (millisecond timestamps would
+			// only add noise to microsecond samples).
+		} else if e.tsOK && seg.Options.HasTS {
 			if e.rxtTSSet && int32(seg.Options.TSEcr-e.rxtTS) < 0 {
 				// The echo predates our last retransmission: it times an
 				// earlier transmission whose ACK was lost and would inflate
@@ -411,9 +430,10 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		if l := e.lossBoundary(); l.GreaterThan(e.lostEnd) {
 			e.lostEnd = l
 		}
-		if e.rxtN > 0 {
-			e.detectLostRetransmits(now)
-		}
+	}
+	e.rackDetect(now) // time-based: may start recovery
+	if e.inRecovery && e.sackOK && e.rxtN > 0 {
+		e.detectLostRetransmits(now)
 	}
 }
 

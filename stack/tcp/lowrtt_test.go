@@ -11,10 +11,10 @@ import (
 // oneWay sends size bytes from A to B only (B sends nothing back but
 // ACKs), closes, checks the stream by SHA-256, and returns the pair and the
 // virtual time from A's establishment until B read the end of the
-// stream.
-func oneWay(t *testing.T, seed uint64, size int64, link simnet.LinkConfig, bound time.Duration) (*pair, time.Duration) {
+// stream, and the RTOs A had after establishment.
+func oneWay(t *testing.T, seed uint64, size int64, link simnet.LinkConfig, bound time.Duration) (p *pair, elapsed time.Duration, rtos uint64) {
 	t.Helper()
-	p := newPair(t, seed, link, baseConfig(0xfc000000), baseConfig(0x10000))
+	p = newPair(t, seed, link, baseConfig(0xfc000000), baseConfig(0x10000))
 	p.a.toSend, p.a.closeWhenDone = size, true
 	p.b.closeWhenDone = true
 	p.start()
@@ -23,7 +23,7 @@ func oneWay(t *testing.T, seed uint64, size int64, link simnet.LinkConfig, bound
 	if !p.run(10*time.Second, func() bool { return p.a.ep.State() == Established }) {
 		t.Fatalf("no connection: A %v", p.a.ep.State())
 	}
-	t0 := p.sim.Now()
+	t0, rtos0 := p.sim.Now(), p.a.ep.Counters().RTOs
 	ok := p.run(t0+bound+10*time.Second, func() bool { return p.b.doneAt != 0 })
 	if !ok || p.b.recvd != size {
 		t.Fatalf("transfer did not finish: B recvd %d/%d at %v, A %v err %v\nA %+v", p.b.recvd, size, p.sim.Now(),
@@ -32,7 +32,7 @@ func oneWay(t *testing.T, seed uint64, size int64, link simnet.LinkConfig, bound
 	if !bytes.Equal(p.a.sendHash.Sum(nil), p.b.recvHash.Sum(nil)) {
 		t.Fatal("SHA-256 of the received stream differs from the sent one")
 	}
-	return p, p.b.doneAt - t0
+	return p, p.b.doneAt - t0, p.a.ep.Counters().RTOs - rtos0
 }
 
 // TestLowRTTBidirectionalLoss is the datacenter case: 100 µs RTT, 10
@@ -46,17 +46,25 @@ func TestLowRTTBidirectionalLoss(t *testing.T) {
 	size := int64(64 << 20)
 	link := simnet.LinkConfig{Bandwidth: bw, Delay: delay, Loss: 0.02, QueueBytes: 1 << 20}
 	bound := 2 * mathisTime(size, bw, 2*delay, 0.02)
-	for i, seed := range []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10} {
-		p, elapsed := oneWay(t, seed, size, link, bound)
+	var rtos uint64
+	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
+		p, elapsed, r := oneWay(t, seed, size, link, bound)
+		rtos += r
 		c := p.a.ep.Counters()
 		info := p.a.ep.Info()
-		t.Logf("seed %d: %d MiB in %v virtual (%.2f Gbit/s; Mathis %v); retrans %d fastrec %d RTO %d relost %d tlp %d/%d; srtt %v minrtt %v; lost %d/%d",
-			seed, size>>20, elapsed, float64(size*8)/elapsed.Seconds()/1e9, mathisTime(size, bw, 2*delay, 0.02),
-			c.RetransSegs, c.FastRetransmits, c.RTOs, c.LostRetransmits, c.TailLossProbes, c.TLPRecoveries,
+		t.Logf("seed %d: %d MiB in %v virtual (%.2f Gbit/s; Mathis %v); RTOs %d; retrans %d fastrec %d relost %d tlp %d/%d; srtt %v minrtt %v; lost %d/%d",
+			seed, size>>20, elapsed, float64(size*8)/elapsed.Seconds()/1e9, mathisTime(size, bw, 2*delay, 0.02), r,
+			c.RetransSegs, c.FastRetransmits, c.LostRetransmits, c.TailLossProbes, c.TLPRecoveries,
 			info.SRTT, info.MinRTT, p.ab.Stats().Lost, p.ba.Stats().Lost)
 		if elapsed > bound {
 			t.Errorf("seed %d: took %v virtual, bound %v (2x Mathis)", seed, elapsed, bound)
 		}
-		_ = i
+	}
+	// About 2800 data segments and 2700 ACKs are lost per run: RACK, TLP
+	// and lost-retransmission detection repair them all without a timeout
+	// on these seeds. Allow one in all for the rare case where a whole
+	// flight and its probe are lost.
+	if rtos > 1 {
+		t.Errorf("%d RTOs after establishment in 6 transfers, want at most 1", rtos)
 	}
 }

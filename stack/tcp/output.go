@@ -267,6 +267,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 		e.highRxt = after
 	}
 	e.logRetransmit(s, after, now)
+	e.rackRecordRetransmit(s, after, now)
 	e.rxtTS, e.rxtTSSet = e.tsNow(now), true
 	e.firstRxtDone = true
 	e.counters.RetransSegs++
@@ -347,6 +348,7 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 		e.finSeq = e.sndNxt
 		e.sndNxt++
 	}
+	e.rackRecordSent(e.sndNxt, now)
 	if !e.tsOK && !e.rttTiming && !e.inRecovery {
 		e.rttTiming = true
 		e.rttSeq = e.sndNxt

@@ -14,9 +14,12 @@ import (
 //     was never retransmitted while data above it was already SACKed, and
 //     when a D-SACK (RFC 2883) reports that a retransmission was not needed.
 //   - Lost retransmissions: every retransmission is logged with the
-//     snd_nxt of its time. When data sent after it is SACKed while it is
-//     still not acknowledged, it was lost again and is queued (relost) for
-//     another retransmission without waiting for the RTO.
+//     snd_nxt and the time of its sending. When data sent after it is
+//     SACKed while it is still not acknowledged, or RACK's time rule
+//     (rack.go) says so, it was lost again and is queued (relost) for
+//     another retransmission without waiting for the RTO. The log outlives
+//     the episode, so that the next episode neither resends retransmissions
+//     still in flight nor forgets to detect their loss.
 
 // maxDupThresh bounds the adaptive duplicate threshold.
 const maxDupThresh = 256
@@ -49,6 +52,7 @@ func (e *Endpoint) noteReordering(seq, hs seqnum.Value) {
 	if dist > e.dupThresh {
 		e.dupThresh = min(dist, maxDupThresh)
 		e.counters.ReorderingRaised++
+		e.rack.reord = true
 	}
 }
 
@@ -74,34 +78,38 @@ func (e *Endpoint) logRetransmit(start, end seqnum.Value, now time.Duration) {
 // SACKed later data to the relost queue.
 func (e *Endpoint) detectLostRetransmits(now time.Duration) {
 	hs := e.highSacked()
-	// The log is in transmission order: once a later retransmission has
-	// arrived (acknowledged or SACKed), an earlier one that has not, and
-	// has had an RTT plus a reordering window to arrive, is lost too
-	// (RACK's rule, RFC 8985 §6.2, applied to retransmissions).
-	deadline := now - e.srtt - max(e.minRTT/4, 2*e.rttvar, time.Millisecond)
-	lastDelivered := -1
+	// A delivered retransmission may be the newest delivered segment.
 	for i := 0; i < e.rxtN; i++ {
-		if e.rxtDelivered(e.rxtLog[i]) {
-			lastDelivered = i
+		if x := e.rxtLog[i]; e.rxtDelivered(x) {
+			e.rackDelivered(txRec{end: x.end, at: x.at, rxt: true}, now)
 		}
 	}
-	k := 0
+	// RACK's rule (RFC 8985 §6.2): a retransmission sent before the newest
+	// delivered segment, and at least RACK.rtt + reo_wnd ago, is lost. One
+	// still inside that window arms the reordering timer.
+	k := &e.rack
+	wait := k.rtt + e.rackReoWnd()
+	n := 0
 	for i := 0; i < e.rxtN; i++ {
 		x := e.rxtLog[i]
 		if e.rxtDelivered(x) {
 			continue
 		}
 		start := seqnum.Max(x.start, e.sndUna)
-		if hs.GreaterThan(x.nxtAt) || (i < lastDelivered && x.at <= deadline) {
+		before := k.set && x.at < k.xmit
+		if hs.GreaterThan(x.nxtAt) || (before && x.at+wait <= now) {
 			if e.relost.add(start, x.end) >= 0 {
 				e.counters.LostRetransmits++
 			}
 			continue
 		}
-		e.rxtLog[k] = x
-		k++
+		if before && (k.at == 0 || x.at+wait < k.at) {
+			k.at = x.at + wait
+		}
+		e.rxtLog[n] = x
+		n++
 	}
-	e.rxtN = k
+	e.rxtN = n
 }
 
 // dropDeliveredRetransmits removes acknowledged or SACKed retransmissions
@@ -174,6 +182,8 @@ func (e *Endpoint) onDSACK(b SACKBlock) {
 		}
 	}
 	if hits == 1 {
+		e.rack.reord = true
+		e.rack.wndMult = min(e.rack.wndMult+1, 4)
 		e.noteReordering(b.Start, e.highSacked())
 	}
 }

@@ -6,16 +6,16 @@ import (
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 )
 
-// Tail loss probes (RFC 8985 §7, without RACK): when data is outstanding
-// and no ACK came for a probe timeout (PTO = 2*SRTT, plus the worst-case
-// delayed ACK when one segment is in flight), send one probe (new data if
+// Tail loss probes (RFC 8985 §7): when data is outstanding and no ACK came
+// for a probe timeout (PTO = 2*SRTT + 2 ms, plus the worst-case delayed ACK
+// when one segment is in flight), send one probe (new data if
 // the windows allow, else the last segment again) instead of waiting for
 // the RTO. The ACK of the probe then reveals tail losses: if it SACKs the
 // probe while holes remain below it, those holes are deemed lost and
 // recovery starts at once. Only with SACK; the RTO stays armed behind it.
 
 const (
-	tlpMinPTO    = 10 * time.Millisecond
+	tlpMinPTO    = 2 * time.Millisecond   // added to 2*SRTT, as Linux's TCP_TIMEOUT_MIN
 	tlpWorstDAck = 200 * time.Millisecond // the peer's worst-case delayed ACK
 )
 
@@ -26,7 +26,7 @@ func (e *Endpoint) armTLP(now time.Duration) {
 		e.state == SynSent || e.state == SynRcvd {
 		return
 	}
-	pto := max(2*e.srtt, tlpMinPTO)
+	pto := 2*e.srtt + tlpMinPTO
 	if int(e.sndUna.Size(e.sndNxt)) <= e.mss {
 		pto += tlpWorstDAck
 	}
@@ -81,6 +81,7 @@ func (e *Endpoint) sendProbe(seg *Segment, now time.Duration, payload []byte) bo
 		return false
 	}
 	e.tlpEnd = e.sndNxt
+	e.rackRecordRetransmit(s, after, now)
 	e.counters.RetransSegs++
 	e.rxtTS, e.rxtTSSet = e.tsNow(now), true
 	e.rtoAt = now + e.backoffRTO()
