@@ -62,6 +62,7 @@ func BenchmarkPipeGoodput(b *testing.B) {
 			b.SetBytes(int64(len(chunk)))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0, sw0, uok := procUsage()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				if _, err := c.Write(chunk); err != nil {
@@ -71,6 +72,7 @@ func BenchmarkPipeGoodput(b *testing.B) {
 			c.(*Conn).CloseWrite()
 			n := <-done
 			el := time.Since(start)
+			cpu1, sw1, _ := procUsage()
 			b.StopTimer()
 			c.Close()
 			if n != int64(b.N)*int64(len(chunk)) {
@@ -79,6 +81,13 @@ func BenchmarkPipeGoodput(b *testing.B) {
 			gbps := float64(n) * 8 / el.Seconds() / 1e9
 			b.ReportMetric(gbps, "Gbit/s")
 			b.ReportMetric(gbps/copyGbps(), "x-copy")
+			if uok && n > 0 {
+				// What the transfer cost, robust to other load on the
+				// machine: CPU seconds (both stacks, both applications)
+				// per GB moved, and context switches per MB.
+				b.ReportMetric((cpu1-cpu0)/(float64(n)/1e9), "cpu-s/GB")
+				b.ReportMetric(float64(sw1-sw0)/(float64(n)/1e6), "ctxsw/MB")
+			}
 		})
 	}
 }
