@@ -71,9 +71,8 @@ type Endpoint struct {
 	highRxt           seqnum.Value // retransmitted up to here in this episode
 	lostEnd           seqnum.Value // holes below this are deemed lost
 	dupAcks           int
-	dupThresh         int // adaptive duplicate threshold in segments (recovery.go)
-	rxtLog            [rxtLogSize]rxtEntry
-	rxtN              int
+	dupThresh         int          // adaptive duplicate threshold in segments (recovery.go)
+	rxt               rxtRing      // retransmissions of recent episodes (recovery.go)
 	rxtHigh           seqnum.Value // highest retransmitted sequence number so far
 	rxtHighSet        bool
 	rxtHist           [64]seqRange // recent fast retransmissions, for D-SACK

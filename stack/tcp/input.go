@@ -432,7 +432,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		}
 	}
 	e.rackDetect(now) // time-based: may start recovery
-	if e.inRecovery && e.sackOK && e.rxtN > 0 {
+	if e.inRecovery && e.sackOK && e.rxt.n > 0 {
 		e.detectLostRetransmits(now)
 	}
 }
@@ -450,8 +450,8 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	// so that they are resent if they turn out lost.
 	if e.sackOK {
 		e.dropDeliveredRetransmits()
-		for i := 0; i < e.rxtN; i++ {
-			e.highRxt = seqnum.Max(e.highRxt, e.rxtLog[i].end)
+		for i := 0; i < e.rxt.n; i++ {
+			e.highRxt = seqnum.Max(e.highRxt, e.rxt.at(i).end)
 		}
 	} else {
 		e.resetRecoveryLog()

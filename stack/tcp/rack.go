@@ -270,7 +270,7 @@ func (e *Endpoint) rackDetect(now time.Duration) {
 // onRACKTimer fires the reordering timer.
 func (e *Endpoint) onRACKTimer(now time.Duration) {
 	e.rackDetect(now)
-	if e.inRecovery && e.rxtN > 0 {
+	if e.inRecovery && e.rxt.n > 0 {
 		e.detectLostRetransmits(now)
 	}
 }

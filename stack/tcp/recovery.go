@@ -24,14 +24,61 @@ import (
 // maxDupThresh bounds the adaptive duplicate threshold.
 const maxDupThresh = 256
 
-// rxtLogSize is how many retransmissions are tracked for loss detection.
-const rxtLogSize = 64
+// rxtScan bounds the retransmission-log entries examined per ACK.
+const rxtScan = 256
 
 // rxtEntry is one logged retransmission.
 type rxtEntry struct {
 	start, end seqnum.Value
 	nxtAt      seqnum.Value  // snd_nxt when it was sent
 	at         time.Duration // when it was sent
+	done       bool          // delivered or lost (being removed)
+}
+
+// rxtRing is the retransmission log in transmission order. It grows by
+// doubling when a loss episode retransmits more than it holds (a burst
+// loss), so that no retransmission is forgotten; otherwise it does not
+// allocate.
+type rxtRing struct {
+	r       []rxtEntry
+	head, n int
+}
+
+func (q *rxtRing) at(i int) *rxtEntry {
+	j := q.head + i
+	if j >= len(q.r) {
+		j -= len(q.r)
+	}
+	return &q.r[j]
+}
+
+func (q *rxtRing) push(x rxtEntry) {
+	if q.n == len(q.r) {
+		nr := make([]rxtEntry, max(64, 2*len(q.r)))
+		for i := 0; i < q.n; i++ {
+			nr[i] = *q.at(i)
+		}
+		q.r, q.head = nr, 0
+	}
+	*q.at(q.n) = x
+	q.n++
+}
+
+// compact removes the entries marked done among the first w, keeping the
+// order.
+func (q *rxtRing) compact(w int) {
+	j := w
+	for i := w - 1; i >= 0; i-- {
+		if x := q.at(i); !x.done {
+			j--
+			*q.at(j) = *x
+		}
+	}
+	q.head += j
+	if q.head >= len(q.r) && len(q.r) > 0 {
+		q.head -= len(q.r)
+	}
+	q.n -= j
 }
 
 // highSacked returns the highest SACKed sequence number, or snd_una.
@@ -58,12 +105,7 @@ func (e *Endpoint) noteReordering(seq, hs seqnum.Value) {
 
 // logRetransmit records a retransmission of [start, end).
 func (e *Endpoint) logRetransmit(start, end seqnum.Value, now time.Duration) {
-	if e.rxtN == rxtLogSize {
-		copy(e.rxtLog[:], e.rxtLog[1:])
-		e.rxtN--
-	}
-	e.rxtLog[e.rxtN] = rxtEntry{start, end, e.sndNxt, now}
-	e.rxtN++
+	e.rxt.push(rxtEntry{start: start, end: end, nxtAt: e.sndNxt, at: now})
 	if !e.rtoRecovery {
 		e.rxtHist[e.rxtHistI%len(e.rxtHist)] = seqRange{start, end}
 		e.rxtHistI++
@@ -74,55 +116,57 @@ func (e *Endpoint) logRetransmit(start, end seqnum.Value, now time.Duration) {
 	}
 }
 
-// detectLostRetransmits moves retransmissions that were overtaken by
-// SACKed later data to the relost queue.
+// detectLostRetransmits moves retransmissions that were lost again to the
+// relost queue. The log is in transmission order, so the lost entries are
+// a prefix of it; only the oldest rxtScan entries are examined per ACK.
 func (e *Endpoint) detectLostRetransmits(now time.Duration) {
-	hs := e.highSacked()
+	q := &e.rxt
+	w := min(q.n, rxtScan)
 	// A delivered retransmission may be the newest delivered segment.
-	for i := 0; i < e.rxtN; i++ {
-		if x := e.rxtLog[i]; e.rxtDelivered(x) {
+	for i := 0; i < w; i++ {
+		if x := q.at(i); e.rxtDelivered(*x) {
+			x.done = true
 			e.rackDelivered(txRec{end: x.end, at: x.at, rxt: true}, now)
 		}
 	}
-	// RACK's rule (RFC 8985 §6.2): a retransmission sent before the newest
-	// delivered segment, and at least RACK.rtt + reo_wnd ago, is lost. One
-	// still inside that window arms the reordering timer.
+	// Lost: data sent after it was SACKed, or RACK's rule (RFC 8985 §6.2):
+	// sent before the newest delivered segment, and at least RACK.rtt +
+	// reo_wnd ago. The first one still inside that window arms the
+	// reordering timer; the ones after it were sent later.
+	hs := e.highSacked()
 	k := &e.rack
 	wait := k.rtt + e.rackReoWnd()
-	n := 0
-	for i := 0; i < e.rxtN; i++ {
-		x := e.rxtLog[i]
-		if e.rxtDelivered(x) {
+	for i := 0; i < w; i++ {
+		x := q.at(i)
+		if x.done {
 			continue
 		}
-		start := seqnum.Max(x.start, e.sndUna)
 		before := k.set && x.at < k.xmit
-		if hs.GreaterThan(x.nxtAt) || (before && x.at+wait <= now) {
-			if e.relost.add(start, x.end) >= 0 {
-				e.counters.LostRetransmits++
+		if !hs.GreaterThan(x.nxtAt) && !(before && x.at+wait <= now) {
+			if before && (k.at == 0 || x.at+wait < k.at) {
+				k.at = x.at + wait
 			}
-			continue
+			break
 		}
-		if before && (k.at == 0 || x.at+wait < k.at) {
-			k.at = x.at + wait
+		if e.relost.add(seqnum.Max(x.start, e.sndUna), x.end) < 0 {
+			break // no room: try again on a later ACK
 		}
-		e.rxtLog[n] = x
-		n++
+		e.counters.LostRetransmits++
+		x.done = true
 	}
-	e.rxtN = n
+	q.compact(w)
 }
 
 // dropDeliveredRetransmits removes acknowledged or SACKed retransmissions
 // from the log.
 func (e *Endpoint) dropDeliveredRetransmits() {
-	k := 0
-	for i := 0; i < e.rxtN; i++ {
-		if !e.rxtDelivered(e.rxtLog[i]) {
-			e.rxtLog[k] = e.rxtLog[i]
-			k++
+	q := &e.rxt
+	for i := 0; i < q.n; i++ {
+		if x := q.at(i); e.rxtDelivered(*x) {
+			x.done = true
 		}
 	}
-	e.rxtN = k
+	q.compact(q.n)
 }
 
 // rxtDelivered reports whether a logged retransmission is acknowledged or
@@ -161,7 +205,7 @@ func (e *Endpoint) nextRelost() (s, end seqnum.Value, ok bool) {
 
 // resetRecoveryLog forgets the retransmission log (episode over or RTO).
 func (e *Endpoint) resetRecoveryLog() {
-	e.rxtN = 0
+	e.rxt.n, e.rxt.head = 0, 0
 	e.relost.clear()
 }
 
