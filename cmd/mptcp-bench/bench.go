@@ -41,6 +41,9 @@ Options:
   -P N               parallel streams (default 1)
   -i SECS            report interval in seconds (default 1; 0 disables)
   -l BYTES           block size for each write (default 128K)
+  -C, --congestion ALGO
+                     TCP congestion control for every stream (kernel sockets; the server
+                     is asked to use it too), e.g. cubic, bbr, reno
   -b RATE            pace each stream to RATE bits/s (K/M/G/T, 1000-based; default unlimited);
                      with -R the server paces
   -J, --json         print iperf3's JSON document (plus "subflows") at the end
@@ -114,6 +117,7 @@ type config struct {
 	interval   time.Duration
 	blockSize  int
 	bitrate    float64
+	congestion string
 	json       bool
 	jsonStream bool
 	plot       string
@@ -219,6 +223,8 @@ func parseArgs(args []string) (config, error) {
 	var blk uint64
 	fs.Var(sizeFlag{&blk}, "l", "")
 	fs.Var(rateFlag{&c.bitrate}, "b", "")
+	fs.StringVar(&c.congestion, "C", "", "")
+	fs.StringVar(&c.congestion, "congestion", "", "")
 	fs.BoolVar(&c.json, "J", false, "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.BoolVar(&c.jsonStream, "json-stream", false, "")
@@ -275,6 +281,9 @@ func parseArgs(args []string) (config, error) {
 	}
 	if c.tcp && !c.kernel {
 		return c, errors.New("--tcp needs --kernel (it selects plain kernel TCP instead of kernel MPTCP)")
+	}
+	if c.congestion != "" && !c.kernel {
+		return c, errors.New("-C selects a kernel congestion control: it needs --kernel")
 	}
 	if c.plot != "" && c.interval == 0 {
 		return c, errors.New("--plot needs interval data: do not combine it with -i 0")
@@ -389,7 +398,8 @@ func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.
 	text := report.NewText(out)
 	stream := report.NewJSONStream(stdout)
 	o := iperf.Options{Duration: c.duration, Bytes: c.bytes, Reverse: c.reverse, Parallel: c.parallel,
-		Interval: c.interval, BlockSize: c.blockSize, Title: c.title, Bitrate: c.bitrate}
+		Interval: c.interval, BlockSize: c.blockSize, Title: c.title, Bitrate: c.bitrate,
+		Congestion: c.congestion}
 	startDoc := iperf.Result{Host: c.host, Port: c.port, Reverse: c.reverse, Parallel: c.parallel, BlockSize: c.blockSize,
 		Duration: c.duration, Bytes: c.bytes, Started: time.Now()}
 	if c.bytes > 0 {

@@ -32,6 +32,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-c", "h", "-b", "100M"}, "", func(c config) bool { return c.bitrate == 100e6 }},
 		{[]string{"-c", "h", "-b", "2.5G"}, "", func(c config) bool { return c.bitrate == 2.5e9 }},
 		{[]string{"-c", "h", "-b", "fast"}, "bit rate", nil},
+		{[]string{"--kernel", "-c", "h", "-C", "reno"}, "", func(c config) bool { return c.congestion == "reno" }},
+		{[]string{"-c", "h", "-C", "reno"}, "needs --kernel", nil},
 		{[]string{"-c", "h", "-b", "-1M"}, "bit rate", nil},
 		{[]string{"--iface", "veth0=10.100.0.1/24", "--iface", "veth1=fd00:1::1/64", "-c", "h"}, "", func(c config) bool {
 			return len(c.ifaces) == 2 && c.ifaces[1].Name == "veth1" && c.ifaces[1].Prefix.Bits() == 64

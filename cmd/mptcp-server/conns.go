@@ -133,6 +133,10 @@ func (c *trackedConn) ReadFrom(r io.Reader) (int64, error) {
 	return n, err
 }
 
+// NetConn returns the tracked connection (iperf.Unwrap looks through
+// trackers with it to reach socket options).
+func (c *trackedConn) NetConn() net.Conn { return c.Conn }
+
 // AppendSubflows implements iperf.SubflowSource for the inner socket.
 func (c *trackedConn) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowStat, error) {
 	src := iperf.SubflowsOf(c.Conn)

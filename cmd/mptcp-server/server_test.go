@@ -127,13 +127,17 @@ func TestServeKernel(t *testing.T) {
 			t.Skip("needs the stock iperf3 (apt-get install -y iperf3)")
 		}
 		host, port, _ := net.SplitHostPort(s.addrs.Iperf)
-		out, err := exec.Command(bin, "-c", host, "-p", port, "-t", "1", "-J", "-R").Output()
+		out, err := exec.Command(bin, "-c", host, "-p", port, "-t", "1", "-J", "-R", "-C", "reno").Output()
 		if err != nil {
 			t.Fatalf("iperf3: %v\n%s", err, out)
 		}
 		r, err := iperf.ParseJSON(out)
 		if err != nil || r.Received.Bytes == 0 || r.Sent.Bytes < r.Received.Bytes {
 			t.Errorf("stock client: %v sent %d received %d", err, r.Sent.Bytes, r.Received.Bytes)
+		}
+		// -C reached the server's sockets through the connection tracker.
+		if r.SenderCongestion != "reno" {
+			t.Errorf("server's congestion control %q, want reno", r.SenderCongestion)
 		}
 	})
 	t.Run("range-file", func(t *testing.T) {

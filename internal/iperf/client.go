@@ -29,6 +29,9 @@ type Options struct {
 	BlockSize int
 	// Title is iperf3's --title (sent to the server).
 	Title string
+	// Congestion is -C: the congestion control algorithm for every stream
+	// (kernel sockets), asked of the server too; "" keeps the default.
+	Congestion string
 	// Bitrate is -b: each stream's target rate in bits per second (the
 	// sender paces itself; the server does in reverse mode); 0 is
 	// unlimited.
@@ -102,7 +105,8 @@ func (o *Options) normalize() error {
 // params builds the PARAM_EXCHANGE message.
 func (o *Options) params() Params {
 	p := Params{TCP: true, Parallel: o.Parallel, Reverse: o.Reverse, Len: o.BlockSize,
-		PacingTimer: 1000, Title: o.Title, ClientVersion: "mpxdp", Bandwidth: o.Bitrate}
+		PacingTimer: 1000, Title: o.Title, ClientVersion: "mpxdp", Bandwidth: o.Bitrate,
+		Congestion: o.Congestion}
 	if o.Bytes > 0 {
 		p.Num = Count(o.Bytes)
 	} else {
@@ -253,6 +257,13 @@ func (c *client) createStreams(ctx context.Context) error {
 		if err != nil {
 			set.closeAll()
 			return fmt.Errorf("iperf: connecting data stream %d: %w", i+1, err)
+		}
+		if c.o.Congestion != "" {
+			if err := setCongestion(conn, c.o.Congestion); err != nil {
+				conn.Close()
+				set.closeAll()
+				return err
+			}
 		}
 		if _, err := conn.Write(c.cookie[:]); err != nil {
 			conn.Close()
@@ -431,6 +442,14 @@ func (c *client) report(iv Interval) {
 func (c *client) localResults() ResultsReport {
 	tot, usr, sys := cpuPercent(c.cpu0, readCPU(), c.ended)
 	r := ResultsReport{CPUUtilTotal: tot, CPUUtilUser: usr, CPUUtilSystem: sys, SenderHasRetransmits: -1}
+	if len(c.set.streams) > 0 {
+		r.CongestionUsed = congestionOf(c.set.streams[0].conn)
+		if c.o.Reverse {
+			c.res.ReceiverCongestion = r.CongestionUsed
+		} else {
+			c.res.SenderCongestion = r.CongestionUsed
+		}
+	}
 	c.res.CPU.HostTotal, c.res.CPU.HostUser, c.res.CPU.HostSystem = tot, usr, sys
 	for i, s := range c.set.streams {
 		end := c.ended

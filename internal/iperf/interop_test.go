@@ -389,6 +389,40 @@ func TestClientBitrate(t *testing.T) {
 	}
 }
 
+func TestCongestion(t *testing.T) {
+	_, addr := startServer(t, ServeOptions{})
+	r := runOurs(t, addr, Options{Bytes: 1 << 20, Congestion: "reno"})
+	if r.SenderCongestion != "reno" || r.ReceiverCongestion != "reno" {
+		t.Errorf("-C reno: sender %q, receiver %q", r.SenderCongestion, r.ReceiverCongestion)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := Run(ctx, tcpDialer(addr), Options{Bytes: 1 << 20, Congestion: "no-such-cc"}); err == nil || !strings.Contains(err.Error(), "no-such-cc") {
+		t.Errorf("unknown algorithm: %v", err)
+	}
+	needIperf3(t)
+	sr := runStockClient(t, addr, "-n", "1M", "-C", "reno")
+	if sr.SenderCongestion != "reno" || sr.ReceiverCongestion != "reno" {
+		t.Errorf("stock -C reno: sender %q, receiver %q", sr.SenderCongestion, sr.ReceiverCongestion)
+	}
+}
+
+// wrapped hides a conn behind NetConn, as connection trackers do.
+type wrapped struct{ net.Conn }
+
+func (w wrapped) NetConn() net.Conn { return w.Conn }
+
+func TestUnwrap(t *testing.T) {
+	c, _ := net.Pipe()
+	defer c.Close()
+	if Unwrap(wrapped{wrapped{c}}) != c {
+		t.Error("Unwrap did not reach the inner conn")
+	}
+	if Unwrap(c) != c {
+		t.Error("Unwrap changed a plain conn")
+	}
+}
+
 func TestBusyServerDenies(t *testing.T) {
 	_, addr := startServer(t, ServeOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

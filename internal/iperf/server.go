@@ -361,14 +361,39 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 		sum.Err = err
 		return
 	}
+	// From here the client sends nothing until TEST_END: read that message
+	// in the background, so that a client that goes away while the
+	// streams are set up (or during the test) frees the server at once.
+	_ = t.ctrl.SetReadDeadline(time.Time{})
+	ctrlMsgs := make(chan ctrlMsg, 1)
+	go func() {
+		st, err := readState(t.ctrl)
+		ctrlMsgs <- ctrlMsg{st, err}
+	}()
 	set := &streamSet{}
 	t.set = set
+	congestion := ""
 	timeout := time.NewTimer(o.HandshakeTimeout)
 	defer timeout.Stop()
 	for len(set.streams) < p.Parallel {
 		select {
 		case c := <-t.streamCh:
+			if p.Congestion != "" {
+				// As iperf3: an unknown algorithm is a warning, not an error.
+				if err := setCongestion(c, p.Congestion); err != nil {
+					o.Logger.Warn("iperf: cannot use the client's congestion control", "err", err.Error())
+				}
+			}
+			if congestion == "" {
+				congestion = congestionOf(c)
+			}
 			set.streams = append(set.streams, &stream{id: streamID(len(set.streams)), conn: c, sender: p.Reverse, src: o.Subflows(c)})
+		case m := <-ctrlMsgs:
+			sum.Err = clientGone(m, "while the data streams were being set up")
+			t.srv.mu.Lock()
+			t.accepting = false
+			t.srv.mu.Unlock()
+			return
 		case <-timeout.C:
 			sum.Err = fmt.Errorf("iperf: only %d of %d data streams arrived within %v", len(set.streams), p.Parallel, o.HandshakeTimeout)
 			t.srv.mu.Lock()
@@ -428,22 +453,25 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 	}
 
 	// Data phase: wait for TEST_END. iperf3's watchdog: time + omit + 5 s.
-	if p.Time > 0 {
-		_ = t.ctrl.SetReadDeadline(time.Now().Add(time.Duration(p.Time+p.Omit+5) * time.Second))
-	} else {
-		_ = t.ctrl.SetReadDeadline(time.Time{})
-	}
 	_ = t.ctrl.SetWriteDeadline(time.Time{})
-	st, err := readState(t.ctrl)
-	if err != nil {
-		sum.Err = fmt.Errorf("iperf: waiting for TEST_END: %w", err)
+	var watchdog <-chan time.Time
+	if p.Time > 0 {
+		wd := time.NewTimer(time.Duration(p.Time+p.Omit+5) * time.Second)
+		defer wd.Stop()
+		watchdog = wd.C
+	}
+	var m ctrlMsg
+	select {
+	case m = <-ctrlMsgs:
+	case <-watchdog:
+		sum.Err = fmt.Errorf("iperf: no TEST_END %d s after the test should have ended: giving up", 5)
+		return
+	case <-ctx.Done():
+		sum.Err = ctx.Err()
 		return
 	}
-	if st != TestEnd {
-		sum.Err = &PeerError{State: st}
-		if st == ClientTerminate {
-			sum.Err = errors.New("iperf: the client terminated the test (CLIENT_TERMINATE)")
-		}
+	if m.err != nil || m.s != TestEnd {
+		sum.Err = clientGone(m, "during the test")
 		return
 	}
 	ended := set.elapsed()
@@ -461,6 +489,7 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 	hs()
 	tot, usr, sys := cpuPercent(cpu0, readCPU(), ended)
 	rep := ResultsReport{CPUUtilTotal: tot, CPUUtilUser: usr, CPUUtilSystem: sys, SenderHasRetransmits: -1}
+	rep.CongestionUsed = congestion
 	for _, s := range set.streams {
 		end := ended
 		if e := s.endNS.Load(); e > 0 && s.sender && time.Duration(e) < end {
@@ -510,7 +539,7 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 		return
 	}
 	// iperf3 clients answer IPERF_DONE; older ones just close.
-	st, err = readState(t.ctrl)
+	st, err := readState(t.ctrl)
 	if err != nil && !errors.Is(err, io.EOF) {
 		sum.Err = fmt.Errorf("iperf: waiting for IPERF_DONE: %w", err)
 		return
@@ -541,4 +570,18 @@ func (t *serverTest) drain(quiet, max time.Duration) {
 			return
 		}
 	}
+}
+
+// clientGone explains a control message (or error) where none, or
+// TEST_END, was expected.
+func clientGone(m ctrlMsg, when string) error {
+	switch {
+	case m.err != nil && errors.Is(m.err, io.EOF):
+		return fmt.Errorf("iperf: the client closed the control connection %s", when)
+	case m.err != nil:
+		return fmt.Errorf("iperf: control connection failed %s: %w", when, m.err)
+	case m.s == ClientTerminate:
+		return fmt.Errorf("iperf: the client terminated the test (CLIENT_TERMINATE) %s", when)
+	}
+	return fmt.Errorf("iperf: unexpected %v from the client %s", m.s, when)
 }

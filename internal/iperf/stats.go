@@ -59,6 +59,20 @@ func SubflowsOf(c net.Conn) SubflowSource {
 	return nil
 }
 
+// Unwrap returns the innermost connection of c: wrappers (connection
+// trackers, TLS) that expose NetConn() are looked through, so kernel
+// socket options reach the socket.
+func Unwrap(c net.Conn) net.Conn {
+	for i := 0; i < 8; i++ {
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
+	}
+	return c
+}
+
 // ifaceCache maps local addresses to interface names.
 type ifaceCache map[netip.Addr]string
 

@@ -1,7 +1,9 @@
 package iperf
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"runtime"
@@ -27,6 +29,7 @@ type kernelSource struct {
 // KernelSubflows returns a SubflowSource for a kernel socket (a
 // *net.TCPConn, MPTCP or not), or nil when c has no file descriptor.
 func KernelSubflows(c net.Conn) SubflowSource {
+	c = Unwrap(c)
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return nil
@@ -196,6 +199,7 @@ func ifaceInNetns(nsfd int, a netip.Addr) string {
 // KernelMPTCPInfo returns the struct mptcp_info of a kernel MPTCP socket;
 // ok is false for plain TCP sockets and MPTCP sockets that fell back.
 func KernelMPTCPInfo(c net.Conn) (info MPTCPInfo, ok bool, err error) {
+	c = Unwrap(c)
 	sc, isSC := c.(syscall.Conn)
 	if !isSC {
 		return info, false, nil
@@ -228,6 +232,7 @@ func KernelMPTCPInfo(c net.Conn) (info MPTCPInfo, ok bool, err error) {
 // unsentBytes reports how many bytes c's socket still holds unacknowledged
 // (SIOCOUTQ); ok is false when that cannot be read.
 func unsentBytes(c net.Conn) (n int, ok bool) {
+	c = Unwrap(c)
 	sc, isSC := c.(syscall.Conn)
 	if !isSC {
 		return 0, false
@@ -241,4 +246,50 @@ func unsentBytes(c net.Conn) (n int, ok bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// setCongestion selects the TCP congestion control algorithm of a kernel
+// socket (TCP_CONGESTION; MPTCP applies it to every subflow).
+func setCongestion(c net.Conn, name string) error {
+	c = Unwrap(c)
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return errors.New("iperf: not a kernel socket: cannot set the congestion control")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, name)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("iperf: congestion control %q: %w (see /proc/sys/net/ipv4/tcp_available_congestion_control)", name, serr)
+	}
+	return nil
+}
+
+// congestionOf returns a kernel socket's congestion control name, or "".
+func congestionOf(c net.Conn) string {
+	c = Unwrap(c)
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return ""
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return ""
+	}
+	var name string
+	_ = raw.Control(func(fd uintptr) {
+		b := make([]byte, 16)
+		n, err := getsockopt(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, b)
+		if err == nil {
+			name = string(bytes.TrimRight(b[:n], "\x00"))
+		}
+	})
+	return name
 }

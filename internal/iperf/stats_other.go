@@ -2,7 +2,10 @@
 
 package iperf
 
-import "net"
+import (
+	"errors"
+	"net"
+)
 
 // KernelSubflows returns nil: kernel subflow statistics are read on Linux
 // only.
@@ -13,3 +16,11 @@ func KernelMPTCPInfo(c net.Conn) (info MPTCPInfo, ok bool, err error) { return i
 
 // unsentBytes is unknown off Linux.
 func unsentBytes(c net.Conn) (int, bool) { return 0, false }
+
+// setCongestion is unsupported off Linux.
+func setCongestion(c net.Conn, name string) error {
+	return errors.New("iperf: setting the congestion control needs Linux")
+}
+
+// congestionOf is unknown off Linux.
+func congestionOf(c net.Conn) string { return "" }
