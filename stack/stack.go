@@ -161,7 +161,14 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	s.listeners.Store(&m)
 	s.wakers = make([]waker, nq)
 	for i := range s.wakers {
-		s.wakers[i] = newChanWaker()
+		// A worker with a single queue that can be woken sleeps in its
+		// Wait (frames and commands end the sleep at once); others poll
+		// their queues every pollSlice while they sleep on a channel.
+		if wk, ok := links[0].Queues[i].(link.Waker); ok && len(links) == 1 {
+			s.wakers[i] = wk
+		} else {
+			s.wakers[i] = newChanWaker()
+		}
 	}
 	s.cores = make([][]int, nq)
 	for w := 0; w < nq; w++ {

@@ -38,3 +38,10 @@ type Queue interface {
 	// FrameSize is the capacity of one buffer.
 	FrameSize() int
 }
+
+// Waker is implemented by queues whose Wait another goroutine can end
+// early (Pipe ends). A driver whose only queue is a Waker sleeps in Wait
+// and wakes it for work that does not arrive on the queue.
+type Waker interface {
+	Wake()
+}

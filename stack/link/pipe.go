@@ -3,6 +3,7 @@ package link
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/mpxdp/mpxdp/ring"
@@ -29,6 +30,9 @@ type PipeEnd struct {
 	peer      *PipeEnd
 	retBatch  []uint64
 	msgBatch  []pipeMsg
+	waiting   atomic.Bool   // the owner sleeps in Wait: the peer's Transmit wakes it
+	wakeCh    chan struct{} // one pending wake-up token
+	timer     *time.Timer
 	// Sent and Received count frames; Dropped counts frames refused because
 	// the ring toward the peer was full (the caller keeps those).
 	Sent, Received, Dropped uint64
@@ -72,6 +76,9 @@ func newEnd(frames, frameSize int) *PipeEnd {
 	}
 	e.retBatch = make([]uint64, 64)
 	e.msgBatch = make([]pipeMsg, 64)
+	e.wakeCh = make(chan struct{}, 1)
+	e.timer = time.NewTimer(time.Hour)
+	e.timer.Stop()
 	return e
 }
 
@@ -156,6 +163,9 @@ func (e *PipeEnd) Transmit(fs []Frame) int {
 		}
 		e.Sent++
 	}
+	if len(fs) > 0 && e.peer.waiting.Load() {
+		e.peer.Wake()
+	}
 	return len(fs)
 }
 
@@ -165,16 +175,35 @@ func (e *PipeEnd) Flush() error {
 	return nil
 }
 
-// Wait implements Queue. A Pipe has nothing to sleep on: it yields the
-// processor, and sleeps briefly when d allows and nothing is pending.
+// Wait implements Queue. With d <= 0 it yields the processor. Otherwise it
+// sleeps until the peer transmits, Wake is called, or d passes: one
+// atomic load per Transmit call tells the peer whether to wake this end.
 func (e *PipeEnd) Wait(d time.Duration) error {
 	if e.rx.Len() > 0 || d <= 0 {
 		runtime.Gosched()
 		return nil
 	}
-	if d > 50*time.Microsecond {
-		d = 50 * time.Microsecond
+	e.waiting.Store(true)
+	if e.rx.Len() > 0 { // a frame came in before the flag was seen
+		e.waiting.Store(false)
+		return nil
 	}
-	time.Sleep(d)
+	e.timer.Reset(d)
+	select {
+	case <-e.wakeCh:
+		e.timer.Stop()
+	case <-e.timer.C:
+	}
+	e.waiting.Store(false)
 	return nil
+}
+
+// Wake ends a Wait in progress, or makes the next one return at once. It
+// may be called from any goroutine (the stack's application side uses it
+// to hand its worker commands).
+func (e *PipeEnd) Wake() {
+	select {
+	case e.wakeCh <- struct{}{}:
+	default:
+	}
 }

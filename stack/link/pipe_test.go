@@ -192,3 +192,51 @@ func BenchmarkPipeFrames(b *testing.B) {
 	}
 	<-done
 }
+
+// TestPipeWaitWakes checks that a Wait with a long timeout ends when the
+// peer transmits and when Wake is called, and that a pending Wake makes
+// the next Wait return.
+func TestPipeWaitWakes(t *testing.T) {
+	p, _ := NewPipe(8, 128)
+	waitDone := func(e *PipeEnd) chan struct{} {
+		ch := make(chan struct{})
+		go func() {
+			e.Wait(time.Hour)
+			close(ch)
+		}()
+		return ch
+	}
+	expect := func(ch chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Wait(1h) still blocked 10 s after %s", what)
+		}
+	}
+	ch := waitDone(p.B)
+	for !p.B.waiting.Load() { // let it go to sleep first
+		time.Sleep(time.Millisecond)
+	}
+	fs := make([]Frame, 1)
+	if p.A.Alloc(fs) != 1 {
+		t.Fatal("Alloc")
+	}
+	fs[0].Len = 60
+	if p.A.Transmit(fs) != 1 {
+		t.Fatal("Transmit")
+	}
+	expect(ch, "the peer transmitted")
+
+	rx := make([]Frame, 4)
+	p.B.Release(rx[:p.B.Receive(rx)])
+	ch = waitDone(p.B)
+	for !p.B.waiting.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	p.B.Wake()
+	expect(ch, "Wake")
+
+	p.A.Wake() // nobody waits: the token makes the next Wait return
+	expect(waitDone(p.A), "an earlier Wake")
+}
