@@ -380,10 +380,12 @@ loop:
 			time.Sleep(endGrace)
 		}
 	}
-	if c.o.Interval > 0 && c.ended-lastTick >= c.o.Interval/10 {
-		c.report(set.sampleAll(lastTick, c.ended, !c.o.Reverse))
-	} else {
-		set.sampleAll(lastTick, c.ended, !c.o.Reverse) // final subflow figures
+	// The last, partial interval: reported when it moved data (as iperf3
+	// keeps a short final interval), so that intervals add up to the
+	// total; always sampled for the final subflow figures.
+	final := set.sampleAll(lastTick, c.ended, !c.o.Reverse)
+	if c.o.Interval > 0 && c.ended > lastTick && (final.Sum.Bytes > 0 || c.ended-lastTick >= c.o.Interval/10) {
+		c.report(final)
 	}
 	if early != nil {
 		if early.err != nil {
@@ -465,10 +467,12 @@ func (c *client) localResults() ResultsReport {
 				r.SenderHasRetransmits = 0
 			}
 		}
-		r.Streams = append(r.Streams, StreamReport{ID: s.id, Bytes: Count(s.bytes.Load()), Retransmits: Int(rt),
+		// The count as of the final sample, so intervals add up to it.
+		n := s.prevBytes
+		r.Streams = append(r.Streams, StreamReport{ID: s.id, Bytes: Count(n), Retransmits: Int(rt),
 			StartTime: 0, EndTime: end.Seconds()})
 		sr := &c.res.Streams[i]
-		sm := Summary{End: end, Bytes: s.bytes.Load(), Retransmits: rt}
+		sm := Summary{End: end, Bytes: n, Retransmits: rt}
 		if s.sender {
 			sr.Sender = sm
 		} else {
