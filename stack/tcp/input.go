@@ -350,6 +350,9 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			rtt = qrtt
 			e.rttSample(rtt)
 			e.rxtTSSet = false
+			if e.rack.minRTTus == 0 {
+				e.minRTT = rtt // replaces a millisecond-timestamp handshake sample
+			}
 			if e.rack.minRTTus == 0 || rtt < e.rack.minRTTus {
 				e.rack.minRTTus = rtt
 			}
@@ -434,6 +437,9 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 	e.rackDetect(now) // time-based: may start recovery
 	if e.inRecovery && e.sackOK && e.rxt.n > 0 {
 		e.detectLostRetransmits(now)
+	}
+	if e.inRecovery && newlySacked > 0 {
+		e.armTLP(now) // progress in recovery: restart the probe timer
 	}
 }
 

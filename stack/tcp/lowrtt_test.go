@@ -68,3 +68,54 @@ func TestLowRTTBidirectionalLoss(t *testing.T) {
 		t.Errorf("%d RTOs after establishment in 6 transfers, want at most 1", rtos)
 	}
 }
+
+// TestLowRTTHeavyLoss is the same path at 5% loss both ways: windows of
+// a few segments, where a lost retransmission plus a lost segment after it
+// used to stall recovery until the RTO (probes in recovery repair it). The
+// bound is 2x the Mathis model; RTOs stay rare.
+func TestLowRTTHeavyLoss(t *testing.T) {
+	const bw = 10_000_000_000
+	const delay = 50 * time.Microsecond
+	size := int64(32 << 20)
+	link := simnet.LinkConfig{Bandwidth: bw, Delay: delay, Loss: 0.05, QueueBytes: 1 << 20}
+	bound := 2 * mathisTime(size, bw, 2*delay, 0.05)
+	var rtos uint64
+	for _, seed := range []uint64{1, 2, 3} {
+		p, elapsed, r := oneWay(t, seed, size, link, bound)
+		rtos += r
+		c := p.a.ep.Counters()
+		t.Logf("seed %d: %d MiB in %v virtual (%.2f Gbit/s; Mathis %v); RTOs %d; retrans %d (lost %d/%d) tlp %d",
+			seed, size>>20, elapsed, float64(size*8)/elapsed.Seconds()/1e9, mathisTime(size, bw, 2*delay, 0.05), r,
+			c.RetransSegs, p.ab.Stats().Lost, p.ba.Stats().Lost, c.TailLossProbes)
+		if elapsed > bound {
+			t.Errorf("seed %d: took %v virtual, bound %v (2x Mathis)", seed, elapsed, bound)
+		}
+	}
+	if rtos > 3 {
+		t.Errorf("%d RTOs after establishment in 3 transfers, want at most 3", rtos)
+	}
+}
+
+// TestLowRTTQueueOverflow: no random loss, but slow start overshoots a
+// 1 MiB queue at 10 Gbit/s and hundreds of segments (and then many of
+// their retransmissions) are tail-dropped. Every retransmission must stay
+// tracked until it is delivered or detected lost: the transfer runs at
+// most of the link rate without an RTO.
+func TestLowRTTQueueOverflow(t *testing.T) {
+	const bw = 10_000_000_000
+	size := int64(64 << 20)
+	link := simnet.LinkConfig{Bandwidth: bw, Delay: 50 * time.Microsecond, QueueBytes: 1 << 20}
+	// Wire time is 54 ms; allow twice that plus 50 ms for slow start and
+	// the overshoot's recovery (an RTO alone would cost 200 ms).
+	bound := 2*mathisTime(size, bw, 100*time.Microsecond, 0) + 50*time.Millisecond
+	p, elapsed, rtos := oneWay(t, 1, size, link, bound)
+	c := p.a.ep.Counters()
+	t.Logf("%d MiB in %v virtual (%.2f Gbit/s); RTOs %d; retrans %d queue drops %d lost retransmissions %d",
+		size>>20, elapsed, float64(size*8)/elapsed.Seconds()/1e9, rtos, c.RetransSegs, p.ab.Stats().QueueDrops, c.LostRetransmits)
+	if p.ab.Stats().QueueDrops == 0 {
+		t.Fatal("no queue drops: the test does not exercise the overshoot")
+	}
+	if elapsed > bound || rtos != 0 {
+		t.Errorf("took %v virtual (bound %v) with %d RTOs", elapsed, bound, rtos)
+	}
+}

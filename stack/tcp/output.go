@@ -274,6 +274,9 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 	if e.rtoAt == 0 {
 		e.rtoAt = now + e.backoffRTO()
 	}
+	if e.tlpAt == 0 {
+		e.armTLP(now)
+	}
 	e.finish(seg)
 	return true
 }

@@ -8,11 +8,18 @@ import (
 
 // Tail loss probes (RFC 8985 §7): when data is outstanding and no ACK came
 // for a probe timeout (PTO = 2*SRTT + 2 ms, plus the worst-case delayed ACK
-// when one segment is in flight), send one probe (new data if
-// the windows allow, else the last segment again) instead of waiting for
-// the RTO. The ACK of the probe then reveals tail losses: if it SACKs the
-// probe while holes remain below it, those holes are deemed lost and
-// recovery starts at once. Only with SACK; the RTO stays armed behind it.
+// when one segment is in flight), send one probe (new data if the windows
+// allow, else the last segment again) instead of waiting for the RTO. The
+// ACK of the probe then reveals tail losses: if it SACKs the probe while
+// holes remain below it, those holes are deemed lost and recovery starts at
+// once. Only with SACK; the RTO stays armed behind it.
+//
+// Unlike RFC 8985, probes are also sent during a fast recovery that
+// stalls: when a retransmission and everything sent after it are lost (or
+// their ACKs are), no ACK comes back to clock out more and RACK has nothing
+// to compare with. At a 100 µs RTT the RTO is 2000 RTTs, so one probe
+// after PTO of silence (restarted by every ACK that SACKs new data) is far
+// cheaper; the probe's SACK then marks the lost retransmission.
 
 const (
 	tlpMinPTO    = 2 * time.Millisecond   // added to 2*SRTT, as Linux's TCP_TIMEOUT_MIN
@@ -22,7 +29,7 @@ const (
 // armTLP schedules a probe if one may be sent now.
 func (e *Endpoint) armTLP(now time.Duration) {
 	e.tlpAt = 0
-	if !e.sackOK || !e.hasRTT || e.inRecovery || e.tlpOutstanding || e.sndNxt == e.sndUna ||
+	if !e.sackOK || !e.hasRTT || e.rtoRecovery || e.tlpOutstanding || e.sndNxt == e.sndUna ||
 		e.state == SynSent || e.state == SynRcvd {
 		return
 	}
@@ -39,7 +46,7 @@ func (e *Endpoint) armTLP(now time.Duration) {
 
 // onTLP fires the probe timer.
 func (e *Endpoint) onTLP() {
-	if e.inRecovery || e.sndNxt == e.sndUna || e.tlpOutstanding {
+	if e.rtoRecovery || e.sndNxt == e.sndUna || e.tlpOutstanding {
 		return
 	}
 	e.tlpNow = true
