@@ -390,7 +390,7 @@ func TestClientBitrate(t *testing.T) {
 }
 
 func TestCongestion(t *testing.T) {
-	_, addr := startServer(t, ServeOptions{})
+	srv, addr := startServer(t, ServeOptions{})
 	r := runOurs(t, addr, Options{Bytes: 1 << 20, Congestion: "reno"})
 	if r.SenderCongestion != "reno" || r.ReceiverCongestion != "reno" {
 		t.Errorf("-C reno: sender %q, receiver %q", r.SenderCongestion, r.ReceiverCongestion)
@@ -399,6 +399,13 @@ func TestCongestion(t *testing.T) {
 	defer cancel()
 	if _, err := Run(ctx, tcpDialer(addr), Options{Bytes: 1 << 20, Congestion: "no-such-cc"}); err == nil || !strings.Contains(err.Error(), "no-such-cc") {
 		t.Errorf("unknown algorithm: %v", err)
+	}
+	// That client left while the server waited for its streams: the
+	// server notices at once (not after HandshakeTimeout, 10 s).
+	for start := time.Now(); srv.Busy(); time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 3*time.Second {
+			t.Fatal("server still busy 3 s after its client went away")
+		}
 	}
 	needIperf3(t)
 	sr := runStockClient(t, addr, "-n", "1M", "-C", "reno")
