@@ -89,6 +89,20 @@ func (r *byteRing) WriteAt(off int, p []byte) {
 	}
 }
 
+// CopySumIn is WriteAt at offset 0 that also returns the partial Internet
+// checksum of p (header.Sum from an even offset), computed in the same
+// pass: the receive path verifies a segment while it moves the payload
+// into the ring. len(p) must not exceed Free.
+func (r *byteRing) CopySumIn(p []byte) uint32 {
+	i := int(r.tail.Load() & r.mask)
+	first := min(len(p), len(r.buf)-i)
+	sum := header.CopySum(r.buf[i:i+first], p[:first], 0)
+	if first < len(p) {
+		sum = header.Combine(sum, first, header.CopySum(r.buf, p[first:], 0))
+	}
+	return sum
+}
+
 // Commit publishes n bytes written into WriteSpace (producer side).
 func (r *byteRing) Commit(n int) { r.tail.Store(r.tail.Load() + uint64(n)) }
 

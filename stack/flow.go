@@ -85,13 +85,24 @@ func (s *sendAdapter) Consume(n int) {
 // tail) and Advance publishes in-order bytes to the reader. Free grows
 // behind the engine's back as the application reads; the worker calls
 // Endpoint.RecvBufferFreed so that the window it advertises follows.
+//
+// The worker may already have copied an in-order payload to the ring's
+// tail while verifying its checksum (worker.copyVerify); WriteAt then
+// skips the copy of that payload (or a prefix of it).
 type recvAdapter struct {
-	r     *byteRing
-	moved bool // Advance published bytes since the worker last looked
+	r      *byteRing
+	moved  bool  // Advance published bytes since the worker last looked
+	preLen int   // bytes of prePtr's payload already at the ring's tail
+	prePtr *byte // nil when none
 }
 
-func (a *recvAdapter) Free() int                 { return a.r.Free() }
-func (a *recvAdapter) WriteAt(off int, p []byte) { a.r.WriteAt(off, p) }
+func (a *recvAdapter) Free() int { return a.r.Free() }
+func (a *recvAdapter) WriteAt(off int, p []byte) {
+	if off == 0 && len(p) > 0 && &p[0] == a.prePtr && len(p) <= a.preLen {
+		return // in place already
+	}
+	a.r.WriteAt(off, p)
+}
 func (a *recvAdapter) Advance(n int) {
 	if n > 0 {
 		a.r.Commit(n)

@@ -271,10 +271,6 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 		w.drop(reasonDrop(err))
 		return
 	}
-	if !t.ChecksumValid(pseudo) {
-		w.drop(DropBadChecksum)
-		return
-	}
 	key := flowKey{laddr: dst, raddr: src, lport: t.DstPort(), rport: t.SrcPort()}
 	var f *flow
 	if l := w.last; l != nil && l.key == key {
@@ -282,13 +278,20 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 	} else {
 		if n := len(w.st.workers); n > 1 {
 			if o := ownerOf(&key, n); o != w.id {
-				w.handoffTo(o, p, frame)
+				w.handoffTo(o, p, frame) // the owner verifies the checksum
 				return
 			}
 		}
 		f = w.flows[key]
 	}
+	if ok, done := w.copyVerify(f, t, pseudo); !(ok || !done && t.ChecksumValid(pseudo)) {
+		w.drop(DropBadChecksum)
+		return
+	}
 	if !w.toSegment(t) {
+		if f != nil {
+			f.rcv.prePtr = nil // that copy is not the engine's to use
+		}
 		return
 	}
 	if f == nil {
@@ -297,7 +300,34 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 	}
 	w.last = f
 	f.ep.Input(&w.seg, now)
+	f.rcv.prePtr = nil
 	w.markDirty(f)
+}
+
+// copyVerify is the receive fast path for the next in-order payload of an
+// established flow: it copies the payload to the receive ring's tail
+// (room the reader cannot see until the engine publishes it) and sums it
+// in the same pass, then checks the segment's checksum. done reports
+// whether it checked (ok: the checksum verified); when it did not, the
+// caller verifies the usual way. Only an in-order segment with no
+// out-of-order data held is copied, so a corrupt segment can overwrite
+// nothing the engine stored.
+func (w *worker) copyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool) {
+	if f == nil || f.conn == nil || f.appClosed {
+		return false, false
+	}
+	f.rcv.prePtr = nil
+	pay := t.Payload()
+	if len(pay) < 256 || t.Seq() != f.ep.RcvNxt() || f.ep.OOOBytes() != 0 || len(pay) > f.rcv.r.Free() {
+		return false, false
+	}
+	hl := len(t) - len(pay) // a multiple of 4: the payload's sum adds in directly
+	sum := header.Combine(header.Sum(t[:hl], pseudo), hl, f.rcv.r.CopySumIn(pay))
+	if header.Fold(sum) != 0xffff {
+		return false, true
+	}
+	f.rcv.prePtr, f.rcv.preLen = &pay[0], len(pay)
+	return true, true
 }
 
 // toSegment converts a checked TCP view into w.seg; it counts and reports
