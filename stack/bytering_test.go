@@ -120,3 +120,30 @@ func TestByteRingWriteAtCommit(t *testing.T) {
 		t.Fatalf("after Discard: Len %d Free %d", r.Len(), r.Free())
 	}
 }
+
+// TestByteRingCopySumIn writes unpublished bytes at the tail, across the
+// wrap at every odd and even split, and checks the sum and, once
+// committed, the contents.
+func TestByteRingCopySumIn(t *testing.T) {
+	src := make([]byte, 40)
+	newPRNG(9).Read(src)
+	for start := 0; start < 64; start++ {
+		for l := 1; l <= len(src); l++ {
+			r := newByteRing(64)
+			r.head.Store(uint64(start))
+			r.tail.Store(uint64(start))
+			sum := r.CopySumIn(src[:l])
+			if r.Len() != 0 {
+				t.Fatalf("start %d len %d: CopySumIn published %d bytes", start, l, r.Len())
+			}
+			if ws := header.Sum(src[:l], 0); header.Fold(sum) != header.Fold(ws) {
+				t.Fatalf("start %d len %d: sum %#x, want %#x", start, l, sum, ws)
+			}
+			r.Commit(l)
+			got := make([]byte, l)
+			if r.Read(got) != l || !bytes.Equal(got, src[:l]) {
+				t.Fatalf("start %d len %d: read %x, want %x", start, l, got, src[:l])
+			}
+		}
+	}
+}
