@@ -323,8 +323,9 @@ func TestStockClientOurServer(t *testing.T) {
 		if len(r.Streams) != 3 || r.Received.Bytes == 0 || r.Received.Bytes != s.Bytes() {
 			t.Errorf("%d streams, stock reports received %d, server counted %d", len(r.Streams), r.Received.Bytes, s.Bytes())
 		}
-		if len(r.Intervals) < 2 {
-			t.Errorf("%d intervals", len(r.Intervals))
+		// iperf3's own -i 0.5 reports (a busy machine may merge some).
+		if len(r.Intervals) < 1 || r.Intervals[0].Sum.Bytes == 0 {
+			t.Errorf("%d intervals from the stock client", len(r.Intervals))
 		}
 	})
 	t.Run("omit", func(t *testing.T) {
