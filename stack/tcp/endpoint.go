@@ -425,11 +425,22 @@ func (e *Endpoint) stopTimers() {
 // NextTimer returns the earliest pending timer deadline, 0 when none. The
 // caller calls OnTimer (or Output, which runs due timers) at that time.
 func (e *Endpoint) NextTimer() time.Duration {
+	// Called before every Output: plain comparisons, no loop.
 	t := e.rtoAt
-	for _, d := range [...]time.Duration{e.persistAt, e.delackAt, e.twAt, e.tlpAt, e.rack.at} {
-		if d != 0 && (t == 0 || d < t) {
-			t = d
-		}
+	if d := e.persistAt; d != 0 && (t == 0 || d < t) {
+		t = d
+	}
+	if d := e.delackAt; d != 0 && (t == 0 || d < t) {
+		t = d
+	}
+	if d := e.twAt; d != 0 && (t == 0 || d < t) {
+		t = d
+	}
+	if d := e.tlpAt; d != 0 && (t == 0 || d < t) {
+		t = d
+	}
+	if d := e.rack.at; d != 0 && (t == 0 || d < t) {
+		t = d
 	}
 	return t
 }

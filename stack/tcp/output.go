@@ -289,10 +289,13 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 	default:
 		return false
 	}
-	if !e.hasUnsent() {
+	if e.finSent {
 		return false
 	}
 	dataEnd := e.dataEnd()
+	if !e.sndNxt.LessThan(dataEnd) && !e.finQueued {
+		return false // nothing unsent (hasUnsent)
+	}
 	avail := 0
 	if e.sndNxt.LessThan(dataEnd) {
 		avail = int(e.sndNxt.Size(dataEnd))
