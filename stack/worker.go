@@ -127,9 +127,11 @@ func (w *worker) pollQueues(now time.Duration) bool {
 		n := p.q.Receive(p.rx)
 		if n > 0 {
 			got = true
-			w.Process(i, p.rx[:n], now)
+			w.receive(i, p.rx[:n], now)
 		}
 	}
+	// One service round per touched flow and one transmit and kick per
+	// port for everything this iteration received and what Poll adds.
 	w.Poll(now)
 	return got
 }
@@ -138,6 +140,14 @@ func (w *worker) pollQueues(now time.Duration) bool {
 // back to the queue. Frames of flows owned by another worker are copied to
 // that worker's hand-off ring.
 func (w *worker) Process(pi int, frames []link.Frame, now time.Duration) {
+	w.receive(pi, frames, now)
+	w.flushDirty(now)
+	w.flushTx()
+}
+
+// receive is Process without the service round and the transmit: the
+// frames' flows are left dirty.
+func (w *worker) receive(pi int, frames []link.Frame, now time.Duration) {
 	w.now = now
 	p := w.ports[pi]
 	w.c.rxFrames.Add(uint64(len(frames)))
@@ -151,8 +161,6 @@ func (w *worker) Process(pi int, frames []link.Frame, now time.Duration) {
 		w.input(p, f.Buf[:f.Len], now)
 	}
 	p.q.Release(frames)
-	w.flushDirty(now)
-	w.flushTx()
 }
 
 // Poll runs everything that is not driven by received frames: hand-offs
