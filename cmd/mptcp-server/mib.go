@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -17,14 +18,18 @@ type MIBSource interface {
 }
 
 // kernelMIB reads the MPTcpExt counters of this network namespace from
-// /proc/net/netstat.
+// /proc/thread-self/net/netstat.
 type kernelMIB struct{ path string }
 
 // MIB implements MIBSource.
 func (k kernelMIB) MIB() (map[string]uint64, error) {
 	p := k.path
 	if p == "" {
-		p = "/proc/net/netstat"
+		// This thread's namespace: /proc/net follows the main thread,
+		// which a namespace switch elsewhere in the process may have moved.
+		p = "/proc/thread-self/net/netstat"
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {

@@ -387,6 +387,20 @@ loop:
 	if c.o.Interval > 0 && c.ended > lastTick && (final.Sum.Bytes > 0 || c.ended-lastTick >= c.o.Interval/10) {
 		c.report(final)
 	}
+	if early == nil && !c.o.Reverse {
+		// A stream that failed usually means the server went away: give
+		// its verdict (SERVER_TERMINATE, ...) a moment to arrive.
+		for _, s := range set.streams {
+			if s.err != nil {
+				select {
+				case m := <-msgs:
+					early = &m
+				case <-time.After(500 * time.Millisecond):
+				}
+				break
+			}
+		}
+	}
 	if early != nil {
 		if early.err != nil {
 			return fmt.Errorf("iperf: control connection failed during the test: %w", early.err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,9 +72,13 @@ func freePort(t *testing.T) int {
 }
 
 // listening reports whether a socket listens on 127.0.0.1:port, from
-// /proc/net/tcp (dialing would start a test on iperf3's server).
+// this thread's /proc/thread-self/net/tcp (dialing would start a test on
+// iperf3's server). Not /proc/net: that is the main thread's namespace,
+// and a testbed NS.Do may have left the main thread in another one.
 func listening(port int) bool {
-	b, err := os.ReadFile("/proc/net/tcp")
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b, err := os.ReadFile("/proc/thread-self/net/tcp")
 	if err != nil {
 		return false
 	}
