@@ -215,3 +215,58 @@ func TestPatternReader(t *testing.T) {
 		t.Error("bad whence accepted")
 	}
 }
+
+// formatCores prints a CPU list back in "a-b,c" form.
+func formatCores(cs []int) string {
+	var parts []string
+	for i := 0; i < len(cs); {
+		j := i
+		for j+1 < len(cs) && cs[j+1] == cs[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", cs[i], cs[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(cs[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
+}
+
+func FuzzParseCores(f *testing.F) {
+	for _, s := range []string{"0", "2-5,8", "0-3,5,7-9", "1,1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := parseCores(s)
+		if err != nil {
+			return
+		}
+		back, err := parseCores(formatCores(cs))
+		if err != nil || !reflect.DeepEqual(back, cs) {
+			t.Fatalf("%q -> %v -> %q -> %v (%v)", s, cs, formatCores(cs), back, err)
+		}
+	})
+}
+
+func FuzzParseEndpoint(f *testing.F) {
+	for _, s := range []string{"10.0.0.1,signal", "[fd00::1]:5201,subflow,fullmesh", "10.0.0.2:80,signal,backup"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := parseEndpoint(s)
+		if err != nil {
+			return
+		}
+		text := e.Addr.String()
+		if e.Port != 0 {
+			text = netip.AddrPortFrom(e.Addr, e.Port).String()
+		}
+		text += "," + strings.Join(e.Flags, ",")
+		back, err := parseEndpoint(text)
+		if err != nil || !reflect.DeepEqual(back, e) {
+			t.Fatalf("%q -> %+v -> %q -> %+v (%v)", s, e, text, back, err)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -101,4 +102,60 @@ func TestDocRoundTrip(t *testing.T) {
 	if sf := iv["subflows"].([]any)[0].(map[string]any); sf["iface"] != "veth0" || sf["share"] != 1.0 {
 		t.Errorf("interval subflow %v", sf)
 	}
+}
+
+func TestParseJSONTruncated(t *testing.T) {
+	b, err := os.ReadFile("testdata/iperf3-3.12-P2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(b)-2; n += 97 {
+		if _, err := ParseJSON(b[:n]); err == nil {
+			t.Fatalf("truncated to %d bytes: accepted", n)
+		}
+	}
+}
+
+// FuzzParseJSON: whatever parses renders to our document and parses back
+// to the same totals and shape.
+func FuzzParseJSON(f *testing.F) {
+	if b, err := os.ReadFile("testdata/iperf3-3.12-P2.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"start":{"connected":[{"socket":4}]},"intervals":[],"end":{"sum_sent":{"bytes":5,"end":1},"sum_received":{"bytes":4,"end":1}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseJSON(b)
+		if err != nil {
+			return
+		}
+		out, err := json.Marshal(r.Doc())
+		if err != nil {
+			t.Fatalf("rendering %+v: %v", r, err)
+		}
+		back, err := ParseJSON(out)
+		if err != nil {
+			t.Fatalf("our own document does not parse: %v\n%s", err, out)
+		}
+		if back.Sent.Bytes != r.Sent.Bytes || back.Received.Bytes != r.Received.Bytes ||
+			len(back.Streams) != len(r.Streams) || len(back.Intervals) != len(r.Intervals) || back.Reverse != r.Reverse {
+			t.Fatalf("round trip changed the result:\n%+v\n%+v", r, back)
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"0", "10K", "1.5G", "7m", "123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err != nil {
+			return
+		}
+		// The plain decimal form parses to the same count.
+		m, err := ParseSize(strconv.FormatUint(n, 10))
+		if err != nil || m != n {
+			t.Fatalf("ParseSize(%q) = %d, but %d parses to %d (%v)", s, n, n, m, err)
+		}
+	})
 }
