@@ -77,8 +77,10 @@
 //     resent at once. RTT samples from timestamp echoes older than our last
 //     retransmission are ignored (they would inflate the RTO). Tail loss
 //     probes (RFC 8985 §7, tlp.go; PTO = 2*SRTT + 2 ms) replace most tail
-//     RTOs. Not implemented: PRR, undo of spurious window reductions (the cc
-//     interface has no undo), ECN, keepalive, urgent data, TCP Fast Open.
+//     RTOs, and also fire during a fast recovery that stalls. Proportional
+//     Rate Reduction (RFC 6937, prr.go) paces sending during fast recovery.
+//     Not implemented: undo of spurious window reductions (the cc interface
+//     has no undo), ECN, keepalive, urgent data, TCP Fast Open.
 //   - Timestamps with PAWS; delayed ACKs (every second full segment, at once
 //     for out-of-order data or a filled hole, Config.DelayedACK timer);
 //     persist timer with zero-window probes (seq snd_una-1); receiver and

@@ -86,6 +86,10 @@ type Endpoint struct {
 	forceSend         bool         // sendNew ignores the congestion window (probe)
 	relost            rangeSet     // retransmissions lost again, to resend
 	rack              rackState    // RACK loss detection and per-segment send times (rack.go)
+	prrRecoverFS      int          // PRR (prr.go): pipe when the recovery started
+	prrDelivered      int          // bytes delivered during the recovery
+	prrOut            int          // bytes sent during the recovery
+	prrLastDelivered  int          // bytes delivered by the last ACK
 	dsack             SACKBlock
 	dsackPending      bool
 	needSyn           bool

@@ -441,6 +441,9 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 	if e.inRecovery && newlySacked > 0 {
 		e.armTLP(now) // progress in recovery: restart the probe timer
 	}
+	if e.prrActive() {
+		e.prrOnAck(acked + newlySacked)
+	}
 }
 
 func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
@@ -467,6 +470,7 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	e.rttTiming = false
 	e.firstRxtDone = false
 	e.cc.OnCongestion(now, inflight)
+	e.prrStart(inflight)
 }
 
 // lossBoundary returns the sequence number below which every unSACKed byte

@@ -236,7 +236,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 		return false // never "retransmit" what was not sent
 	}
 	end = seqnum.Min(end, e.sndNxt)
-	if e.firstRxtDone && e.pipe() >= e.cc.Cwnd() {
+	if pipe := e.pipe(); e.firstRxtDone && pipe >= e.sendCwnd(pipe) {
 		return false
 	}
 	room := e.header(seg, now, s, 0)
@@ -266,6 +266,7 @@ func (e *Endpoint) retransmit(seg *Segment, now time.Duration, payload []byte) b
 	} else {
 		e.highRxt = after
 	}
+	e.prrOut += int(s.Size(after))
 	e.logRetransmit(s, after, now)
 	e.rackRecordRetransmit(s, after, now)
 	e.rxtTS, e.rxtTSSet = e.tsNow(now), true
@@ -312,7 +313,7 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 		return false
 	}
 	pipe := e.pipe()
-	cwnd := e.cc.Cwnd()
+	cwnd := e.sendCwnd(pipe)
 	if e.forceSend {
 		cwnd = pipe + e.mss + 1 // the probe ignores the congestion window
 	}
@@ -355,6 +356,9 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 		e.sndNxt++
 	}
 	e.rackRecordSent(e.sndNxt, now)
+	if e.inRecovery {
+		e.prrOut += int(seq.Size(e.sndNxt))
+	}
 	if !e.tsOK && !e.rttTiming && !e.inRecovery {
 		e.rttTiming = true
 		e.rttSeq = e.sndNxt
