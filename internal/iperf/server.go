@@ -243,8 +243,15 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	sum := t.run(ctx)
 	s.mu.Lock()
 	s.active = nil
+	t.accepting = false
 	s.mu.Unlock()
 	close(t.finished)
+	// Streams that arrived after the test gave up on them.
+	for len(t.streamCh) > 0 {
+		c := <-t.streamCh
+		c.Close()
+		s.track(c, false)
+	}
 	if sum.Err != nil {
 		s.Stats.Failed.Add(1)
 		s.o.Logger.Warn("iperf: test failed", "client", c.RemoteAddr().String(), "err", sum.Err.Error())
