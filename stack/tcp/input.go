@@ -287,6 +287,7 @@ func (e *Endpoint) enterTimeWait(now time.Duration) {
 func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 	ack := seg.Ack
 	inflight := e.pipe()
+	sackedBefore := e.sackedBytes
 	hadSacks, prevHigh := e.sacked.len() > 0, e.highSacked()
 	newlySacked := 0
 	var qrtt time.Duration // RTT sample from the send times (rack.go)
@@ -385,7 +386,7 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			e.rtoRecovery = false
 		} else if e.inRecovery && !e.sackOK && !e.rtoRecovery {
 			// NewReno partial ACK (RFC 6582): the next segment is lost too.
-			e.lostEnd = seqnum.Max(e.lostEnd, seqnum.Min(ack.Add(seqnum.Size(e.mss)), e.sndNxt))
+			e.lostEnd = seqnum.Max(e.lostEnd, e.segmentEnd(ack))
 			e.highRxt = seqnum.Max(e.highRxt, ack)
 		}
 		if !e.inRecovery || e.rtoRecovery {
@@ -442,7 +443,9 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 		e.armTLP(now) // progress in recovery: restart the probe timer
 	}
 	if e.prrActive() {
-		e.prrOnAck(acked + newlySacked)
+		// RFC 6937 DeliveredData: the cumulative ACK's advance plus the
+		// change in SACKed bytes (negative when it covers SACKed data).
+		e.prrOnAck(max(acked+e.sackedBytes-sackedBefore, 0))
 	}
 }
 
@@ -465,8 +468,7 @@ func (e *Endpoint) enterRecovery(now time.Duration, inflight int) {
 	} else {
 		e.resetRecoveryLog()
 	}
-	e.lostEnd = e.sndUna.Add(seqnum.Size(min(e.mss, int(e.sndUna.Size(e.sndNxt)))))
-	e.lostEnd = seqnum.Max(e.lostEnd, e.highRxt)
+	e.lostEnd = seqnum.Max(e.segmentEnd(e.sndUna), e.highRxt)
 	e.rttTiming = false
 	e.firstRxtDone = false
 	e.cc.OnCongestion(now, inflight)

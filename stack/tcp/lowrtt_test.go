@@ -59,6 +59,12 @@ func TestLowRTTBidirectionalLoss(t *testing.T) {
 		if elapsed > bound {
 			t.Errorf("seed %d: took %v virtual, bound %v (2x Mathis)", seed, elapsed, bound)
 		}
+		// No reordering on this link: every retransmission but a probe
+		// (or an RTO's go-back-N) repairs a real loss. A spurious one
+		// would also come back as a D-SACK and fake reordering.
+		if spurious := int64(c.RetransSegs) - int64(p.ab.Stats().Lost) - int64(c.TailLossProbes) - 100*int64(r); spurious > 0 {
+			t.Errorf("seed %d: %d retransmissions for %d lost segments (%d probes): %d spurious", seed, c.RetransSegs, p.ab.Stats().Lost, c.TailLossProbes, spurious)
+		}
 	}
 	// About 2800 data segments and 2700 ACKs are lost per run: RACK, TLP
 	// and lost-retransmission detection repair them all without a timeout

@@ -178,6 +178,18 @@ func (e *Endpoint) rackSACKed(blocks []SACKBlock, now time.Duration) {
 	}
 }
 
+// segmentEnd returns the end of the segment sent that holds seq: the
+// record's end when there is one, else seq plus one MSS (at most snd_nxt).
+// Loss marking by segment keeps retransmissions aligned with the original
+// segments, whose payload is shorter than the MSS by the options.
+func (e *Endpoint) segmentEnd(seq seqnum.Value) seqnum.Value {
+	q := &e.rack.txq
+	if i := q.find(seq); i < q.n {
+		return seqnum.Min(q.at(i).end, e.sndNxt)
+	}
+	return seqnum.Min(seq.Add(seqnum.Size(e.mss)), e.sndNxt)
+}
+
 // rackMinRTT is the minimum RTT for RACK: the queue's microsecond samples
 // when there are any.
 func (e *Endpoint) rackMinRTT() time.Duration {
