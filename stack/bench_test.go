@@ -84,9 +84,10 @@ func BenchmarkPipeGoodput(b *testing.B) {
 			if uok && n > 0 {
 				// What the transfer cost, robust to other load on the
 				// machine: CPU seconds (both stacks, both applications)
-				// per GB moved, and context switches per MB.
+				// per GB moved, and voluntary context switches (threads
+				// that blocked) per MB.
 				b.ReportMetric((cpu1-cpu0)/(float64(n)/1e9), "cpu-s/GB")
-				b.ReportMetric(float64(sw1-sw0)/(float64(n)/1e6), "ctxsw/MB")
+				b.ReportMetric(float64(sw1-sw0)/(float64(n)/1e6), "vcsw/MB")
 			}
 		})
 	}

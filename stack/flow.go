@@ -37,6 +37,7 @@ type flow struct {
 	heapIdx int // index in the worker's timer heap, -1 when not in it
 	timerAt time.Duration
 	dirty   bool
+	wakeRd  bool // in the worker's list of readers to wake (flushWakes)
 	removed bool
 	optPred int // option bytes of the last data segment (payload placement guess)
 	maxPay  int // payload room per frame: MTU minus IP and TCP fixed headers

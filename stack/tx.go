@@ -317,7 +317,16 @@ func (w *worker) deliver(f *flow) {
 		return
 	}
 	if moved && c.rdWait.Load() {
-		c.wakeReader()
+		// Coalesce: wake a waiting reader at once for a good share of
+		// the ring (or the end of the stream), otherwise when the worker
+		// runs out of received frames (flushWakes), so that a stream of
+		// batches costs one wake-up rather than one per batch.
+		if r := c.rcv; r.Len() >= r.Cap()/8 || c.hasStatus(stEOF) {
+			c.wakeReader()
+		} else if !f.wakeRd {
+			f.wakeRd = true
+			w.wakeRd = append(w.wakeRd, f)
+		}
 	}
 }
 

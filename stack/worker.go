@@ -59,6 +59,8 @@ type worker struct {
 	last    *flow
 	timers  timerHeap
 	dirty   []*flow
+	wakeRd  []*flow // flows whose waiting reader has data, woken by flushWakes
+	defers  int     // loop iterations since the last flushWakes
 	again   []*flow // flows to service again next Poll (no frames, or their round was full)
 	pending *neigh.Pending
 	cmds    *ring.MPSC[command]
@@ -122,18 +124,37 @@ func maxFrameCap(qs []link.Queue) int {
 // poll receives one batch from every port and processes it, then runs
 // Poll. It reports whether anything was received.
 func (w *worker) pollQueues(now time.Duration) bool {
-	got := false
+	got, full := false, false
 	for i, p := range w.ports {
 		n := p.q.Receive(p.rx)
 		if n > 0 {
 			got = true
+			full = full || n == len(p.rx)
 			w.receive(i, p.rx[:n], now)
 		}
 	}
 	// One service round per touched flow and one transmit and kick per
 	// port for everything this iteration received and what Poll adds.
-	w.Poll(now)
+	w.poll(now)
+	// Readers are woken once the queues are caught up (a batch came in
+	// short), and at least every few iterations under a full load.
+	if w.defers++; !full || w.defers >= 8 {
+		w.flushWakes()
+	}
 	return got
+}
+
+// flushWakes wakes the readers whose data deliver left for later.
+func (w *worker) flushWakes() {
+	for i, f := range w.wakeRd {
+		w.wakeRd[i] = nil
+		f.wakeRd = false
+		if c := f.conn; c != nil {
+			c.wakeReader()
+		}
+	}
+	w.wakeRd = w.wakeRd[:0]
+	w.defers = 0
 }
 
 // Process handles received frames of port pi at time now and gives them
@@ -143,6 +164,7 @@ func (w *worker) Process(pi int, frames []link.Frame, now time.Duration) {
 	w.receive(pi, frames, now)
 	w.flushDirty(now)
 	w.flushTx()
+	w.flushWakes()
 }
 
 // receive is Process without the service round and the transmit: the
@@ -167,6 +189,12 @@ func (w *worker) receive(pi int, frames []link.Frame, now time.Duration) {
 // from other workers, application commands, due timers and neighbour
 // resolution; then it transmits what that produced.
 func (w *worker) Poll(now time.Duration) {
+	w.poll(now)
+	w.flushWakes()
+}
+
+// poll is Poll without waking the readers that have data.
+func (w *worker) poll(now time.Duration) {
 	w.now = now
 	w.drainInbox(now)
 	w.drainCommands(now)
