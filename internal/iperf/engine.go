@@ -64,6 +64,10 @@ func fillPattern(b []byte) {
 // spent, or a write fails. With rate > 0 (bits per second) it paces
 // itself: it sleeps whenever it is ahead of rate since it started.
 func (s *stream) runSender(stop *atomic.Bool, bud *budget, blk []byte, rate float64) {
+	write := s.conn.Write
+	if pw := newPollWriter(s.conn, stop); pw != nil {
+		write = pw.write
+	}
 	start := time.Now()
 	for !stop.Load() {
 		n := len(blk)
@@ -72,18 +76,21 @@ func (s *stream) runSender(stop *atomic.Bool, bud *budget, blk []byte, rate floa
 				return
 			}
 		}
-		w, err := s.conn.Write(blk[:n])
-		if w > 0 {
-			s.bytes.Add(uint64(w))
-		}
-		if err != nil {
-			if bud != nil {
-				bud.giveBack(n - w)
+		for off := 0; off < n; {
+			w, err := write(blk[off:n])
+			if w > 0 {
+				off += w
+				s.bytes.Add(uint64(w))
 			}
-			if !stop.Load() {
-				s.err = err
+			if err != nil || (off < n && stop.Load()) {
+				if bud != nil {
+					bud.giveBack(n - off)
+				}
+				if err != nil && !stop.Load() {
+					s.err = err
+				}
+				return
 			}
-			return
 		}
 		if rate > 0 {
 			due := start.Add(time.Duration(float64(s.bytes.Load()) * 8 / rate * float64(time.Second)))

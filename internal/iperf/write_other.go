@@ -1,0 +1,15 @@
+//go:build !linux
+
+package iperf
+
+import (
+	"net"
+	"sync/atomic"
+)
+
+// pollWriter exists on Linux only.
+type pollWriter struct{}
+
+func newPollWriter(c net.Conn, stop *atomic.Bool) *pollWriter { return nil }
+
+func (p *pollWriter) write(b []byte) (int, error) { return 0, nil }
