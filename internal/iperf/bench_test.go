@@ -81,8 +81,24 @@ func BenchmarkIntervalSample(b *testing.B) {
 	}
 }
 
-// A whole -n test, our client to our server over loopback TCP.
+// A whole -n test, our client to our server over loopback TCP, with the
+// poll(2) writer and with Go's netpoller.
 func BenchmarkLoopbackRun(b *testing.B) {
+	for _, poll := range []bool{true, false} {
+		name := "netpoll"
+		if poll {
+			name = "pollwriter"
+		}
+		b.Run(name, func(b *testing.B) {
+			old := usePollWriter
+			usePollWriter = poll
+			defer func() { usePollWriter = old }()
+			benchLoopbackRun(b)
+		})
+	}
+}
+
+func benchLoopbackRun(b *testing.B) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
