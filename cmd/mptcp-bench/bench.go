@@ -77,6 +77,7 @@ type ifaceArg struct {
 // ifaceList collects repeated --iface flags.
 type ifaceList []ifaceArg
 
+// String implements flag.Value.
 func (l *ifaceList) String() string { return fmt.Sprint(*l) }
 
 // Set parses IF=CIDR.
@@ -132,6 +133,7 @@ type config struct {
 // secondsFlag parses a non-negative number of seconds.
 type secondsFlag struct{ d *time.Duration }
 
+// String implements flag.Value.
 func (s secondsFlag) String() string {
 	if s.d == nil {
 		return ""
@@ -139,6 +141,7 @@ func (s secondsFlag) String() string {
 	return strconv.FormatFloat(s.d.Seconds(), 'f', -1, 64)
 }
 
+// Set implements flag.Value.
 func (s secondsFlag) Set(v string) error {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || f > 86400*7 {
@@ -151,6 +154,7 @@ func (s secondsFlag) Set(v string) error {
 // sizeFlag parses a byte count with K/M/G/T suffixes.
 type sizeFlag struct{ n *uint64 }
 
+// String implements flag.Value.
 func (s sizeFlag) String() string {
 	if s.n == nil {
 		return ""
@@ -158,6 +162,7 @@ func (s sizeFlag) String() string {
 	return fmt.Sprint(*s.n)
 }
 
+// Set implements flag.Value.
 func (s sizeFlag) Set(v string) error {
 	n, err := iperf.ParseSize(v)
 	if err != nil {
@@ -171,6 +176,7 @@ func (s sizeFlag) Set(v string) error {
 // T): "100M" is 100 Mbit/s.
 type rateFlag struct{ r *float64 }
 
+// String implements flag.Value.
 func (f rateFlag) String() string {
 	if f.r == nil {
 		return ""
@@ -178,6 +184,7 @@ func (f rateFlag) String() string {
 	return strconv.FormatFloat(*f.r, 'f', -1, 64)
 }
 
+// Set implements flag.Value.
 func (f rateFlag) Set(v string) error {
 	mult := 1.0
 	num := v
@@ -342,6 +349,7 @@ type prefixWriter struct {
 	mid    bool
 }
 
+// Write implements io.Writer.
 func (p *prefixWriter) Write(b []byte) (int, error) {
 	var out []byte
 	for _, c := range b {

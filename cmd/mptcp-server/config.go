@@ -95,7 +95,9 @@ type Config struct {
 // multi collects a repeatable string flag.
 type multi []string
 
+// String implements flag.Value.
 func (m *multi) String() string     { return strings.Join(*m, " ") }
+// Set implements flag.Value.
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
 // parseIface parses "IF=CIDR".

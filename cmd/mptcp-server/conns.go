@@ -108,12 +108,14 @@ type trackedConn struct {
 	once    sync.Once
 }
 
+// Read implements net.Conn, counting bytes.
 func (c *trackedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.stats.BytesRead.Add(uint64(n))
 	return n, err
 }
 
+// Write implements net.Conn, counting bytes.
 func (c *trackedConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.stats.BytesWritten.Add(uint64(n))
@@ -146,6 +148,7 @@ func (c *trackedConn) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowSt
 	return src.AppendSubflows(dst)
 }
 
+// Close implements net.Conn and unregisters the connection.
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.stats.Open.Add(-1)
