@@ -96,7 +96,8 @@ type Config struct {
 type multi []string
 
 // String implements flag.Value.
-func (m *multi) String() string     { return strings.Join(*m, " ") }
+func (m *multi) String() string { return strings.Join(*m, " ") }
+
 // Set implements flag.Value.
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
 
