@@ -43,5 +43,7 @@ type Counters struct {
 	DSACKsOut          uint64 // D-SACK blocks sent for duplicate data
 	TailLossProbes     uint64 // tail loss probes sent (RFC 8985 §7)
 	TLPRecoveries      uint64 // recoveries started by the ACK of a probe
+	RACKRecoveries     uint64 // recoveries started by RACK's time rule (RFC 8985 §6.2), without DupThresh
+	RACKReoTimeouts    uint64 // RACK reordering-timer expirations
 	FinWait2Timeouts   uint64 // orphaned FIN-WAIT-2 endpoints closed (with a RST)
 }

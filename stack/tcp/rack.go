@@ -272,6 +272,7 @@ func (e *Endpoint) rackDetect(now time.Duration) {
 		return
 	}
 	if !e.inRecovery {
+		e.counters.RACKRecoveries++
 		e.enterRecovery(now, e.pipe())
 	}
 	if l.GreaterThan(e.lostEnd) {
@@ -281,6 +282,7 @@ func (e *Endpoint) rackDetect(now time.Duration) {
 
 // onRACKTimer fires the reordering timer.
 func (e *Endpoint) onRACKTimer(now time.Duration) {
+	e.counters.RACKReoTimeouts++
 	e.rackDetect(now)
 	if e.inRecovery && e.rxt.n > 0 {
 		e.detectLostRetransmits(now)

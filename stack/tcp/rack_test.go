@@ -85,7 +85,7 @@ func TestRACKDetectsLossBelowDupThresh(t *testing.T) {
 	if a.SndUna() != a.SndNxt() {
 		t.Fatalf("una %d nxt %d after the repair", a.SndUna(), a.SndNxt())
 	}
-	if c := a.Counters(); c.FastRetransmits != 1 || c.RTOs != 0 || c.TailLossProbes != 0 {
+	if c := a.Counters(); c.FastRetransmits != 1 || c.RACKRecoveries != 1 || c.RACKReoTimeouts != 1 || c.RTOs != 0 || c.TailLossProbes != 0 {
 		t.Errorf("counters %+v: want one recovery, no RTO, no probe", c)
 	}
 }
