@@ -545,3 +545,39 @@ func TestClientHandshakeTimeout(t *testing.T) {
 		t.Errorf("took %v to give up", d)
 	}
 }
+
+// A server that answers the parameters with SERVER_ERROR, i_errno 13 and
+// errno 95, as iperf3 does for what it cannot run.
+func TestClientServerError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var ck Cookie
+		if _, err := io.ReadFull(c, ck[:]); err != nil {
+			return
+		}
+		_ = writeState(c, ParamExchange)
+		var p Params
+		if readJSON(c, &p) != nil || !p.TCP {
+			return
+		}
+		_, _ = c.Write([]byte{0xfe, 0, 0, 0, 13, 0, 0, 0, 95})
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	_, err = Run(context.Background(), tcpDialer(ln.Addr().String()), Options{Duration: time.Second})
+	var pe *PeerError
+	if !errors.As(err, &pe) || pe.State != ServerError || pe.IErrno != 13 || pe.Errno != 95 {
+		t.Fatalf("got %v (%+v), want SERVER_ERROR 13/95", err, pe)
+	}
+	if !strings.Contains(err.Error(), "i_errno 13") {
+		t.Errorf("message %q", err)
+	}
+}
