@@ -256,8 +256,13 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		s.Stats.Failed.Add(1)
 		s.o.Logger.Warn("iperf: test failed", "client", c.RemoteAddr().String(), "err", sum.Err.Error())
 	} else {
+		subflows := 0
+		for _, st := range sum.Streams {
+			subflows += len(st.Subflows)
+		}
 		s.o.Logger.Info("iperf: test done", "client", c.RemoteAddr().String(), "streams", len(sum.Streams),
-			"reverse", sum.Params.Reverse, "bytes", sum.Bytes(), "seconds", sum.Duration.Seconds())
+			"subflows", subflows, "reverse", sum.Params.Reverse, "bytes", sum.Bytes(), "seconds", sum.Duration.Seconds(),
+			"bits_per_second", float64(sum.Bytes())*8/max(sum.Duration.Seconds(), 1e-9))
 	}
 	if s.o.OnTest != nil {
 		s.o.OnTest(sum)
