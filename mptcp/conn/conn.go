@@ -165,6 +165,7 @@ type Conn struct {
 	cands    [MaxSubflows]sched.Candidate
 	next     int
 	nextID   uint8
+	picked   int // 1 + the subflow the scheduler picked and that has not pulled yet; 0 for none
 
 	rtoAt     time.Duration
 	rtoShift  uint

@@ -49,7 +49,8 @@ func (c *Conn) pull(sf *Subflow) {
 	if r := cands[idx].Room; r > chunk {
 		// Map up to pullSegments segments at once: fewer, larger mappings
 		// leave fewer holes in the connection-level reassembly.
-		chunk *= min(r/chunk, pullSegments)
+		// A mapping's data-level length is 16 bits on the wire.
+		chunk *= max(min(r/chunk, pullSegments, maxMapLen/chunk), 1)
 	}
 	if c.sched.Redundant() {
 		if !sched.Eligible(cands, idx) {
@@ -69,9 +70,17 @@ func (c *Conn) pull(sf *Subflow) {
 		}
 		return
 	}
-	if c.sched.Pick(cands) != idx {
+	// A pick stands until the chosen subflow takes its range (or cannot),
+	// so that stateful schedulers (round robin) see one call per decision.
+	p := c.picked - 1
+	if p < 0 || p >= len(cands) || !sched.Eligible(cands, p) {
+		p = c.sched.Pick(cands)
+		c.picked = p + 1
+	}
+	if p != idx {
 		return
 	}
+	c.picked = 0
 	for len(c.reinj) > 0 {
 		r := &c.reinj[0]
 		if r[0] < c.dataUna {
@@ -100,6 +109,9 @@ func (c *Conn) pull(sf *Subflow) {
 
 // pullSegments is the most segments one mapping covers.
 const pullSegments = 16
+
+// maxMapLen is the largest mapping (the DSS data-level length is 16 bits).
+const maxMapLen = 65535
 
 // mapRange appends the mapping of DSNs [dsn, dsn+n) to sf's send space.
 func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {

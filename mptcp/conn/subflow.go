@@ -162,7 +162,7 @@ func (sf *Subflow) chunk() int {
 	if !sf.c.cfg.TCP.NoTimestamps {
 		n -= 12
 	}
-	return max(n, 64)
+	return min(max(n, 64), maxMapLen)
 }
 
 // room returns the bytes the subflow's congestion and send windows allow
