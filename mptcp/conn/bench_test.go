@@ -19,14 +19,14 @@ const benchChunk = 256 << 10
 // other directly: no network, no loss, virtual time advancing 10 µs per
 // segment.
 type memPair struct {
-	tb           testing.TB
-	a, b         *Conn
-	peerOf       map[*Subflow]*Subflow
-	tokens       *mptcp.TokenTable[*Conn]
-	frame, rbuf  []byte
-	now          time.Duration
-	off, readOff int64
-	port         uint16
+	tb          testing.TB
+	a, b        *Conn
+	peerOf      map[*Subflow]*Subflow
+	tokens      *mptcp.TokenTable[*Conn]
+	frame, rbuf []byte
+	now         time.Duration
+	off         int64
+	port        uint16
 }
 
 func newMemPair(tb testing.TB, subflows int) *memPair {

@@ -56,19 +56,6 @@ func (x *ranges) popBelow(v uint64) uint64 {
 	return v
 }
 
-// covered reports whether [s, e) lies within one range.
-func (x *ranges) covered(s, e uint64) bool {
-	for _, q := range x.r {
-		if q[0] <= s && e <= q[1] {
-			return true
-		}
-		if q[0] > s {
-			return false
-		}
-	}
-	return false
-}
-
 // bytes returns the bytes held in the set.
 func (x *ranges) bytes() uint64 {
 	var n uint64

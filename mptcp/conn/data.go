@@ -672,10 +672,15 @@ func (c *Conn) Read(p []byte) int {
 	if !c.bufReady {
 		return 0
 	}
-	before := c.rcv.free()
 	n := c.rcv.readInto(p)
-	if half := len(c.rcv.buf) / 2; n > 0 && before < half && c.rcv.free() >= half {
-		c.ackSoon() // window update
+	if n > 0 {
+		// The connection-level window grew: let the subflows decide
+		// whether it is worth a window update (receiver SWS rule).
+		for _, sf := range c.subflows {
+			if sf.ep != nil && !sf.closed {
+				sf.ep.RecvBufferFreed()
+			}
+		}
 	}
 	return n
 }

@@ -1,22 +1,6 @@
 package conn
 
-import (
-	"os"
-	"testing"
-)
-
-func dumpDiag(t *testing.T, hs ...*host) {
-	for _, h := range hs {
-		s := h.mib.Snapshot()
-		t.Logf("%s MIB:", h.name)
-		_ = s.WriteNstat(os.Stderr)
-		for _, c := range h.conns {
-			for i, sf := range c.subflows {
-				t.Logf("%s sf%d %+v cwnd %d", h.name, i, sf.ep.Counters(), sf.ctl.Cwnd())
-			}
-		}
-	}
-}
+import "testing"
 
 func dumpConn(t *testing.T, name string, c *Conn) {
 	t.Logf("%s: fullyEst %v fb %v err %v dataUna %d sndNxt %d sndMax %d end %d rwndEnd %d reinj %v rtoAt %v finQ %v finSent %v finAcked %v | rcv nxt %d read %d ooo %v finRcvd %v",

@@ -63,15 +63,13 @@ type Subflow struct {
 	joinAckSent             bool
 	established             bool // SF_ESTABLISHED reported
 	closed                  bool
-	closeReported           bool
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
 	poison                  bool // the segment being processed had a refused mapping
 	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
 
-	iss  seqnum.Value
-	irs  seqnum.Value
-	hasI bool
+	iss seqnum.Value
+	irs seqnum.Value
 
 	// transmit mappings, contiguous in subflow space from txUna to txEnd
 	tx    []txMap
