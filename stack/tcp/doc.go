@@ -107,7 +107,10 @@
 // The engine tests run two endpoints over internal/simnet (virtual time,
 // loss, reordering, duplication, jitter): 100 MB transfers in both
 // directions at 0-10% loss checked by SHA-256 against stated virtual-time
-// bounds, a randomized chaos test, state-machine and RFC 5961 tables, a
-// fuzz target, and BenchmarkPipe next to BenchmarkCopyBaseline. The flag
+// bounds, datacenter paths (lowrtt_test.go: 100 µs RTT at 10 Gbit/s with
+// 2% and 5% loss on data and ACKs, and a slow-start queue overflow) with
+// bounds on time, RTOs and spurious retransmissions, unit tests of RACK,
+// TLP and PRR, a randomized chaos test, state-machine and RFC 5961 tables,
+// a fuzz target, and BenchmarkPipe next to BenchmarkCopyBaseline. The flag
 // -long runs 1 GB transfers and 2000 chaos seeds.
 package tcp

@@ -97,6 +97,7 @@ type Endpoint struct {
 	probeNow          bool          // send a zero-window probe
 	synWnd            int           // window advertised in our SYN
 	synAt             time.Duration // when our SYN (or SYN-ACK) was last sent
+	synSends          int           // SYNs (or SYN-ACKs) sent: more than one makes the handshake RTT ambiguous
 	firstRxtDone      bool          // the episode's first retransmission went out
 
 	// timers: absolute deadlines, 0 = off

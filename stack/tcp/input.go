@@ -107,7 +107,7 @@ func (e *Endpoint) Input(seg *Segment, now time.Duration) {
 		}
 		e.establish(now)
 		e.sndWl1 = seg.Seq.Sub(1) // take this segment's window
-		if e.retries == 0 {
+		if e.synSends == 1 {
 			e.rttSample(now - e.synAt) // Karn: the SYN-ACK was not retransmitted
 		} else if e.tsOK && seg.Options.HasTS {
 			e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)
@@ -243,7 +243,7 @@ func (e *Endpoint) inputSynSent(seg *Segment, now time.Duration) {
 	}
 	e.sndUna = seg.Ack
 	e.sndWl1, e.sndWl2 = seg.Seq, seg.Ack
-	if e.retries == 0 {
+	if e.synSends == 1 {
 		e.rttSample(now - e.synAt) // Karn: the SYN was not retransmitted
 	} else if e.tsOK && seg.Options.HasTS {
 		e.rttSample(time.Duration(e.tsNow(now)-seg.Options.TSEcr) * time.Millisecond)

@@ -101,6 +101,7 @@ func (e *Endpoint) synSegment(seg *Segment, now time.Duration) {
 	}
 	e.needSyn = false
 	e.synAt = now
+	e.synSends++
 	e.sndNxt = e.iss + 1
 	if e.retries > 0 {
 		e.counters.RetransSegs++

@@ -128,3 +128,36 @@ func TestRACKLostRetransmission(t *testing.T) {
 		t.Errorf("una %d nxt %d, counters %+v", a.SndUna(), a.SndNxt(), a.Counters())
 	}
 }
+
+// TestHandshakeRTTFromSendTime: the handshake times the SYN and SYN-ACK
+// from their send times (microsecond resolution), not from millisecond
+// timestamps, unless they were sent more than once (Karn).
+func TestHandshakeRTTFromSendTime(t *testing.T) {
+	a, b := connect(t, baseConfig(issA), baseConfig(issB)) // SYN at 0, SYN-ACK at 1 ms, ACK at 3 ms
+	if a.SRTT() != 2*ms || b.SRTT() != 2*ms {
+		t.Errorf("handshake SRTT %v / %v, want 2ms / 2ms", a.SRTT(), b.SRTT())
+	}
+
+	// A SYN-ACK sent twice (the peer's SYN came again) is ambiguous: the
+	// sample comes from the timestamp echo of the ACK instead.
+	a2, _ := NewActive(baseConfig(issA), 0)
+	syn := outs(a2, 0)
+	b2, _ := NewPassive(baseConfig(issB), &syn[0], 0)
+	outs(b2, 0) // first SYN-ACK, lost
+	deliver(syn, b2, 500*time.Microsecond)
+	synack := outs(b2, 500*time.Microsecond) // answered again
+	if len(synack) != 1 || synack[0].Flags != FlagSYN|FlagACK {
+		t.Fatalf("second SYN-ACK %+v", synack)
+	}
+	deliver(synack, a2, 5*ms)
+	deliver(outs(a2, 5*ms), b2, 10*ms)
+	if b2.State() != Established {
+		t.Fatalf("B %v", b2.State())
+	}
+	if got := b2.SRTT(); got == 10*ms-500*time.Microsecond {
+		t.Errorf("SRTT %v taken from the second SYN-ACK's send time", got)
+	}
+	if got := b2.SRTT(); got != 10*ms {
+		t.Errorf("SRTT %v, want 10ms from the timestamp echo of the first SYN-ACK", got)
+	}
+}
