@@ -172,7 +172,7 @@ func TestForgedMappingsRefused(t *testing.T) {
 			Options: tcp.Options{Ext: opt[:k]}, Payload: make([]byte, 100)}
 		s.Input(sf, &seg, sim.Now())
 	}
-	far := s.rcv.limit() + 1<<20
+	far := s.rcvBase + s.rcv.limit() + 1<<20
 	forgeOn(s.subflows[1], 30000, far) // outside the connection window
 	if sv.count(mptcp.MibNoDSSInWindow) != 1 {
 		t.Fatalf("NoDSSInWindow = %d, want 1", sv.count(mptcp.MibNoDSSInWindow))
@@ -180,7 +180,7 @@ func TestForgedMappingsRefused(t *testing.T) {
 	if sv.count(mptcp.MibDSSCorruptionReset) != 1 {
 		t.Fatalf("DSSCorruptionReset = %d: the subflow with the refused mapping was not reset", sv.count(mptcp.MibDSSCorruptionReset))
 	}
-	old := s.rcv.nxt - 5000
+	old := s.rcvBase + s.rcv.nxt - 5000
 	forgeOn(s.subflows[2], 40000, old) // plausible (a duplicate of old data)
 	before := sv.count(mptcp.MibDSSNotMatching)
 	forgeOn(s.subflows[2], 40000, old-4000) // contradicts the previous one

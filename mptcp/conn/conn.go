@@ -139,6 +139,10 @@ type Conn struct {
 	remoteToken uint32
 	localIDSN   uint64
 	remoteIDSN  uint64
+	// DSNs are held as offsets from the first data byte of each direction
+	// (sndBase = our IDSN+1, rcvBase = the peer's), so that comparisons
+	// never meet the 2^64 wrap; the wire carries base+offset.
+	sndBase, rcvBase uint64
 	registered  bool
 	established bool // ESTABLISHED event sent
 
@@ -443,9 +447,9 @@ func (c *Conn) initBuffers(sndStart, rcvStart uint64) {
 		return
 	}
 	c.bufReady = true
-	c.snd = newSendBuf(c.cfg.SendBufSize, sndStart)
-	c.dataUna, c.sndNxt, c.sndMax = sndStart, sndStart, sndStart
-	c.rcv = newRecvBuf(c.cfg.RecvBufSize, c.cfg.MaxOOORanges, rcvStart)
+	c.sndBase, c.rcvBase = sndStart, rcvStart
+	c.snd = newSendBuf(c.cfg.SendBufSize, 0)
+	c.rcv = newRecvBuf(c.cfg.RecvBufSize, c.cfg.MaxOOORanges, 0)
 }
 
 // enterFallback turns the connection into plain TCP over sf.

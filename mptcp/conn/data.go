@@ -125,7 +125,7 @@ func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
 			s = mptcp.ChecksumAdd(s, tmp[:k])
 			off += k
 		}
-		m.csum = mptcp.DSSChecksum(dsn, uint32(m.sseq-sf.iss), uint16(n), s)
+		m.csum = mptcp.DSSChecksum(c.sndBase+dsn, uint32(m.sseq-sf.iss), uint16(n), s)
 	}
 	sf.tx = append(sf.tx, m)
 	sf.txEnd = sf.txEnd.Add(seqnum.Size(n))
@@ -198,7 +198,7 @@ func (c *Conn) verify(sf *Subflow, m *rxMap) bool {
 		}
 		s = mptcp.ChecksumAdd(s, b)
 	}
-	return mptcp.DSSChecksumOK(m.dsn, uint32(m.sseq-sf.irs), uint16(m.n), m.csum, s)
+	return mptcp.DSSChecksumOK(c.rcvBase+m.dsn, uint32(m.sseq-sf.irs), uint16(m.n), m.csum, s)
 }
 
 // badChecksum handles a DSS checksum failure (RFC 8684 §3.7): with other
@@ -211,7 +211,7 @@ func (c *Conn) badChecksum(sf *Subflow, m *rxMap) {
 		c.mib.Inc(mptcp.MibDSSCorruptionReset)
 	} else {
 		sf.sendFail = true
-		sf.failDSN = m.dsn
+		sf.failDSN = c.rcvBase + m.dsn
 	}
 	c.resetSubflow(sf, mptcp.ResetMiddleboxInterference)
 }

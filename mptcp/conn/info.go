@@ -59,7 +59,7 @@ func (c *Conn) Info() Info {
 		in.Flags |= InfoFlagRemoteKeyReceived
 	}
 	if c.bufReady {
-		in.WriteSeq, in.SndUna, in.RcvNxt = c.snd.end, c.dataUna, c.dataAck()
+		in.WriteSeq, in.SndUna, in.RcvNxt = c.sndBase+c.snd.end, c.sndBase+c.dataUna, c.dataAck()
 	}
 	var addrs [MaxSubflows]tcp.FourTuple
 	na := 0

@@ -151,7 +151,7 @@ func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
 		if i := sf.findTx(seg.Seq); i >= 0 {
 			m := &sf.tx[i]
 			d.HasMap, d.DSN64 = true, true
-			d.DSN = m.dsn
+			d.DSN = c.sndBase + m.dsn
 			d.SubflowSeq = uint32(m.sseq - sf.iss)
 			d.DataLen = uint16(m.n)
 			if c.csum {
@@ -162,25 +162,26 @@ func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
 	}
 	if c.finSent && !c.finAcked {
 		d.HasMap, d.DSN64 = true, true
-		d.DSN = c.snd.end
+		d.DSN = c.sndBase + c.snd.end
 		d.DataLen = 1
 		d.DataFin = true
 		if c.csum {
 			d.HasChecksum = true
-			d.Checksum = mptcp.DSSChecksum(c.snd.end, 0, 1, 0)
+			d.Checksum = mptcp.DSSChecksum(c.sndBase+c.snd.end, 0, 1, 0)
 		}
 	}
 }
 
-// dataAck is the DATA_ACK we send: rcv_nxt, plus one for a received DATA_FIN.
+// dataAck is the DATA_ACK we send (on the wire, 64-bit): rcv_nxt, plus
+// one for a received DATA_FIN.
 func (c *Conn) dataAck() uint64 {
 	if !c.bufReady {
 		return 0
 	}
 	if c.finRcvd {
-		return c.rcv.nxt + 1
+		return c.rcvBase + c.rcv.nxt + 1
 	}
-	return c.rcv.nxt
+	return c.rcvBase + c.rcv.nxt
 }
 
 // preInput checks the handshake options of seg before the engine sees it.
@@ -341,13 +342,13 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 	}
 	if r.Present.Has(mptcp.SubtypeCapable) && r.Capable.HasDataLen && !c.client && sf.role == roleMPC {
 		// First data with MP_CAPABLE: the mapping starts at the peer's IDSN+1.
-		m := rxMap{sseq: sf.irs + 1, n: uint32(r.Capable.DataLen), dsn: c.remoteIDSN + 1, csum: r.Capable.Checksum, hasCsum: r.Capable.HasChecksum}
+		m := rxMap{sseq: sf.irs + 1, n: uint32(r.Capable.DataLen), dsn: 0, csum: r.Capable.Checksum, hasCsum: r.Capable.HasChecksum}
 		sf.addRx(m, seg)
 	}
 	if r.Present.Has(mptcp.SubtypeDSS) {
 		d := &r.DSS
 		if d.HasAck {
-			c.onDataAck(d.DataAckFrom(c.sndMax))
+			c.onDataAck(d.DataAckFrom(c.sndBase+c.sndMax) - c.sndBase)
 		}
 		if d.HasMap {
 			sf.onMapping(d, seg)
@@ -408,7 +409,7 @@ func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
 // onMapping validates a received DSS mapping and records it.
 func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 	c := sf.c
-	dsn := d.DSNFrom(c.rcv.nxt)
+	dsn := d.DSNFrom(c.rcvBase+c.rcv.nxt) - c.rcvBase
 	if len(seg.Payload) == 0 && !(d.DataFin && d.DataLen == 1) {
 		return // a mapping only counts on the data it arrives with
 	}
