@@ -143,8 +143,8 @@ type Conn struct {
 	// (sndBase = our IDSN+1, rcvBase = the peer's), so that comparisons
 	// never meet the 2^64 wrap; the wire carries base+offset.
 	sndBase, rcvBase uint64
-	registered  bool
-	established bool // ESTABLISHED event sent
+	registered       bool
+	established      bool // ESTABLISHED event sent
 
 	// send side (DSN space)
 	snd       sendBuf
