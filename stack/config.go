@@ -68,7 +68,8 @@ type InterfaceConfig struct {
 	// Queues is how many RX/TX queues to open (one worker each; every
 	// interface of a stack must have the same count) [1].
 	Queues int
-	// Cores pins worker i to Cores[i] when set.
+	// Cores pins worker i to Cores[i] when set (its goroutine then locks
+	// its OS thread); without, workers are ordinary goroutines.
 	Cores []int
 	// MTU is the IP MTU [the device's]. TCP segments are limited to
 	// what one UMEM frame holds (about 3.7 KB with 4 KiB frames).
@@ -87,7 +88,8 @@ type Link struct {
 	// Queues are the link's queues; queue i is driven by worker i, and
 	// every link must have the same number.
 	Queues []link.Queue
-	// Cores pins worker i to Cores[i] when set.
+	// Cores pins worker i to Cores[i] when set (its goroutine then locks
+	// its OS thread); without, workers are ordinary goroutines.
 	Cores []int
 	// MTU is the IP MTU [1500].
 	MTU int

@@ -10,8 +10,10 @@
 // A worker owns queue i of every interface. It is a sans-IO core: Process
 // takes received frames and the time, Poll runs hand-offs, application
 // commands, timers and neighbour resolution, and both transmit what the
-// engines produce. The goroutine that runs a worker (LockOSThread, pinned
-// when Config gives cores) is the only one that touches its flows, so the
+// engines produce. The goroutine that runs a worker (LockOSThread and
+// pinned when Config gives cores, an ordinary goroutine otherwise, which
+// shares its P with the application more cheaply) is the only one that
+// touches its flows, so the
 // per-packet path takes no locks and does not allocate. Flows are spread
 // over workers by a hash of the 4-tuple (ownerOf); a frame that arrives on
 // another worker's queue is copied to the owner through an MPSC ring, and

@@ -202,13 +202,18 @@ func (s *Stack) start() {
 // now returns the stack's monotonic time.
 func (s *Stack) now() time.Duration { return time.Since(s.epoch) }
 
-// run is a worker's loop: it owns the calling OS thread (pinned when a
-// core is given), reads the clock once per iteration, polls its queues,
-// and sleeps in Queue.Wait until the next timer when idle.
+// run is a worker's loop: it reads the clock once per iteration, polls
+// its queues, and sleeps in Queue.Wait until the next timer when idle.
+// Given a core, it owns the calling OS thread, pinned there. Without one
+// it stays an ordinary goroutine: when it sleeps or yields, Go runs the
+// application goroutine it just woke on the same P with no thread switch
+// (a locked thread hands its P to another thread and back instead, which
+// costs two futex wake-ups per sleep where the workers and the
+// applications share few cores).
 func (w *worker) run(core int) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	if core >= 0 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		_ = numa.PinThread(core)
 	}
 	busy := w.st.cfg.BusyPoll
