@@ -82,8 +82,7 @@ func TestStackClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.SysProcAttr.Pdeathsig = 0 // NS.Do may end the thread that forked it
-	if err := cmd.Start(); err != nil {
+	if err := topo.Peer.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -157,11 +157,7 @@ func TestMPTCPTwoPathsStock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// testbed sets Pdeathsig, which fires when the thread that forked the
-	// server exits; NS.Do below may lock and end that very thread. The
-	// topology's Close still kills the process group.
-	cmd.SysProcAttr.Pdeathsig = 0
-	if err := cmd.Start(); err != nil {
+	if err := topo.Peer.StartCmd(cmd); err != nil {
 		t.Fatal(err)
 	}
 	stockAddr := netip.AddrPortFrom(topo.Paths[0].PeerAddr, 5202).String()

@@ -89,7 +89,7 @@ func (n *NS) ip(args ...string) ([]byte, error) {
 }
 
 // Command returns an unstarted `ip netns exec NAME name args...` command
-// for the caller to configure (Stdout, Stderr, Env) and start. It runs in
+// for the caller to configure (Stdout, Stderr, Env) and start with StartCmd. It runs in
 // its own process group; Close kills the group and reaps the process unless
 // the caller already waited for it. Do not call Wait concurrently with Close.
 func (n *NS) Command(name string, args ...string) (*exec.Cmd, error) {
@@ -115,10 +115,22 @@ func (n *NS) Start(name string, args ...string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("testbed: starting `%s` in %s failed: %w", strings.Join(cmd.Args, " "), n.Name, err)
+	if err := n.StartCmd(cmd); err != nil {
+		return nil, err
 	}
 	return cmd, nil
+}
+
+// StartCmd starts a command made by Command. Start it this way rather than
+// with cmd.Start: the process gets a parent-death signal tied to the thread
+// that forks it, and StartCmd forks from a thread that lives as long as the
+// test process (cmd.Start from an arbitrary goroutine may fork from a thread
+// that a later Do retires, killing the child).
+func (n *NS) StartCmd(cmd *exec.Cmd) error {
+	if err := startCmd(cmd); err != nil {
+		return fmt.Errorf("testbed: starting `%s` in %s failed: %w", strings.Join(cmd.Args, " "), n.Name, err)
+	}
+	return nil
 }
 
 // Sysctl sets the sysctl key (e.g. "net.ipv4.ip_forward") to value inside

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -66,9 +67,36 @@ func (n *NS) do(fn func() error) error {
 }
 
 // setProcAttrs puts a started process in its own process group and kills it
-// if the thread that started it dies.
+// if the thread that started it dies (see startCmd: that thread lives as
+// long as the test process, so the child dies with the process).
 func setProcAttrs(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// spawner is a goroutine locked to its OS thread for the life of the
+// process. The kernel's parent-death signal follows the *thread* that forked
+// a child, and Do retires the threads it runs on, so a child forked from an
+// arbitrary thread could be killed when a later Do happens to lock and retire
+// that thread. Forking from the spawner's thread avoids that.
+var spawner struct {
+	once sync.Once
+	reqs chan func()
+}
+
+// startCmd starts cmd from the spawner thread.
+func startCmd(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: this thread never retires
+			for f := range spawner.reqs {
+				f()
+			}
+		}()
+	})
+	errc := make(chan error, 1)
+	spawner.reqs <- func() { errc <- cmd.Start() }
+	return <-errc
 }
 
 // killGroup kills the process group of a process started with setProcAttrs.

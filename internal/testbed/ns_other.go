@@ -14,6 +14,8 @@ func (n *NS) Do(fn func() error) error {
 
 func setProcAttrs(cmd *exec.Cmd) {}
 
+func startCmd(cmd *exec.Cmd) error { return cmd.Start() }
+
 func killGroup(cmd *exec.Cmd) {
 	if cmd.Process != nil {
 		_ = cmd.Process.Kill()
