@@ -277,6 +277,7 @@ func Accept(cfg Config, t tcp.FourTuple, syn *tcp.Segment, iss seqnum.Value, now
 	sf := c.newSubflow(t, iss, roleMPC)
 	sf.irs = syn.Seq
 	sf.rxNxt = syn.Seq + 1
+	sf.rxMapEnd = sf.rxNxt
 	if !c.mpc {
 		c.enterFallback(sf)
 		sf.fbSeq, sf.fbDSN = sf.rxNxt, 0

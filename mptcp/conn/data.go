@@ -391,6 +391,13 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 	if !c.preInput(sf, seg) {
 		return
 	}
+	if c.fullyEst && !c.fallback && c.rx.Present == 0 && seg.Flags&(tcp.FlagRST|tcp.FlagSYN) == 0 &&
+		sf.established && (sf.role == roleMPC || sf.joinOK) &&
+		(len(seg.Payload) > 0 || seg.Ack.GreaterThan(sf.ep.SndUna())) {
+		if !c.optionsStripped(sf) {
+			return
+		}
+	}
 	sf.ep.Input(seg, now)
 	if sf.poison {
 		sf.poison = false
@@ -735,4 +742,28 @@ func (c *Conn) SetBackup(sf *Subflow, backup bool) {
 	sf.sendPrio = true
 	sf.needAck = true
 	c.event(Event{Type: EventSubflowPriority, Subflow: sf})
+}
+
+// optionsStripped handles data or a new ACK without any MPTCP option on an
+// established subflow: a middlebox strips the options (RFC 8684 §3.7).
+// The only subflow of a connection that never had another falls back to
+// TCP: data maps 1:1 from where the last mapping received ended (an
+// implicit infinite mapping), and subflow ACKs acknowledge data. Otherwise
+// the subflow is reset. It reports whether the segment may go on to the
+// engine.
+func (c *Conn) optionsStripped(sf *Subflow) bool {
+	if len(c.subflows) > 1 || sf.role != roleMPC {
+		c.resetSubflow(sf, mptcp.ResetMiddleboxInterference)
+		return false
+	}
+	c.mib.Inc(mptcp.MibDssFallback)
+	c.fallback = true
+	c.reinj = c.reinj[:0]
+	c.rtoAt = 0
+	if !sf.fbRx {
+		sf.fbRx = true
+		sf.fbSeq, sf.fbDSN = sf.rxMapEnd, sf.rxMapDSN
+	}
+	c.release()
+	return true
 }

@@ -120,3 +120,32 @@ func TestBidirectionalMPTCP(t *testing.T) {
 		t.Fatalf("DATA_FIN: acked %v received %v", c.finAcked, c.finRcvd)
 	}
 }
+
+// A middlebox starts stripping MPTCP options in both directions in the
+// middle of a single-subflow connection: both ends fall back to TCP
+// (DssFallback) and the streams stay intact.
+func TestFallbackOptionsStrippedMidConnection(t *testing.T) {
+	var strip bool
+	cl, sv := runBoth(t, 25, Config{}, Config{}, 6<<20, 2<<20, func(cl, sv *host) {
+		cl.mangle = func(p int, _ tcpTuple, s *tcpSegment) {
+			if strip {
+				s.Options.Ext = nil
+			}
+		}
+		sv.mangle = cl.mangle
+		sv.app2 = func() {
+			if !strip && sv.recvd > 1<<20 {
+				strip = true
+			}
+		}
+	})
+	if !strip {
+		t.Fatal("options were never stripped")
+	}
+	if !cl.conns[0].Fallback() || !sv.conns[0].Fallback() {
+		t.Fatalf("fallback: client %v server %v", cl.conns[0].Fallback(), sv.conns[0].Fallback())
+	}
+	if cl.count(mptcp.MibDssFallback)+sv.count(mptcp.MibDssFallback) == 0 {
+		t.Error("DssFallback not counted")
+	}
+}

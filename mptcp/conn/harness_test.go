@@ -162,6 +162,7 @@ type host struct {
 	pmEst    map[*Conn]bool
 	evIdx    int
 	actions  []pm.Action
+	app2     func() // extra application step (tests)
 	mangle   func(path int, t tcp.FourTuple, s *tcp.Segment)
 }
 
@@ -327,6 +328,9 @@ func (h *host) app(now time.Duration) {
 		return
 	}
 	c := h.conns[0]
+	if h.app2 != nil {
+		h.app2()
+	}
 	h.runPM(now)
 	if h.joinTo > 1 && !h.joined && c.FullyEstablished() && !c.Fallback() {
 		h.joined = true

@@ -217,6 +217,7 @@ func (c *Conn) preInput(sf *Subflow, seg *tcp.Segment) bool {
 			}
 			sf.irs = seg.Seq
 			sf.rxNxt = seg.Seq + 1
+			sf.rxMapEnd = sf.rxNxt
 			if c.fallback {
 				sf.fbSeq, sf.fbDSN = sf.rxNxt, 0
 			}
@@ -443,7 +444,11 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 // addRx records mapping m after checking it against the segment, the
 // subflow's window and the mappings already known.
 func (sf *Subflow) addRx(m rxMap, seg *tcp.Segment) {
-	if !sf.acceptRx(m, seg) && len(seg.Payload) > 0 {
+	ok := sf.acceptRx(m, seg)
+	if ok && m.end().GreaterThan(sf.rxMapEnd) {
+		sf.rxMapEnd, sf.rxMapDSN = m.end(), m.dsn+uint64(m.n)
+	}
+	if !ok && len(seg.Payload) > 0 {
 		// The data came with a mapping we refused: like the kernel, do
 		// not use it and reset the subflow (the peer reinjects).
 		sf.poison = true

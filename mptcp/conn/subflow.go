@@ -80,7 +80,11 @@ type Subflow struct {
 	// receive mappings, sorted, non-overlapping
 	rx    []rxMap
 	rxNxt seqnum.Value
-	fbSeq seqnum.Value
+	// rxMapEnd and rxMapDSN are where the highest mapping received ends,
+	// in subflow and data sequence space: a fallback continues from there.
+	rxMapEnd seqnum.Value
+	rxMapDSN uint64
+	fbSeq    seqnum.Value
 	fbDSN uint64
 
 	// pending control options
@@ -310,9 +314,23 @@ func (r *sfRecv) WriteAt(off int, p []byte) {
 	}
 	seq := sf.rxNxt.Add(seqnum.Size(off))
 	if sf.fbRx {
-		c.rcv.put(sf.fbDSN+uint64(sf.fbSeq.Size(seq)), p)
+		if seq.LessThan(sf.fbSeq) { // still under the mappings received before the fallback
+			k := min(len(p), int(seq.Size(sf.fbSeq)))
+			sf.writeMapped(seq, p[:k])
+			p = p[k:]
+			seq = seq.Add(seqnum.Size(k))
+		}
+		if len(p) > 0 {
+			c.rcv.put(sf.fbDSN+uint64(sf.fbSeq.Size(seq)), p)
+		}
 		return
 	}
+	sf.writeMapped(seq, p)
+}
+
+// writeMapped writes subflow bytes p at seq through the received mappings.
+func (sf *Subflow) writeMapped(seq seqnum.Value, p []byte) {
+	c := sf.c
 	for i := sf.findRx(seq); i < len(sf.rx) && len(p) > 0; i++ {
 		m := &sf.rx[i]
 		if seq.LessThan(m.sseq) {
@@ -343,8 +361,17 @@ func (r *sfRecv) Advance(n int) {
 		return
 	}
 	if sf.fbRx {
-		s := sf.fbDSN + uint64(sf.fbSeq.Size(old))
-		c.received(sf, s, s+uint64(n))
+		if old.LessThan(sf.fbSeq) {
+			now := sf.rxNxt
+			sf.rxNxt = seqnum.Min(now, sf.fbSeq)
+			c.deliver(sf, old)
+			sf.rxNxt = now
+			old = seqnum.Max(old, sf.fbSeq)
+		}
+		if old.LessThan(sf.rxNxt) {
+			s := sf.fbDSN + uint64(sf.fbSeq.Size(old))
+			c.received(sf, s, s+uint64(old.Size(sf.rxNxt)))
+		}
 		return
 	}
 	c.deliver(sf, old)
