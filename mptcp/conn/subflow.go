@@ -85,7 +85,7 @@ type Subflow struct {
 	rxMapEnd seqnum.Value
 	rxMapDSN uint64
 	fbSeq    seqnum.Value
-	fbDSN uint64
+	fbDSN    uint64
 
 	// pending control options
 	sendPrio   bool
