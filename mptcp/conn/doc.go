@@ -53,12 +53,51 @@
 // which looks the token up in the stack's mptcp.TokenTable and refuses
 // unknown tokens: answer with a RST).
 //
+// # Fallback and failures
+//
+//   - A peer without MP_CAPABLE (either side), or options stripped after
+//     the SYN/ACK, gives a plain TCP connection over the one subflow
+//     (MPCapableFallbackSYNACK, MPCapableFallbackACK, MPCapableDataFallback).
+//   - Options stripped later (data or ACKs without any MPTCP option): the
+//     only subflow of a connection that never had another falls back to
+//     TCP, continuing from the end of the last mapping it received (an
+//     implicit infinite mapping; DssFallback); with more subflows the
+//     subflow is reset (MP_TCPRST middlebox interference). A received
+//     infinite mapping switches the receive side to 1:1 mapping.
+//   - A mapping that is outside the window, contradicts an earlier one or
+//     fails its DSS checksum is refused and counted (NoDSSInWindow,
+//     DSSNoMatchTCP, DSSNotMatching, DataCsumErr); the payload that came
+//     with it is not used and the subflow is reset (DSSCorruptionReset),
+//     as the kernel does. The sender's data-level retransmission timer
+//     (twice the largest subflow RTO, backed off) reinjects what DATA_ACK
+//     does not cover, so the connection keeps its data.
+//   - A subflow whose retransmission timer fired Config.StaleRTOs times
+//     without progress is stale (SubflowStale): its unacknowledged data is
+//     reinjected on the others, and it is not scheduled until it recovers
+//     (SubflowRecover). A subflow that ends reports to the path manager
+//     (SetPathManager), which may open it again (package mptcp/pm).
+//   - MP_FASTCLOSE (Abort) resets every subflow; a received one with our
+//     key fails the connection with ErrFastClose. MP_TCPRST carries the
+//     reason of every reset we send.
+//
+// # Sequence spaces
+//
+// DSNs are held as 64-bit offsets from the first data byte of each
+// direction (IDSN+1), so no comparison meets the 2^64 wrap; options carry
+// base+offset, 64-bit DSNs in mappings and 32-bit DATA_ACKs, expanded on
+// receipt. One mapping covers at most 16 segments and 64 KiB (its
+// data-level length is 16 bits).
+//
 // # Known gaps
 //
 // The engine has no "send an ACK now" call yet, so the connection makes a
 // subflow ACK (fourth ACK of MP_JOIN, DATA_FIN, window updates after a
 // connection-level Read) by showing it a segment just below rcv_nxt, which
-// it counts as BadSeq. A DSS checksum failure resets the subflow (with
-// MP_FAIL first when it is the only one); the infinite-mapping fallback
-// after MP_FAIL is only implemented on the receiving side.
+// it counts as BadSeq (connection-level window updates use
+// Endpoint.RecvBufferFreed). A DSS checksum failure on the only subflow
+// sends MP_FAIL and resets it, which ends the connection: the sender side
+// of the MP_FAIL exchange (answering with an infinite mapping and resending
+// from the failed DSN) is not implemented. ADD_ADDR is not retransmitted
+// when its echo is lost. Wire fields are written and read through package
+// mptcp; SubflowSeq in mappings is relative to the subflow ISN.
 package conn
