@@ -7,7 +7,9 @@
 // its congestion window) and the scheduler returns the index of the subflow
 // that should take the next range. The connection maps the range only when
 // the answer is the asking subflow; otherwise the chosen subflow pulls it
-// when it is polled. Schedulers are sans-IO and allocation-free: they see a
+// when it is polled (the connection keeps the pick until that subflow takes
+// its range or stops being eligible, so that a stateful policy such as
+// round robin sees one Pick per decision). Schedulers are sans-IO and allocation-free: they see a
 // slice the caller owns and keep at most a few integers of state.
 //
 // Policies:
