@@ -171,6 +171,13 @@ type Conn struct {
 	nextID   uint8
 	picked   int // 1 + the subflow the scheduler picked and that has not pulled yet; 0 for none
 
+	// infinite mapping after MP_FAIL: subflow bytes from infSeq carry DSNs
+	// from infDSN on, 1:1
+	infPending bool
+	infSet     bool
+	infSeq     seqnum.Value
+	infDSN     uint64
+
 	rtoAt     time.Duration
 	rtoShift  uint
 	lastAckAt time.Duration

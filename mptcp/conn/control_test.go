@@ -142,3 +142,33 @@ func TestSchedulersEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// On a single-subflow connection a DSS checksum failure makes the receiver
+// send MP_FAIL; the sender answers with an infinite mapping, resends from
+// DATA_ACK, and both continue as TCP: the stream stays intact.
+func TestChecksumFailureSingleSubflowFallsBack(t *testing.T) {
+	a, _ := twoPaths()
+	sim, cl, sv := pair(t, 45, Config{Checksum: true}, Config{}, a)
+	corrupted := 0
+	cl.mangle = func(p int, _ tcpTuple, s *tcpSegment) {
+		if len(s.Payload) > 100 && corrupted < 1 && sim.Now() > 200*time.Millisecond {
+			corrupted++
+			s.Payload[70] ^= 0x11
+		}
+	}
+	transfer(t, sim, cl, sv, 6<<20, 2*time.Minute)
+	if corrupted == 0 {
+		t.Fatal("nothing was corrupted")
+	}
+	for _, x := range []struct {
+		h *host
+		c mptcp.Counter
+	}{{sv, mptcp.MibDataCsumErr}, {sv, mptcp.MibMPFailTx}, {cl, mptcp.MibMPFailRx}, {cl, mptcp.MibInfiniteMapTx}, {sv, mptcp.MibInfiniteMapRx}} {
+		if x.h.count(x.c) == 0 {
+			t.Errorf("%s: %v = 0", x.h.name, x.c)
+		}
+	}
+	if !cl.conns[0].Fallback() || !sv.conns[0].Fallback() {
+		t.Errorf("fallback: client %v server %v", cl.conns[0].Fallback(), sv.conns[0].Fallback())
+	}
+}

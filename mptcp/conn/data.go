@@ -148,8 +148,12 @@ func (c *Conn) deliver(sf *Subflow, old seqnum.Value) {
 				break // verify once the whole mapping is in
 			}
 			if !c.verify(sf, m) {
-				c.badChecksum(sf, m)
-				return
+				if !c.badChecksum(sf, m) {
+					return
+				}
+				seq = end // MP_FAIL sent: skip the mapping, keep the subflow
+				k++
+				continue
 			}
 			c.received(sf, m.dsn, m.dsn+uint64(m.n))
 			seq = end
@@ -201,19 +205,54 @@ func (c *Conn) verify(sf *Subflow, m *rxMap) bool {
 	return mptcp.DSSChecksumOK(c.rcvBase+m.dsn, uint32(m.sseq-sf.irs), uint16(m.n), m.csum, s)
 }
 
-// badChecksum handles a DSS checksum failure (RFC 8684 §3.7): with other
-// subflows the broken one is reset (its data is reinjected by the peer);
-// on the only subflow an MP_FAIL is sent and the subflow reset too.
-func (c *Conn) badChecksum(sf *Subflow, m *rxMap) {
+// badChecksum handles a DSS checksum failure (RFC 8684 §3.7). On the only
+// subflow of a connection that never had another, MP_FAIL is sent with
+// the mapping's DSN and the mapping is dropped: the peer answers with an
+// infinite mapping and resends from DATA_ACK, and the connection goes on
+// as TCP (it reports true: keep the subflow). Otherwise the subflow is
+// reset (its data is reinjected by the peer) and it reports false.
+func (c *Conn) badChecksum(sf *Subflow, m *rxMap) bool {
 	c.mib.Inc(mptcp.MibDataCsumErr)
-	sf.rx = sf.rx[:0]
-	if c.live() > 1 {
-		c.mib.Inc(mptcp.MibDSSCorruptionReset)
-	} else {
-		sf.sendFail = true
-		sf.failDSN = c.rcvBase + m.dsn
+	if len(c.subflows) == 1 && sf.role == roleMPC {
+		if !sf.sendFail && !sf.failSent {
+			sf.sendFail = true
+			sf.failSent = true
+			sf.failDSN = c.rcvBase + m.dsn
+			sf.needAck = true
+		}
+		return true
 	}
+	sf.rx = sf.rx[:0]
+	c.mib.Inc(mptcp.MibDSSCorruptionReset)
 	c.resetSubflow(sf, mptcp.ResetMiddleboxInterference)
+	return false
+}
+
+// onFail handles MP_FAIL from the peer: on the only subflow, fall back to
+// TCP by sending an infinite mapping from DATA_UNA on new subflow bytes
+// and resending everything from there (RFC 8684 §3.7); otherwise reset
+// the subflow.
+func (c *Conn) onFail(sf *Subflow) {
+	c.mib.Inc(mptcp.MibMPFailRx)
+	if c.fallback || !c.bufReady {
+		return
+	}
+	if len(c.subflows) > 1 || sf.role != roleMPC {
+		c.resetSubflow(sf, mptcp.ResetMiddleboxInterference)
+		return
+	}
+	c.fallback = true
+	c.infPending, c.infSet = true, true
+	c.infSeq = sf.txEnd
+	if !sf.fbRx {
+		sf.fbRx = true
+		sf.fbSeq, sf.fbDSN = sf.rxMapEnd, sf.rxMapDSN
+	}
+	c.infDSN = c.dataUna
+	c.sndNxt = c.dataUna
+	c.reinj = c.reinj[:0]
+	c.rtoAt = 0
+	c.release()
 }
 
 // received records DSNs [s, e) as received and advances rcv_nxt.
@@ -434,7 +473,7 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 			c.rwndEnd = e
 		}
 	}
-	if c.fallback && sf.ep.PeerClosed() && !c.finRcvd {
+	if (c.fallback || sf.fbRx) && sf.ep.PeerClosed() && !c.finRcvd {
 		c.finRcvd = true
 	}
 	c.checkSubflow(sf, now)

@@ -64,8 +64,12 @@
 //     implicit infinite mapping; DssFallback); with more subflows the
 //     subflow is reset (MP_TCPRST middlebox interference). A received
 //     infinite mapping switches the receive side to 1:1 mapping.
+//   - A DSS checksum failure on the only subflow of a connection that
+//     never had another sends MP_FAIL; the peer answers with an infinite
+//     mapping from DATA_UNA on new subflow bytes, resends from there, and
+//     both go on as TCP (DataCsumErr, MPFailTx/Rx, InfiniteMapTx/Rx).
 //   - A mapping that is outside the window, contradicts an earlier one or
-//     fails its DSS checksum is refused and counted (NoDSSInWindow,
+//     fails its DSS checksum (with other subflows) is refused and counted (NoDSSInWindow,
 //     DSSNoMatchTCP, DSSNotMatching, DataCsumErr); the payload that came
 //     with it is not used and the subflow is reset (DSSCorruptionReset),
 //     as the kernel does. The sender's data-level retransmission timer
@@ -94,10 +98,10 @@
 // subflow ACK (fourth ACK of MP_JOIN, DATA_FIN, window updates after a
 // connection-level Read) by showing it a segment just below rcv_nxt, which
 // it counts as BadSeq (connection-level window updates use
-// Endpoint.RecvBufferFreed). A DSS checksum failure on the only subflow
-// sends MP_FAIL and resets it, which ends the connection: the sender side
-// of the MP_FAIL exchange (answering with an infinite mapping and resending
-// from the failed DSN) is not implemented. ADD_ADDR is not retransmitted
+// Endpoint.RecvBufferFreed). After MP_FAIL, data the peer had outstanding
+// in the other direction is not recovered (the MP_FAIL receiver falls back
+// in both directions only when nothing of its own is unacknowledged).
+// ADD_ADDR is not retransmitted
 // when its echo is lost. Wire fields are written and read through package
 // mptcp; SubflowSeq in mappings is relative to the subflow ISN.
 package conn

@@ -14,6 +14,16 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 	syn := seg.Flags.Has(tcp.FlagSYN)
 	switch sf.role {
 	case roleMPC:
+		if c.infPending && !syn && len(seg.Payload) > 0 && seg.Seq.GreaterThanEq(c.infSeq) {
+			if sf.ep.SndUna().GreaterThan(c.infSeq) {
+				c.infPending = false // the peer has the infinite mapping
+				return 0
+			}
+			o.DSS = mptcp.DSS{HasMap: true, DSN64: true, DSN: c.sndBase + c.infDSN, SubflowSeq: uint32(c.infSeq - sf.iss)}
+			o.Want = o.Want.With(mptcp.SubtypeDSS)
+			c.mib.Inc(mptcp.MibInfiniteMapTx)
+			break
+		}
 		if c.fallback || (!c.mpc && !c.fullyEst) {
 			return 0
 		}
@@ -375,7 +385,7 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 		}
 	}
 	if r.Present.Has(mptcp.SubtypeFail) {
-		c.mib.Inc(mptcp.MibMPFailRx)
+		c.onFail(sf)
 	}
 }
 
@@ -416,10 +426,19 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 	}
 	if d.DataLen == 0 {
 		// Infinite mapping: the peer fell back; data maps 1:1 from here.
+		if sf.fbRx {
+			return
+		}
 		c.mib.Inc(mptcp.MibInfiniteMapRx)
 		sf.fbRx = true
 		sf.fbSeq = sf.irs + seqnum.Value(d.SubflowSeq)
 		sf.fbDSN = dsn
+		if c.dataUna == c.snd.end && len(c.subflows) == 1 {
+			// Nothing of ours is outstanding: fall back in both directions.
+			c.fallback = true
+			c.rtoAt = 0
+			c.release()
+		}
 		return
 	}
 	n := uint32(d.DataLen)

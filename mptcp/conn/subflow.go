@@ -90,6 +90,7 @@ type Subflow struct {
 	// pending control options
 	sendPrio   bool
 	sendFail   bool
+	failSent   bool
 	failDSN    uint64
 	rstReason  mptcp.ResetReason
 	rstPending bool
@@ -254,7 +255,7 @@ func (s *sfSend) Consume(n int) {
 	for k < len(sf.tx) && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)).LessThanEq(sf.txUna) {
 		k++
 	}
-	if sf.c.fallback {
+	if sf.c.fallback && (!sf.c.infSet || sf.txUna.GreaterThan(sf.c.infSeq)) {
 		// Plain TCP: the subflow's ACK is the data-level acknowledgement.
 		end := sf.dsnOfTx(sf.txUna)
 		if k > 0 && end == 0 {
