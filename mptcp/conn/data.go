@@ -433,9 +433,21 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 	if c.fullyEst && !c.fallback && c.rx.Present == 0 && seg.Flags&(tcp.FlagRST|tcp.FlagSYN) == 0 &&
 		sf.established && (sf.role == roleMPC || sf.joinOK) &&
 		(len(seg.Payload) > 0 || seg.Ack.GreaterThan(sf.ep.SndUna())) {
-		if !c.optionsStripped(sf) {
+		// No MPTCP option at all. Once in a while a peer has no room for
+		// its DSS (SACK blocks); a middlebox that strips options does it
+		// to every segment. Data we could not map is dropped before TCP
+		// acknowledges it (the peer resends it); the third segment in a
+		// row without options means the options are being stripped.
+		sf.noOpt++
+		if sf.noOpt >= strippedAfter {
+			if !c.optionsStripped(sf) {
+				return
+			}
+		} else if len(seg.Payload) > 0 && !sf.mapped(seg) {
 			return
 		}
+	} else if c.rx.Present != 0 {
+		sf.noOpt = 0
 	}
 	sf.ep.Input(seg, now)
 	if sf.poison {
@@ -781,6 +793,27 @@ func (c *Conn) SetBackup(sf *Subflow, backup bool) {
 	sf.sendPrio = true
 	sf.needAck = true
 	c.event(Event{Type: EventSubflowPriority, Subflow: sf})
+}
+
+// strippedAfter is how many segments in a row without any MPTCP option
+// make a subflow conclude that a middlebox strips them.
+const strippedAfter = 3
+
+// mapped reports whether the new payload of seg is covered by mappings
+// already received.
+func (sf *Subflow) mapped(seg *tcp.Segment) bool {
+	seq, end := seg.Seq, seg.Seq.Add(seqnum.Size(len(seg.Payload)))
+	if sf.fbRx || !sf.rxNxt.LessThan(end) {
+		return true
+	}
+	seq = seqnum.Max(seq, sf.rxNxt)
+	for i := sf.findRx(seq); i < len(sf.rx) && seq.LessThan(end); i++ {
+		if sf.rx[i].sseq.GreaterThan(seq) {
+			return false
+		}
+		seq = sf.rx[i].end()
+	}
+	return !seq.LessThan(end)
 }
 
 // optionsStripped handles data or a new ACK without any MPTCP option on an

@@ -65,7 +65,8 @@ type Subflow struct {
 	closed                  bool
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
-	poison                  bool // the segment being processed had a refused mapping
+	poison                  bool
+	noOpt                   int  // segments in a row without any MPTCP option // the segment being processed had a refused mapping
 	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
 
 	iss seqnum.Value

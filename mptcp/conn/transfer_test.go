@@ -153,3 +153,27 @@ func TestAnnouncedAddress(t *testing.T) {
 		t.Error("no ANNOUNCED event")
 	}
 }
+
+// TestTransferHostileLinks: loss, reordering, duplication and jitter on
+// both paths, in both directions, with checksums on one run and off on
+// the other; the stream must arrive exact.
+func TestTransferHostileLinks(t *testing.T) {
+	for _, csum := range []bool{false, true} {
+		a, b := twoPaths()
+		for _, l := range []*simnet.LinkConfig{&a, &b} {
+			l.Loss, l.Reorder, l.ReorderDelay, l.Duplicate, l.Jitter = 0.01, 0.02, 3*time.Millisecond, 0.01, 500*time.Microsecond
+		}
+		sim, cl, sv := pair(t, 15, Config{Checksum: csum}, Config{}, a, b)
+		cl.joinTo = 2
+		sv.toSend = 2 << 20
+		transfer(t, sim, cl, sv, 8<<20, 5*time.Minute)
+		sim.RunUntil(10*time.Minute, func() bool { return cl.eof })
+		if !cl.eof || cl.recvd != 2<<20 || !equalHash(cl, 2<<20) {
+			t.Fatalf("checksums %v: server->client stream: eof %v %d bytes", csum, cl.eof, cl.recvd)
+		}
+		st := cl.out[0].Stats()
+		if st.Duplicated == 0 || st.Reordered == 0 || st.Lost == 0 {
+			t.Fatalf("link impairments not exercised: %+v", st)
+		}
+	}
+}
