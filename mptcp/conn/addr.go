@@ -2,6 +2,7 @@ package conn
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/mpxdp/mpxdp/mptcp"
 )
@@ -21,7 +22,74 @@ func (c *Conn) Announce(id uint8, addr netip.Addr, port uint16) bool {
 	sf.addAddr = append(sf.addAddr, a)
 	sf.needAck = true
 	c.addAddrSignal++
+	an := announcement{a: a, at: c.now + addAddrTimeout}
+	for i := range c.announced {
+		if c.announced[i].a.ID == id {
+			c.announced[i] = an // announced again: wait for this one's echo
+			return true
+		}
+	}
+	if len(c.announced) < cap(c.announced) {
+		c.announced = append(c.announced, an)
+	}
 	return true
+}
+
+// addAddrTimeout is how long an ADD_ADDR waits for its echo before it is
+// sent again (the kernel's net.mptcp.add_addr_timeout is 120 s; a lost
+// option is better resent sooner), and addAddrTries how often it is sent.
+const (
+	addAddrTimeout = 2 * time.Second
+	addAddrTries   = 4
+)
+
+// announcement is an ADD_ADDR waiting for its echo.
+type announcement struct {
+	a     mptcp.AddAddr
+	at    time.Duration // resend time
+	tries int
+}
+
+// onEcho marks the announcement that an echo acknowledges.
+func (c *Conn) onEcho(e *mptcp.AddAddr) {
+	for i := range c.announced {
+		if c.announced[i].a.ID == e.ID && c.announced[i].a.Addr == e.Addr {
+			c.announced = append(c.announced[:i], c.announced[i+1:]...)
+			return
+		}
+	}
+}
+
+// resendAnnouncements sends again the ADD_ADDRs whose echo did not come.
+func (c *Conn) resendAnnouncements(now time.Duration) {
+	for i := 0; i < len(c.announced); i++ {
+		an := &c.announced[i]
+		if now < an.at {
+			continue
+		}
+		an.tries++
+		if an.tries >= addAddrTries {
+			c.announced = append(c.announced[:i], c.announced[i+1:]...)
+			i--
+			continue
+		}
+		if sf := c.controlSubflow(); sf != nil {
+			sf.addAddr = append(sf.addAddr, an.a)
+			sf.needAck = true
+		}
+		an.at = now + addAddrTimeout<<an.tries
+	}
+}
+
+// announceTimer returns the earliest ADD_ADDR resend time, 0 for none.
+func (c *Conn) announceTimer() time.Duration {
+	var t time.Duration
+	for _, an := range c.announced {
+		if t == 0 || an.at < t {
+			t = an.at
+		}
+	}
+	return t
 }
 
 // Withdraw sends REMOVE_ADDR for local address id and closes the subflows

@@ -147,6 +147,9 @@ func TestAddAddrBadHMACDropped(t *testing.T) {
 	if !cl.hasEvent(EventAnnounced) {
 		t.Error("no ANNOUNCED event")
 	}
+	if len(s.announced) != 0 {
+		t.Errorf("announcements still waiting for an echo: %+v", s.announced)
+	}
 	if sv.recvd != 8<<20 || !equalHash(sv, 8<<20) {
 		t.Fatal("transfer damaged")
 	}
@@ -196,5 +199,31 @@ func TestForgedMappingsRefused(t *testing.T) {
 		dumpConn(t, "client", cl.conns[0])
 		dumpConn(t, "server", s)
 		t.Fatalf("stream damaged by forged mappings: eof %v, %d of %d bytes", sv.eof, sv.recvd, n)
+	}
+}
+
+// A lost ADD_ADDR is sent again until its echo arrives.
+func TestAddAddrResentUntilEchoed(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 34, Config{}, Config{}, a, b)
+	cl.toSend = 100 << 20
+	cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return len(sv.conns) == 1 && sv.conns[0].FullyEstablished() })
+	drops := 0
+	cl.drop = func(_ int, seg *tcpSegment) bool {
+		var r mptcp.Received
+		_ = mptcp.ParseTCPOptions(seg.Options.Ext, &r)
+		if drops < 2 && r.Present.Has(mptcp.SubtypeAddAddr) {
+			drops++
+			return true
+		}
+		return false
+	}
+	s := sv.conns[0]
+	s.Announce(3, addr(1, 1), 0)
+	sv.flush(sim.Now())
+	sim.RunUntil(time.Minute, func() bool { return sv.eof })
+	if drops != 2 || sv.count(mptcp.MibAddAddrTx) != 3 || cl.count(mptcp.MibAddAddr) != 1 || sv.count(mptcp.MibEchoAdd) != 1 {
+		t.Fatalf("drops %d AddAddrTx %d (want 3) client AddAddr %d EchoAdd %d", drops, sv.count(mptcp.MibAddAddrTx), cl.count(mptcp.MibAddAddr), sv.count(mptcp.MibEchoAdd))
 	}
 }

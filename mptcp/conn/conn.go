@@ -193,6 +193,7 @@ type Conn struct {
 	rstBuf                                         [16]byte
 	rx                                             mptcp.Received
 	pmHook                                         PathManager
+	announced                                      []announcement
 }
 
 // PathManager is what a connection tells its path manager (package
@@ -219,6 +220,7 @@ func newConn(cfg Config, client bool) (*Conn, error) {
 	}
 	c := &Conn{cfg: cfg, mib: cfg.MIB, group: g, sched: cfg.Scheduler, client: client}
 	c.reinj = make([][2]uint64, 0, 64)
+	c.announced = make([]announcement, 0, 8)
 	c.subflows = make([]*Subflow, 0, cfg.MaxSubflows)
 	return c, nil
 }

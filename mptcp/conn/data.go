@@ -635,8 +635,10 @@ func (c *Conn) rstOptions(sf *Subflow, seg *tcp.Segment) {
 func (c *Conn) runTimers(now time.Duration) {
 	if !c.bufReady || c.fallback || c.err != nil {
 		c.rtoAt = 0
+		c.announced = c.announced[:0]
 		return
 	}
+	c.resendAnnouncements(now)
 	c.maybeSendFin()
 	outstanding := c.dataUna < c.sndMax
 	if !outstanding {
@@ -688,6 +690,9 @@ func (c *Conn) NextTimer() time.Duration {
 	}
 	if c.rtoAt != 0 && c.err == nil && (t == 0 || c.rtoAt < t) {
 		t = c.rtoAt
+	}
+	if a := c.announceTimer(); a != 0 && c.err == nil && !c.fallback && (t == 0 || a < t) {
+		t = a
 	}
 	return t
 }

@@ -393,6 +393,7 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
 	if a.Echo {
 		c.mib.Inc(mptcp.MibEchoAdd)
+		c.onEcho(a)
 		return
 	}
 	port := uint16(0)
