@@ -113,6 +113,7 @@ type node struct {
 	pkt      []byte
 	rbuf     []byte
 	seg      Segment
+	outSeg   Segment // the segment being sent (a field: &outSeg does not escape per call)
 	timerAt  time.Duration
 	timerGen uint64
 
@@ -192,14 +193,15 @@ func (n *node) pump(now time.Duration) {
 		n.doneAt = now
 	}
 	for {
-		s, ok := ep.Output(now, n.frame)
+		var ok bool
+		n.outSeg, ok = ep.Output(now, n.frame)
 		if !ok {
 			break
 		}
 		if n.trace != nil {
-			n.trace("out", &s)
+			n.trace("out", &n.outSeg)
 		}
-		n.pkt = encodeSeg(n.pkt, &s)
+		n.pkt = encodeSeg(n.pkt, &n.outSeg)
 		n.out.Send(n.pkt)
 	}
 	if t := ep.NextTimer(); t != 0 && t != n.timerAt {
