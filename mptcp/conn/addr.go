@@ -22,6 +22,7 @@ func (c *Conn) Announce(id uint8, addr netip.Addr, port uint16) bool {
 	sf.addAddr = append(sf.addAddr, a)
 	sf.needAck = true
 	c.addAddrSignal++
+	c.rememberAddr(id, addr)
 	an := announcement{a: a, at: c.now + addAddrTimeout}
 	for i := range c.announced {
 		if c.announced[i].a.ID == id {
@@ -95,8 +96,9 @@ func (c *Conn) announceTimer() time.Duration {
 // Withdraw sends REMOVE_ADDR for local address id and closes the subflows
 // that use it.
 func (c *Conn) Withdraw(id uint8) bool {
+	addr, known := c.localAddr(id)
 	for _, sf := range c.subflows {
-		if !sf.closed && sf.localID == id && sf.ep != nil {
+		if !sf.closed && sf.ep != nil && (sf.localID == id || known && sf.tuple.LocalAddr == addr) && sf.role != roleMPC {
 			sf.rstPending, sf.rstReason = true, mptcp.ResetAdministrativelyDenied
 			sf.ep.Abort()
 		}
@@ -109,6 +111,26 @@ func (c *Conn) Withdraw(id uint8) bool {
 	sf.rmAddr = append(sf.rmAddr, id)
 	sf.needAck = true
 	return true
+}
+
+// rememberAddr records the address a local address id stands for.
+func (c *Conn) rememberAddr(id uint8, addr netip.Addr) {
+	for i := range c.localAddrs {
+		if c.localAddrs[i].id == id || !c.localAddrs[i].addr.IsValid() {
+			c.localAddrs[i].id, c.localAddrs[i].addr = id, addr
+			return
+		}
+	}
+}
+
+// localAddr returns the address of local address id, if known.
+func (c *Conn) localAddr(id uint8) (netip.Addr, bool) {
+	for _, a := range c.localAddrs {
+		if a.id == id && a.addr.IsValid() {
+			return a.addr, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // controlSubflow returns a subflow that can carry control options: a

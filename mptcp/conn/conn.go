@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/mpxdp/mpxdp/mptcp"
@@ -194,6 +195,10 @@ type Conn struct {
 	rx                                             mptcp.Received
 	pmHook                                         PathManager
 	announced                                      []announcement
+	localAddrs                                     [8]struct {
+		id   uint8
+		addr netip.Addr
+	}
 }
 
 // PathManager is what a connection tells its path manager (package

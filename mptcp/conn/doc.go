@@ -95,13 +95,10 @@
 // # Known gaps
 //
 // The engine has no "send an ACK now" call yet, so the connection makes a
-// subflow ACK (fourth ACK of MP_JOIN, DATA_FIN, window updates after a
-// connection-level Read) by showing it a segment just below rcv_nxt, which
-// it counts as BadSeq (connection-level window updates use
-// Endpoint.RecvBufferFreed). After MP_FAIL, data the peer had outstanding
-// in the other direction is not recovered (the MP_FAIL receiver falls back
-// in both directions only when nothing of its own is unacknowledged).
-// ADD_ADDR is not retransmitted
-// when its echo is lost. Wire fields are written and read through package
-// mptcp; SubflowSeq in mappings is relative to the subflow ISN.
+// subflow ACK (the fourth ACK of MP_JOIN, DATA_FIN, ADD_ADDR echoes,
+// MP_PRIO) by showing it a segment just below rcv_nxt, which it answers
+// with an ACK and counts as BadSeq. Connection-level window updates use
+// Endpoint.RecvBufferFreed. After MP_FAIL, data the MP_FAIL sender had
+// outstanding in the other direction is not recovered (it falls back in
+// both directions only when nothing of its own is unacknowledged).
 package conn

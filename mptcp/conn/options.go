@@ -378,6 +378,12 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 	if r.Present.Has(mptcp.SubtypeRemoveAddr) {
 		for _, id := range r.RemoveAddr.IDs {
 			c.mib.Inc(mptcp.MibRmAddr)
+			for _, x := range c.subflows {
+				// The peer withdrew the address: close the subflows to it.
+				if x != sf && !x.closed && x.remoteID == id && x.role != roleMPC {
+					c.resetSubflow(x, mptcp.ResetAdministrativelyDenied)
+				}
+			}
 			c.event(Event{Type: EventRemoved, RemoteID: id})
 			if c.pmHook != nil {
 				c.pmHook.RemoveAddr(c, id, c.now)

@@ -154,6 +154,34 @@ func TestAnnouncedAddress(t *testing.T) {
 	}
 }
 
+// TestWithdrawAddress: the server withdraws the address it announced; the
+// client closes its subflow to it and the transfer finishes on the other.
+func TestWithdrawAddress(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 16, Config{}, Config{}, a, b)
+	sv.pmCfg = &pm.Config{Endpoints: []pm.Endpoint{{ID: 1, Addr: addr(1, 1), Flags: pm.Signal}}}
+	cl.pmCfg = &pm.Config{Limits: pm.Limits{Subflows: 2, AddAddrAccepted: 1}}
+	n := int64(32 << 20)
+	cl.toSend = n
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return len(c.subflows) == 2 && c.subflows[1].bytesSent > 1<<20 })
+	s := sv.conns[0]
+	if !s.Withdraw(1) {
+		t.Fatal("Withdraw refused")
+	}
+	sv.flush(sim.Now())
+	sim.RunUntil(2*time.Minute, func() bool { return sv.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: eof %v, %d of %d", sv.eof, sv.recvd, n)
+	}
+	if !c.subflows[1].closed || sv.count(mptcp.MibRmAddrTx) != 1 || cl.count(mptcp.MibRmAddr) != 1 {
+		t.Fatalf("subflow 1 closed %v, RmAddrTx %d, RmAddr %d", c.subflows[1].closed, sv.count(mptcp.MibRmAddrTx), cl.count(mptcp.MibRmAddr))
+	}
+	if !cl.hasEvent(EventRemoved) || !cl.hasEvent(EventSubflowClosed) {
+		t.Error("REMOVED / SF_CLOSED events missing")
+	}
+}
+
 // TestTransferHostileLinks: loss, reordering, duplication and jitter on
 // both paths, in both directions, with checksums on one run and off on
 // the other; the stream must arrive exact.
