@@ -107,7 +107,7 @@ func TestThirdACKLost(t *testing.T) {
 }
 
 func TestBidirectionalMPTCP(t *testing.T) {
-	cl, _ := runBoth(t, 24, Config{}, Config{}, 2<<20, 3<<20, nil)
+	cl, sv := runBoth(t, 24, Config{}, Config{}, 2<<20, 3<<20, nil)
 	if cl.conns[0].Fallback() {
 		t.Fatal("fell back")
 	}
@@ -118,6 +118,16 @@ func TestBidirectionalMPTCP(t *testing.T) {
 	c := cl.conns[0]
 	if !c.finAcked || !c.finRcvd {
 		t.Fatalf("DATA_FIN: acked %v received %v", c.finAcked, c.finRcvd)
+	}
+	cl.sim.RunUntil(cl.sim.Now()+time.Minute, func() bool { return c.Closed() && sv.conns[0].Closed() })
+	if !c.Closed() || !sv.conns[0].Closed() || c.Err() != nil || sv.conns[0].Err() != nil {
+		t.Fatalf("closed: client %v (%v) server %v (%v)", c.Closed(), c.Err(), sv.conns[0].Closed(), sv.conns[0].Err())
+	}
+	if cl.tokens.Len() != 0 || sv.tokens.Len() != 0 {
+		t.Error("tokens not released after close")
+	}
+	if !cl.hasEvent(EventClosed) || !sv.hasEvent(EventClosed) {
+		t.Error("no CLOSED event")
 	}
 }
 

@@ -122,3 +122,8 @@ func (c *Conn) Subflows(dst []SubflowInfo) []SubflowInfo {
 	}
 	return dst
 }
+
+// Closed reports whether the connection ended: every subflow closed (after
+// both DATA_FINs, a failure, MP_FASTCLOSE or fallback FINs). Its token is
+// released by then.
+func (c *Conn) Closed() bool { return c.closing }
