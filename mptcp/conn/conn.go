@@ -9,6 +9,7 @@ import (
 
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/mptcp/coupled"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/mptcp/sched"
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -194,6 +195,8 @@ type Conn struct {
 	rstBuf                                         [16]byte
 	rx                                             mptcp.Received
 	pmHook                                         PathManager
+	pmgr                                           *pm.Manager
+	pmActs                                         []pm.Action
 	announced                                      []announcement
 	localAddrs                                     [8]struct {
 		id   uint8
@@ -201,9 +204,13 @@ type Conn struct {
 	}
 }
 
-// PathManager is what a connection tells its path manager (package
-// mptcp/pm implements it through an adapter in the stack). It may be nil.
+// PathManager is what a connection tells its path manager. UsePathManager
+// installs the built-in one (package mptcp/pm); SetPathManager any other.
 type PathManager interface {
+	// Established reports that the connection became fully established.
+	Established(c *Conn, now time.Duration)
+	// SubflowUp reports a subflow that can carry data.
+	SubflowUp(c *Conn, sf *Subflow, now time.Duration)
 	// AddAddr reports a verified ADD_ADDR from the peer.
 	AddAddr(c *Conn, a *mptcp.AddAddr, now time.Duration)
 	// RemoveAddr reports a REMOVE_ADDR from the peer.
@@ -212,7 +219,7 @@ type PathManager interface {
 	SubflowClosed(c *Conn, sf *Subflow, err error, now time.Duration)
 }
 
-// SetPathManager installs the path manager hook.
+// SetPathManager installs a path manager hook.
 func (c *Conn) SetPathManager(p PathManager) { c.pmHook = p }
 
 func newConn(cfg Config, client bool) (*Conn, error) {

@@ -411,6 +411,9 @@ func (c *Conn) sfEstablished(sf *Subflow) {
 		c.rwndEnd = c.dataUna + uint64(sf.ep.SendWindow())
 	}
 	c.event(Event{Type: EventSubflowEstablished, Subflow: sf})
+	if c.pmHook != nil && sf.role != roleMPC {
+		c.pmHook.SubflowUp(c, sf, c.now)
+	}
 }
 
 // Input processes a segment received on subflow sf.

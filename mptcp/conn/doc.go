@@ -48,6 +48,14 @@
 //	}
 //	t := c.NextTimer()                          // call c.OnTimer(t) then
 //
+// With the built-in path manager (package mptcp/pm):
+//
+//	c.UsePathManager(m)                         // m, _ := pm.New(pm.Config{...})
+//	acts = c.PathActions(now, acts[:0])         // after Input/OnTimer, and at c.PathTimer()
+//	for _, a := range acts {                    // pm.OpenSubflow: pick the 4-tuple, then
+//		sf, err := c.Join(tuple, iss, a.Local.ID, a.Backup, now)
+//	}
+//
 // Listeners classify SYNs with ClassifySYN: plain TCP, a new connection
 // (Accept), or a join of the connection with a given token (AcceptJoin,
 // which looks the token up in the stack's mptcp.TokenTable and refuses

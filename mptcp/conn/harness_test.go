@@ -158,9 +158,6 @@ type host struct {
 	rsts     int  // RSTs the listener would send (refused SYNs)
 	drop     func(path int, s *tcp.Segment) bool
 	pmCfg    *pm.Config
-	pms      map[*Conn]*pm.Manager
-	pmEst    map[*Conn]bool
-	evIdx    int
 	actions  []pm.Action
 	app2     func() // extra application step (tests)
 	mangle   func(path int, t tcp.FourTuple, s *tcp.Segment)
@@ -310,10 +307,8 @@ func (h *host) flush(now time.Duration) {
 		if x := c.NextTimer(); x != 0 && (t == 0 || x < t) {
 			t = x
 		}
-		if m := h.pms[c]; m != nil {
-			if x := m.NextTimer(); x != 0 && (t == 0 || x < t) {
-				t = max(x, now+time.Microsecond)
-			}
+		if x := c.PathTimer(); x != 0 && (t == 0 || x < t) {
+			t = max(x, now+time.Microsecond)
 		}
 	}
 	if t != 0 && (h.timerAt == 0 || t < h.timerAt) {
@@ -413,26 +408,6 @@ type tcpTuple = tcp.FourTuple
 
 type tcpSeq = seqnum.Value
 
-// pmGlue connects a pm.Manager to a connection (what the stack will do).
-type pmGlue struct {
-	h *host
-	m *pm.Manager
-}
-
-func (g *pmGlue) AddAddr(c *Conn, a *mptcp.AddAddr, now time.Duration) {
-	g.m.AddAddr(a.ID, netip.AddrPortFrom(a.Addr, a.Port), now)
-}
-
-func (g *pmGlue) RemoveAddr(c *Conn, id uint8, now time.Duration) { g.m.RemoveAddr(id) }
-
-func (g *pmGlue) SubflowClosed(c *Conn, sf *Subflow, err error, now time.Duration) {
-	if sf.role == roleMPC || c.closing || c.finAcked {
-		return
-	}
-	tu := sf.Tuple()
-	g.m.SubflowDown(tu.LocalAddr, netip.AddrPortFrom(tu.RemoteAddr, tu.RemotePort), now)
-}
-
 func (h *host) attachPM(c *Conn) {
 	if h.pmCfg == nil {
 		return
@@ -445,55 +420,26 @@ func (h *host) attachPM(c *Conn) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if h.pms == nil {
-		h.pms, h.pmEst = map[*Conn]*pm.Manager{}, map[*Conn]bool{}
-	}
-	h.pms[c] = m
-	c.SetPathManager(&pmGlue{h, m})
+	c.UsePathManager(m)
 }
 
-// runPM feeds events to the path managers and executes their actions.
+// runPM opens the subflows the path managers ask for (what the stack does).
 func (h *host) runPM(now time.Duration) {
-	for ; h.evIdx < len(h.events); h.evIdx++ {
-		e := h.events[h.evIdx]
-		if e.Type == EventSubflowEstablished && e.Subflow != nil {
-			for c, m := range h.pms {
-				if e.Subflow.c == c {
-					tu := e.Subflow.Tuple()
-					m.SubflowUp(tu.LocalAddr, netip.AddrPortFrom(tu.RemoteAddr, tu.RemotePort))
-				}
-			}
-		}
-	}
-	for c, m := range h.pms {
-		if !h.pmEst[c] && c.FullyEstablished() && !c.Fallback() {
-			h.pmEst[c] = true
-			tu := c.subflows[0].Tuple()
-			m.Established(netip.AddrPortFrom(tu.LocalAddr, tu.LocalPort), netip.AddrPortFrom(tu.RemoteAddr, tu.RemotePort), now)
-		}
-		h.actions = m.Poll(now, h.actions[:0])
+	for _, c := range h.conns {
+		h.actions = c.PathActions(now, h.actions[:0])
 		for _, a := range h.actions {
-			switch a.Kind {
-			case pm.Announce:
-				if !c.Announce(a.Local.ID, a.Local.Addr, a.Local.Port) {
-					h.t.Logf("%s: announce refused", h.name)
-				}
-			case pm.Withdraw:
-				c.Withdraw(a.Local.ID)
-			case pm.OpenSubflow:
-				p := pathOf(a.Remote.Addr())
-				if a.Local.Addr.IsValid() {
-					p = pathOf(a.Local.Addr)
-				}
-				tu := tcp.FourTuple{LocalAddr: addr(h.id, p), RemoteAddr: a.Remote.Addr(), LocalPort: h.nextPt, RemotePort: a.Remote.Port()}
-				h.nextPt++
-				sf, err := c.Join(tu, seqnum.Value(h.sim.Rand().Uint32()), a.Local.ID, a.Backup, now)
-				if err != nil {
-					m.SubflowDown(tu.LocalAddr, a.Remote, now)
-					continue
-				}
-				h.flows[tu] = flowRef{c, sf}
+			p := pathOf(a.Remote.Addr())
+			if a.Local.Addr.IsValid() {
+				p = pathOf(a.Local.Addr)
 			}
+			tu := tcp.FourTuple{LocalAddr: addr(h.id, p), RemoteAddr: a.Remote.Addr(), LocalPort: h.nextPt, RemotePort: a.Remote.Port()}
+			h.nextPt++
+			sf, err := c.Join(tu, seqnum.Value(h.sim.Rand().Uint32()), a.Local.ID, a.Backup, now)
+			if err != nil {
+				c.PathManager().SubflowDown(tu.LocalAddr, a.Remote, now)
+				continue
+			}
+			h.flows[tu] = flowRef{c, sf}
 		}
 	}
 }

@@ -330,6 +330,9 @@ func (c *Conn) fullyEstablish() {
 	}
 	c.fullyEst = true
 	c.mib.Inc(mptcp.MibMPCurrEstab)
+	if c.pmHook != nil {
+		defer c.pmHook.Established(c, c.now)
+	}
 	if !c.established {
 		c.established = true
 		c.event(Event{Type: EventEstablished})
