@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/mptcp/sched"
 )
 
@@ -170,5 +171,42 @@ func TestChecksumFailureSingleSubflowFallsBack(t *testing.T) {
 	}
 	if !cl.conns[0].Fallback() || !sv.conns[0].Fallback() {
 		t.Errorf("fallback: client %v server %v", cl.conns[0].Fallback(), sv.conns[0].Fallback())
+	}
+}
+
+// A backup subflow (MP_JOIN with the B flag, from a pm backup endpoint)
+// carries nothing while the primary path works, and takes over when the
+// primary stalls.
+func TestBackupSubflowTakesOver(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 46, Config{}, Config{}, a, b)
+	cl.pmCfg = &pm.Config{Endpoints: []pm.Endpoint{{ID: 1, Addr: addr(0, 1), Flags: pm.Subflow | pm.Backup}}}
+	n := int64(40 << 20)
+	cl.toSend = n
+	var down bool
+	cl.drop = func(p int, _ *tcpSegment) bool { return down && p == 0 }
+	sv.drop = cl.drop
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return sv.recvd > n/4 })
+	if len(c.subflows) != 2 || !c.subflows[1].Backup() {
+		t.Fatalf("no backup subflow (%d subflows)", len(c.subflows))
+	}
+	if sv.count(mptcp.MibMPJoinSynBackupRx) != 1 || !sv.conns[0].subflows[1].Backup() {
+		t.Fatal("server did not see the backup flag of the MP_JOIN SYN")
+	}
+	before := c.subflows[1].bytesSent
+	if before > 256<<10 {
+		t.Fatalf("backup subflow carried %d bytes while the primary worked", before)
+	}
+	down = true
+	sim.RunUntil(sim.Now()+10*time.Second, nil)
+	after := c.subflows[1].bytesSent
+	down = false
+	sim.RunUntil(5*time.Minute, func() bool { return sv.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: eof %v, %d of %d", sv.eof, sv.recvd, n)
+	}
+	if after-before < 4<<20 {
+		t.Errorf("backup subflow carried only %d bytes while the primary was down", after-before)
 	}
 }

@@ -533,9 +533,12 @@ func (c *Conn) reinject(sf *Subflow) {
 }
 
 func (c *Conn) queueReinject(s, e uint64) {
-	if n := len(c.reinj); n > 0 && c.reinj[n-1][1] == s {
-		c.reinj[n-1][1] = e
-		return
+	for i := range c.reinj {
+		r := &c.reinj[i]
+		if s <= r[1] && r[0] <= e { // overlaps or touches: widen it
+			r[0], r[1] = min(r[0], s), max(r[1], e)
+			return
+		}
 	}
 	if len(c.reinj) < cap(c.reinj) {
 		c.reinj = append(c.reinj, [2]uint64{s, e})

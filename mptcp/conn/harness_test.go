@@ -290,7 +290,11 @@ func (h *host) flush(now time.Duration) {
 				}
 				moved = true
 				tu := sf.Tuple()
+				// The path is the client's interface: its address picks it.
 				p := pathOf(tu.LocalAddr)
+				if h.id == 1 {
+					p = pathOf(tu.RemoteAddr)
+				}
 				if h.mangle != nil {
 					h.mangle(p, tu, &seg)
 				}
