@@ -276,6 +276,9 @@ func (c *Conn) received(sf *Subflow, s, e uint64) {
 		c.mib.Inc(mptcp.MibOFOMerge)
 	}
 	c.bytesRecv += fresh
+	if c.rdClosed {
+		c.rcv.read = c.rcv.nxt // nobody reads: discard
+	}
 	c.checkFin()
 }
 
@@ -741,6 +744,9 @@ func (c *Conn) Read(p []byte) int {
 	if !c.bufReady {
 		return 0
 	}
+	if c.rdClosed {
+		return 0
+	}
 	n := c.rcv.readInto(p)
 	if n > 0 {
 		// The connection-level window grew: let the subflows decide
@@ -778,8 +784,9 @@ func (c *Conn) CloseWrite() {
 	c.maybeSendFin()
 }
 
-// Close shuts both directions: CloseWrite, and data received afterwards is
-// discarded.
+// Close shuts both directions: CloseWrite, and Read returns nothing from
+// now on (data that arrives is acknowledged and discarded; use Abort to
+// reset instead).
 func (c *Conn) Close() {
 	c.rdClosed = true
 	c.CloseWrite()

@@ -76,7 +76,9 @@ func (p pmAdapter) SubflowUp(c *Conn, sf *Subflow, now time.Duration) {
 }
 
 func (p pmAdapter) AddAddr(c *Conn, a *mptcp.AddAddr, now time.Duration) {
-	p.m.AddAddr(a.ID, netip.AddrPortFrom(a.Addr, a.Port), now)
+	if !p.m.AddAddr(a.ID, netip.AddrPortFrom(a.Addr, a.Port), now) {
+		c.mib.Inc(mptcp.MibAddAddrDrop) // beyond add_addr_accepted
+	}
 }
 
 func (p pmAdapter) RemoveAddr(c *Conn, id uint8, now time.Duration) { p.m.RemoveAddr(id) }
