@@ -789,6 +789,9 @@ func (c *Conn) CloseWrite() {
 // reset instead).
 func (c *Conn) Close() {
 	c.rdClosed = true
+	if c.bufReady {
+		c.rcv.read = c.rcv.nxt
+	}
 	c.CloseWrite()
 }
 
