@@ -205,3 +205,30 @@ func TestTransferHostileLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferFourPaths: four 25 Mbit/s paths with different delays, all
+// used; the aggregate goodput is well above one path's.
+func TestTransferFourPaths(t *testing.T) {
+	var paths []simnet.LinkConfig
+	for i := range 4 {
+		paths = append(paths, simnet.LinkConfig{Bandwidth: 25e6, Delay: time.Duration(3+3*i) * time.Millisecond, QueueBytes: 128 << 10})
+	}
+	sim, cl, sv := pair(t, 17, Config{CC: "olia"}, Config{CC: "olia"}, paths...)
+	cl.joinTo = 4
+	n := bulkSize() / 2
+	transfer(t, sim, cl, sv, n, 5*time.Minute)
+	c := cl.conns[0]
+	if len(c.subflows) != 4 {
+		t.Fatalf("%d subflows, want 4", len(c.subflows))
+	}
+	for i, sf := range c.subflows {
+		if sf.bytesSent < uint64(n)/10 {
+			t.Errorf("subflow %d carried %d of %d bytes", i, sf.bytesSent, n)
+		}
+	}
+	mbps := float64(n) * 8 / sv.doneAt.Seconds() / 1e6
+	if mbps < 50 {
+		t.Errorf("goodput %.0f Mbit/s over 4x25 Mbit/s", mbps)
+	}
+	t.Logf("%d MiB over 4 paths: %.0f Mbit/s", n>>20, mbps)
+}
