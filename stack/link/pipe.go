@@ -30,6 +30,8 @@ type PipeEnd struct {
 	peer      *PipeEnd
 	retBatch  []uint64
 	msgBatch  []pipeMsg
+	txBatch   []pipeMsg     // Transmit's messages, published with one store per batch
+	relBatch  []uint64      // Release's slots for the peer, likewise
 	waiting   atomic.Bool   // the owner sleeps in Wait: the peer's Transmit wakes it
 	wakeCh    chan struct{} // one pending wake-up token
 	timer     *time.Timer
@@ -76,6 +78,8 @@ func newEnd(frames, frameSize int) *PipeEnd {
 	}
 	e.retBatch = make([]uint64, 64)
 	e.msgBatch = make([]pipeMsg, 64)
+	e.txBatch = make([]pipeMsg, 0, 64)
+	e.relBatch = make([]uint64, 0, 64)
 	e.wakeCh = make(chan struct{}, 1)
 	e.timer = time.NewTimer(time.Hour)
 	e.timer.Stop()
@@ -102,7 +106,8 @@ func (e *PipeEnd) Receive(fs []Frame) int {
 
 // Release implements Queue. Received frames go back to the peer that owns
 // them; allocated frames go back to this end's pool. A frame is this end's
-// when its buffer is one of this end's.
+// when its buffer is one of this end's. The peer's frames go back in
+// batches (one index store per batch, not per frame).
 func (e *PipeEnd) Release(fs []Frame) {
 	for i := range fs {
 		f := &fs[i]
@@ -110,12 +115,28 @@ func (e *PipeEnd) Release(fs []Frame) {
 			e.free = append(e.free, f.ID)
 			continue
 		}
-		for !e.peerRet.Enqueue(f.ID) {
-			// The return ring has room for every frame the peer owns, so it
-			// is full only while the peer has yet to drain it: let it run.
+		e.relBatch = append(e.relBatch, f.ID)
+		if len(e.relBatch) == cap(e.relBatch) {
+			e.giveBack()
+		}
+	}
+	e.giveBack()
+}
+
+// giveBack returns the collected peer slots.
+func (e *PipeEnd) giveBack() {
+	b := e.relBatch
+	for len(b) > 0 {
+		n := e.peerRet.EnqueueBatch(b)
+		b = b[n:]
+		if n == 0 {
+			// The return ring has room for every frame the peer owns, so
+			// it is full only while the peer has yet to drain it: let it
+			// run.
 			runtime.Gosched()
 		}
 	}
+	e.relBatch = e.relBatch[:0]
 }
 
 func (e *PipeEnd) owns(f *Frame) bool {
@@ -147,26 +168,35 @@ func (e *PipeEnd) reclaim() {
 	}
 }
 
-// Transmit implements Queue.
+// Transmit implements Queue. The frames are published to the peer in
+// batches: one index store per batch, not per frame.
 func (e *PipeEnd) Transmit(fs []Frame) int {
-	for i := range fs {
-		f := &fs[i]
-		if !e.owns(f) {
-			panic("link: Transmit of a frame this pipe end did not Alloc")
+	sent := 0
+	for sent < len(fs) {
+		chunk := fs[sent:min(len(fs), sent+cap(e.txBatch))]
+		b := e.txBatch[:0]
+		for i := range chunk {
+			f := &chunk[i]
+			if !e.owns(f) {
+				panic("link: Transmit of a frame this pipe end did not Alloc")
+			}
+			if f.More {
+				panic("link: Pipe frames hold whole packets; More is not supported")
+			}
+			b = append(b, pipeMsg{slot: uint32(f.ID), n: uint32(f.Len)})
 		}
-		if f.More {
-			panic("link: Pipe frames hold whole packets; More is not supported")
+		n := e.tx.EnqueueBatch(b)
+		sent += n
+		if n < len(b) {
+			break
 		}
-		if !e.tx.Enqueue(pipeMsg{slot: uint32(f.ID), n: uint32(f.Len)}) {
-			e.Dropped += uint64(len(fs) - i)
-			return i
-		}
-		e.Sent++
 	}
-	if len(fs) > 0 && e.peer.waiting.Load() {
+	e.Sent += uint64(sent)
+	e.Dropped += uint64(len(fs) - sent)
+	if sent > 0 && e.peer.waiting.Load() {
 		e.peer.Wake()
 	}
-	return len(fs)
+	return sent
 }
 
 // Flush implements Queue: it reclaims returned buffers; nothing needs kicking.
