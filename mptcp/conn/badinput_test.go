@@ -227,3 +227,19 @@ func TestAddAddrResentUntilEchoed(t *testing.T) {
 		t.Fatalf("drops %d AddAddrTx %d (want 3) client AddAddr %d EchoAdd %d", drops, sv.count(mptcp.MibAddAddrTx), cl.count(mptcp.MibAddAddr), sv.count(mptcp.MibEchoAdd))
 	}
 }
+
+func TestRefuseSYN(t *testing.T) {
+	syn := tcp.Segment{Seq: 1000, Flags: tcp.FlagSYN}
+	var buf [8]byte
+	rst := RefuseSYN(&syn, mptcp.ResetMPTCPError, buf[:])
+	if rst.Flags != tcp.FlagRST|tcp.FlagACK || rst.Ack != 1001 || rst.Seq != 0 {
+		t.Fatalf("RST %+v", rst)
+	}
+	var r mptcp.Received
+	if err := mptcp.ParseTCPOptions(rst.Options.Ext, &r); err != nil || !r.Present.Has(mptcp.SubtypeTCPRST) || r.TCPRST.Reason != mptcp.ResetMPTCPError {
+		t.Fatalf("options %x: %v %+v", rst.Options.Ext, err, r.TCPRST)
+	}
+	if want := []byte{30, 4, 0x80, 0x01}; string(rst.Options.Ext) != string(want) {
+		t.Fatalf("MP_TCPRST bytes %x, want %x", rst.Options.Ext, want)
+	}
+}

@@ -522,3 +522,16 @@ func (c *Conn) Err() error { return c.err }
 
 // SubflowList returns the subflows (do not modify the slice).
 func (c *Conn) SubflowList() []*Subflow { return c.subflows }
+
+// RefuseSYN builds the RST (with ACK) that answers a SYN the listener
+// refuses (an MP_JOIN for an unknown token, a refused join): it carries
+// MP_TCPRST with reason, written into buf (at least mptcp.TCPRSTLen
+// bytes), which the returned segment's options alias.
+func RefuseSYN(syn *tcp.Segment, reason mptcp.ResetReason, buf []byte) tcp.Segment {
+	seg := tcp.Segment{Seq: 0, Ack: syn.Seq.Add(seqnum.Size(syn.Len())), Flags: tcp.FlagRST | tcp.FlagACK}
+	o := mptcp.TCPRST{Reason: reason}
+	if len(buf) >= o.Size() {
+		seg.Options.Ext = buf[:o.Write(buf)]
+	}
+	return seg
+}
