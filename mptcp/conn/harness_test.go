@@ -216,6 +216,10 @@ func (h *host) listen(now time.Duration, tu tcp.FourTuple) {
 		c, sf, err := AcceptJoin(h.tokens, h.cfg.MIB, tu, &h.seg, iss, now)
 		if err != nil {
 			h.rsts++
+			var b [8]byte
+			rst := RefuseSYN(&h.seg, mptcp.ResetMPTCPError, b[:])
+			h.pkt = encodePkt(h.pkt, tu, &rst)
+			h.out[pathOf(tu.RemoteAddr)].Send(h.pkt)
 			return
 		}
 		h.flows[tu] = flowRef{c, sf}
