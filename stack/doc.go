@@ -31,7 +31,21 @@
 // Requests (data written, room freed while the advertised window is small,
 // close) reach the worker through its command ring; either side sleeps on
 // a channel only when its ring is full or empty, and the other side
-// signals it only when it sees a sleeper.
+// signals it only when it sees a sleeper. The worker wakes a waiting reader
+// at once for an eighth of the ring or the end of the stream, otherwise
+// once its queues are caught up, so that a stream of receive batches costs
+// one wake-up, not one per batch.
+//
+// # Per-packet costs
+//
+// The worker's loop receives a batch (64 frames) from each queue, then
+// runs one service round per touched flow and one transmit and kick per
+// queue. Payload is checksummed while it is copied: on transmit the send
+// ring's bytes are summed on their way into the frame (header.CopySum), so
+// only the headers are summed when the segment is built; on receive an
+// in-order payload is copied to the receive ring's tail, where the reader
+// cannot see it yet, while it is summed, the segment's checksum is checked
+// from that sum, and the engine's own copy is skipped.
 //
 // NewLinks builds a stack over caller-provided link.Queues (two stacks
 // joined by a link.Pipe in tests and benchmarks); New opens AF_XDP sockets

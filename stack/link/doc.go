@@ -13,4 +13,8 @@
 //     method takes a lock or allocates.
 //   - A packet larger than one frame (multi-buffer jumbo frames on AF_XDP)
 //     arrives as consecutive frames, all but the last with More set.
+//
+// A Pipe end's Wait sleeps until the peer transmits or Wake is called
+// (it implements Waker), so a worker driving it needs no polling timer;
+// frames and returned buffers cross in batches, one index store per batch.
 package link
