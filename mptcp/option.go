@@ -140,6 +140,19 @@ func header(b []byte) ([]byte, Subtype, error) {
 	return b[:n], Subtype(b[2] >> 4), nil
 }
 
+// parseAs checks the header of the option at the start of b, requires
+// subtype st and hands the option's bytes to parse.
+func parseAs(b []byte, st Subtype, parse func([]byte) error) error {
+	opt, got, err := header(b)
+	if err != nil {
+		return err
+	}
+	if got != st {
+		return ErrSubtype
+	}
+	return parse(opt)
+}
+
 // ParseOption parses the MPTCP option at the start of b (b[0] is the kind
 // byte). It returns the option, the number of bytes it occupies and an
 // OptionError (and a zero Option) when the option is malformed.
@@ -326,37 +339,11 @@ func (r *Received) parseOne(b []byte) error {
 		err = ErrSubtype
 	}
 	if err != nil {
-		r.Invalid = r.Invalid.With(st)
-		r.clear(st)
+		r.Invalid = r.Invalid.With(st) // a failed parse leaves its struct zero
 		return err
 	}
 	r.Present = r.Present.With(st)
 	return nil
-}
-
-// clear zeroes the field of subtype st after a failed parse, so that fields
-// of absent options are always zero.
-func (r *Received) clear(st Subtype) {
-	switch st {
-	case SubtypeCapable:
-		r.Capable = Capable{}
-	case SubtypeJoin:
-		r.Join = Join{}
-	case SubtypeDSS:
-		r.DSS = DSS{}
-	case SubtypeAddAddr:
-		r.AddAddr = AddAddr{}
-	case SubtypeRemoveAddr:
-		r.RemoveAddr = RemoveAddr{}
-	case SubtypePrio:
-		r.Prio = Prio{}
-	case SubtypeFail:
-		r.Fail = Fail{}
-	case SubtypeFastClose:
-		r.FastClose = FastClose{}
-	case SubtypeTCPRST:
-		r.TCPRST = TCPRST{}
-	}
 }
 
 // putHeader writes kind, length and the subtype byte (subtype in the high

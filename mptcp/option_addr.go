@@ -27,15 +27,19 @@ type AddAddr struct {
 }
 
 // Size returns the option's length on the wire.
-func (a *AddAddr) Size() int {
-	n := 4 + 16
-	if a.Addr.Is4() {
-		n = 4 + 4
+func (a *AddAddr) Size() int { return addAddrLen(!a.Addr.Is4(), a.HasPort, a.Echo) }
+
+// addAddrLen is the length of an ADD_ADDR with an IPv6 (else IPv4) address,
+// with or without a port, and with (echo false) or without an HMAC.
+func addAddrLen(v6, port, echo bool) int {
+	n := 4 + 4
+	if v6 {
+		n = 4 + 16
 	}
-	if a.HasPort {
+	if port {
 		n += 2
 	}
-	if !a.Echo {
+	if !echo {
 		n += 8
 	}
 	return n
@@ -76,34 +80,21 @@ func (a *AddAddr) Write(b []byte) int {
 
 func (a *AddAddr) parse(b []byte) error {
 	*a = AddAddr{}
-	a.Echo = b[2]&1 != 0
+	echo := b[2]&1 != 0
 	var v6 bool
 	switch len(b) {
-	case AddAddrLenV4Echo, AddAddrLenV4PortEcho:
-		if !a.Echo {
-			return ErrLength
-		}
-		a.HasPort = len(b) == AddAddrLenV4PortEcho
-	case AddAddrLenV4, AddAddrLenV4Port:
-		if a.Echo {
-			return ErrLength
-		}
-		a.HasPort = len(b) == AddAddrLenV4Port
-	case AddAddrLenV6Echo, AddAddrLenV6PortEcho:
-		if !a.Echo {
-			return ErrLength
-		}
+	case AddAddrLenV4Echo, AddAddrLenV4PortEcho, AddAddrLenV4, AddAddrLenV4Port:
+	case AddAddrLenV6Echo, AddAddrLenV6PortEcho, AddAddrLenV6, AddAddrLenV6Port:
 		v6 = true
-		a.HasPort = len(b) == AddAddrLenV6PortEcho
-	case AddAddrLenV6, AddAddrLenV6Port:
-		if a.Echo {
-			return ErrLength
-		}
-		v6 = true
-		a.HasPort = len(b) == AddAddrLenV6Port
 	default:
 		return ErrLength
 	}
+	// The E flag decides whether the HMAC is there; the length must agree.
+	port := len(b) == addAddrLen(v6, true, echo)
+	if !port && len(b) != addAddrLen(v6, false, echo) {
+		return ErrLength
+	}
+	a.Echo, a.HasPort = echo, port
 	a.ID = b[3]
 	i := 4
 	if v6 {
@@ -126,13 +117,7 @@ func (a *AddAddr) parse(b []byte) error {
 // ParseAddAddr parses an ADD_ADDR option at the start of b.
 func ParseAddAddr(b []byte) (AddAddr, error) {
 	var a AddAddr
-	opt, st, err := header(b)
-	if err == nil && st != SubtypeAddAddr {
-		err = ErrSubtype
-	}
-	if err == nil {
-		err = a.parse(opt)
-	}
+	err := parseAs(b, SubtypeAddAddr, a.parse)
 	return a, err
 }
 
@@ -171,12 +156,6 @@ func (r *RemoveAddr) parse(b []byte) error {
 // ParseRemoveAddr parses a REMOVE_ADDR option at the start of b.
 func ParseRemoveAddr(b []byte) (RemoveAddr, error) {
 	var r RemoveAddr
-	opt, st, err := header(b)
-	if err == nil && st != SubtypeRemoveAddr {
-		err = ErrSubtype
-	}
-	if err == nil {
-		err = r.parse(opt)
-	}
+	err := parseAs(b, SubtypeRemoveAddr, r.parse)
 	return r, err
 }

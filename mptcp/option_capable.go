@@ -109,12 +109,6 @@ func (c *Capable) parse(b []byte) error {
 // ParseCapable parses an MP_CAPABLE option at the start of b.
 func ParseCapable(b []byte) (Capable, error) {
 	var c Capable
-	opt, st, err := header(b)
-	if err == nil && st != SubtypeCapable {
-		err = ErrSubtype
-	}
-	if err == nil {
-		err = c.parse(opt)
-	}
+	err := parseAs(b, SubtypeCapable, c.parse)
 	return c, err
 }

@@ -69,21 +69,41 @@ func (d *DSS) Flags() uint8 {
 func dssLen(flags uint8) int {
 	n := dssBaseLen
 	if flags&DSSFlagAck != 0 {
-		if flags&DSSFlagAck64 != 0 {
-			n += 8
-		} else {
-			n += 4
-		}
+		n += seqLen(flags&DSSFlagAck64 != 0)
 	}
 	if flags&DSSFlagMap != 0 {
-		if flags&DSSFlagDSN64 != 0 {
-			n += 8
-		} else {
-			n += 4
-		}
+		n += seqLen(flags&DSSFlagDSN64 != 0)
 		n += 4 + 2 // subflow sequence number, data-level length
 	}
 	return n
+}
+
+// seqLen is the wire length of a DATA_ACK or DSN: 8 bytes when wide, else 4.
+func seqLen(wide bool) int {
+	if wide {
+		return 8
+	}
+	return 4
+}
+
+// putSeq writes a DATA_ACK or DSN as 8 bytes when wide, else its low 4
+// bytes, and returns the bytes written.
+func putSeq(b []byte, v uint64, wide bool) int {
+	if wide {
+		be.PutUint64(b, v)
+	} else {
+		be.PutUint32(b, uint32(v))
+	}
+	return seqLen(wide)
+}
+
+// getSeq reads a DATA_ACK or DSN of 8 bytes when wide, else 4, and returns
+// it with the bytes read.
+func getSeq(b []byte, wide bool) (uint64, int) {
+	if wide {
+		return be.Uint64(b), 8
+	}
+	return uint64(be.Uint32(b)), 4
 }
 
 // Size returns the option's length on the wire.
@@ -104,22 +124,10 @@ func (d *DSS) Write(b []byte) int {
 	b[3] = d.Flags()
 	i := 4
 	if d.HasAck {
-		if d.Ack64 {
-			be.PutUint64(b[i:], d.DataAck)
-			i += 8
-		} else {
-			be.PutUint32(b[i:], uint32(d.DataAck))
-			i += 4
-		}
+		i += putSeq(b[i:], d.DataAck, d.Ack64)
 	}
 	if d.HasMap {
-		if d.DSN64 {
-			be.PutUint64(b[i:], d.DSN)
-			i += 8
-		} else {
-			be.PutUint32(b[i:], uint32(d.DSN))
-			i += 4
-		}
+		i += putSeq(b[i:], d.DSN, d.DSN64)
 		be.PutUint32(b[i:], d.SubflowSeq)
 		be.PutUint16(b[i+4:], d.DataLen)
 		i += 6
@@ -151,25 +159,17 @@ func (d *DSS) parse(b []byte) error {
 	i := 4
 	if flags&DSSFlagAck != 0 {
 		d.HasAck = true
-		if flags&DSSFlagAck64 != 0 {
-			d.Ack64 = true
-			d.DataAck = be.Uint64(b[i:])
-			i += 8
-		} else {
-			d.DataAck = uint64(be.Uint32(b[i:]))
-			i += 4
-		}
+		d.Ack64 = flags&DSSFlagAck64 != 0
+		var k int
+		d.DataAck, k = getSeq(b[i:], d.Ack64)
+		i += k
 	}
 	if flags&DSSFlagMap != 0 {
 		d.HasMap = true
-		if flags&DSSFlagDSN64 != 0 {
-			d.DSN64 = true
-			d.DSN = be.Uint64(b[i:])
-			i += 8
-		} else {
-			d.DSN = uint64(be.Uint32(b[i:]))
-			i += 4
-		}
+		d.DSN64 = flags&DSSFlagDSN64 != 0
+		var k int
+		d.DSN, k = getSeq(b[i:], d.DSN64)
+		i += k
 		d.SubflowSeq = be.Uint32(b[i:])
 		d.DataLen = be.Uint16(b[i+4:])
 		i += 6
@@ -184,12 +184,6 @@ func (d *DSS) parse(b []byte) error {
 // ParseDSS parses a DSS option at the start of b.
 func ParseDSS(b []byte) (DSS, error) {
 	var d DSS
-	opt, st, err := header(b)
-	if err == nil && st != SubtypeDSS {
-		err = ErrSubtype
-	}
-	if err == nil {
-		err = d.parse(opt)
-	}
+	err := parseAs(b, SubtypeDSS, d.parse)
 	return d, err
 }

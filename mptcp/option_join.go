@@ -91,18 +91,17 @@ func (j *Join) Write(b []byte) int {
 func (j *Join) parse(b []byte) error {
 	*j = Join{}
 	switch len(b) {
-	case JoinLenSYN:
-		j.Form = JoinSYN
+	case JoinLenSYN, JoinLenSYNACK:
 		j.Backup = b[2]&1 != 0
 		j.AddrID = b[3]
-		j.Token = be.Uint32(b[4:])
-		j.Nonce = be.Uint32(b[8:])
-	case JoinLenSYNACK:
-		j.Form = JoinSYNACK
-		j.Backup = b[2]&1 != 0
-		j.AddrID = b[3]
-		j.TruncatedHMAC = be.Uint64(b[4:])
-		j.Nonce = be.Uint32(b[12:])
+		if len(b) == JoinLenSYN {
+			j.Form = JoinSYN
+			j.Token = be.Uint32(b[4:])
+		} else {
+			j.Form = JoinSYNACK
+			j.TruncatedHMAC = be.Uint64(b[4:])
+		}
+		j.Nonce = be.Uint32(b[len(b)-4:]) // the nonce ends both forms
 	case JoinLenACK:
 		j.Form = JoinACK
 		copy(j.HMAC[:], b[4:24])
@@ -115,12 +114,6 @@ func (j *Join) parse(b []byte) error {
 // ParseJoin parses an MP_JOIN option at the start of b.
 func ParseJoin(b []byte) (Join, error) {
 	var j Join
-	opt, st, err := header(b)
-	if err == nil && st != SubtypeJoin {
-		err = ErrSubtype
-	}
-	if err == nil {
-		err = j.parse(opt)
-	}
+	err := parseAs(b, SubtypeJoin, j.parse)
 	return j, err
 }

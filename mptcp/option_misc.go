@@ -165,19 +165,6 @@ func (r *TCPRST) parse(b []byte) error {
 	return nil
 }
 
-// parseAs checks the header of the option at the start of b, requires
-// subtype st and hands the option's bytes to parse.
-func parseAs(b []byte, st Subtype, parse func([]byte) error) error {
-	opt, got, err := header(b)
-	if err != nil {
-		return err
-	}
-	if got != st {
-		return ErrSubtype
-	}
-	return parse(opt)
-}
-
 // ParsePrio parses an MP_PRIO option at the start of b.
 func ParsePrio(b []byte) (Prio, error) {
 	var p Prio

@@ -348,6 +348,42 @@ func TestParseOptionErrors(t *testing.T) {
 	}
 }
 
+// TestReceivedInvalidLeavesFieldZero checks that a malformed option of
+// each kind marks its subtype invalid and leaves its field zero (the parse
+// methods must not half-fill a struct before rejecting the length).
+func TestReceivedInvalidLeavesFieldZero(t *testing.T) {
+	cases := []struct {
+		in string
+		st Subtype
+	}{
+		{"1e 08 01 01 00 00 00 00", SubtypeCapable},
+		{"1e 0d 11 01 0000000000000000 0000000000", SubtypeJoin},
+		{"1e 0a 20 01 00000000 0000", SubtypeDSS},
+		{"1e 08 30 01 0a000001", SubtypeAddAddr},                         // echo length, E clear
+		{"1e 10 31 01 0a000001 0000000000000000", SubtypeAddAddr},        // HMAC length, E set
+		{"1e 14 30 07 20010db8000000000000000000000001", SubtypeAddAddr}, // v6 echo length, E clear
+		{"1e 03 40", SubtypeRemoveAddr},
+		{"1e 04 51 01", SubtypePrio},
+		{"1e 0b 60 00 00000000000000", SubtypeFail},
+		{"1e 0b 70 00 00000000000000", SubtypeFastClose},
+		{"1e 05 81 06 00", SubtypeTCPRST},
+	}
+	for _, c := range cases {
+		var r Received
+		area := hx(t, c.in)
+		if err := ParseTCPOptions(area, &r); err == nil {
+			t.Errorf("%s: parsed without error", c.in)
+			continue
+		}
+		if r.Present != 0 || r.Invalid != Set(0).With(c.st) {
+			t.Errorf("%s: present %b invalid %b, want only %v invalid", c.in, r.Present, r.Invalid, c.st)
+		}
+		if !reflect.DeepEqual(r, Received{Invalid: r.Invalid}) {
+			t.Errorf("%s: a rejected %v left fields set: %+v", c.in, c.st, r)
+		}
+	}
+}
+
 func TestTypedParsersRejectOtherSubtypes(t *testing.T) {
 	dss := hx(t, "1e 08 20 01 11223344")
 	if _, err := ParseCapable(dss); err != ErrSubtype {
