@@ -330,6 +330,9 @@ func (c *Conn) fullyEstablish() {
 	}
 	c.fullyEst = true
 	c.mib.Inc(mptcp.MibMPCurrEstab)
+	if c.finSent && !c.finAcked {
+		c.ackSoon() // the DATA_FIN could not go out with the keys
+	}
 	if c.pmHook != nil {
 		defer c.pmHook.Established(c, c.now)
 	}
