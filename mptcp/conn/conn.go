@@ -429,6 +429,20 @@ func (c *Conn) live() int {
 }
 
 func (c *Conn) newSubflow(t tcp.FourTuple, iss seqnum.Value, role sfRole) *Subflow {
+	if len(c.subflows) >= c.cfg.MaxSubflows {
+		// Forget closed subflows (failed joins and retries would
+		// otherwise pile up over a long outage).
+		k := 0
+		for _, x := range c.subflows {
+			if !x.closed {
+				c.subflows[k] = x
+				k++
+			}
+		}
+		clear(c.subflows[k:])
+		c.subflows = c.subflows[:k]
+		c.next, c.picked = 0, 0
+	}
 	sf := &Subflow{c: c, tuple: t, role: role, iss: iss, id: c.nextID}
 	c.nextID++
 	sf.txUna, sf.txEnd = iss+1, iss+1

@@ -106,8 +106,8 @@ type SubflowInfo struct {
 // SetIfname records the interface sf leaves through (for SubflowInfo).
 func (sf *Subflow) SetIfname(name string) { sf.ifname = name }
 
-// Subflows appends a description of every subflow (closed ones
-// included) to dst and returns it.
+// Subflows appends a description of every subflow to dst and returns it.
+// Closed subflows are included until room is needed for new ones.
 func (c *Conn) Subflows(dst []SubflowInfo) []SubflowInfo {
 	for _, sf := range c.subflows {
 		si := SubflowInfo{Tuple: sf.tuple, Ifname: sf.ifname, LocalID: sf.localID, RemoteID: sf.remoteID, Backup: sf.Backup(),
