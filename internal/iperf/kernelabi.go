@@ -82,6 +82,32 @@ func parseSubflowData(b []byte) (subflowData, [][]byte, error) {
 	return h, elems, nil
 }
 
+// grownView reads host-endian fields of a kernel structure that has grown
+// over kernel versions: a field that lies past the end of the bytes an
+// older kernel returned reads as zero.
+type grownView []byte
+
+func (v grownView) u8(off int) uint8 {
+	if off >= len(v) {
+		return 0
+	}
+	return v[off]
+}
+
+func (v grownView) u32(off int) uint32 {
+	if off+4 > len(v) {
+		return 0
+	}
+	return binary.NativeEndian.Uint32(v[off:])
+}
+
+func (v grownView) u64(off int) uint64 {
+	if off+8 > len(v) {
+		return 0
+	}
+	return binary.NativeEndian.Uint64(v[off:])
+}
+
 // tcpInfo holds the tcp_info fields we use.
 type tcpInfo struct {
 	State         uint8
@@ -121,33 +147,21 @@ func parseTCPInfo(b []byte) (tcpInfo, error) {
 	if len(b) < minTCPInfo {
 		return tcpInfo{}, fmt.Errorf("%w: tcp_info needs at least %d bytes, got %d", ErrShort, minTCPInfo, len(b))
 	}
-	ne := binary.NativeEndian
-	u32 := func(off int) uint32 {
-		if off+4 > len(b) {
-			return 0
-		}
-		return ne.Uint32(b[off:])
-	}
-	u64 := func(off int) uint64 {
-		if off+8 > len(b) {
-			return 0
-		}
-		return ne.Uint64(b[off:])
-	}
+	v := grownView(b)
 	return tcpInfo{
 		State:         b[tiState],
-		SndMSS:        u32(tiSndMSS),
-		RTT:           u32(tiRTT),
-		RTTVar:        u32(tiRTTVar),
-		SndCwnd:       u32(tiSndCwnd),
-		PMTU:          u32(tiPMTU),
-		TotalRetrans:  u32(tiTotalRetrans),
-		BytesAcked:    u64(tiBytesAcked),
-		BytesReceived: u64(tiBytesRecv),
-		DeliveryRate:  u64(tiDelivRate),
-		BytesSent:     u64(tiBytesSent),
-		BytesRetrans:  u64(tiBytesRetrans),
-		SndWnd:        u32(tiSndWnd),
+		SndMSS:        v.u32(tiSndMSS),
+		RTT:           v.u32(tiRTT),
+		RTTVar:        v.u32(tiRTTVar),
+		SndCwnd:       v.u32(tiSndCwnd),
+		PMTU:          v.u32(tiPMTU),
+		TotalRetrans:  v.u32(tiTotalRetrans),
+		BytesAcked:    v.u64(tiBytesAcked),
+		BytesReceived: v.u64(tiBytesRecv),
+		DeliveryRate:  v.u64(tiDelivRate),
+		BytesSent:     v.u64(tiBytesSent),
+		BytesRetrans:  v.u64(tiBytesRetrans),
+		SndWnd:        v.u32(tiSndWnd),
 	}, nil
 }
 
@@ -237,33 +251,15 @@ func parseMPTCPInfo(b []byte) (MPTCPInfo, error) {
 	if len(b) < minMPTCPInfo {
 		return MPTCPInfo{}, fmt.Errorf("%w: mptcp_info needs at least %d bytes, got %d", ErrShort, minMPTCPInfo, len(b))
 	}
-	ne := binary.NativeEndian
-	u8 := func(off int) uint8 {
-		if off >= len(b) {
-			return 0
-		}
-		return b[off]
-	}
-	u32 := func(off int) uint32 {
-		if off+4 > len(b) {
-			return 0
-		}
-		return ne.Uint32(b[off:])
-	}
-	u64 := func(off int) uint64 {
-		if off+8 > len(b) {
-			return 0
-		}
-		return ne.Uint64(b[off:])
-	}
+	v := grownView(b)
 	return MPTCPInfo{
 		Subflows: b[0], AddAddrSignal: b[1], AddAddrAccepted: b[2], SubflowsMax: b[3],
 		AddAddrSignalMax: b[4], AddAddrAcceptedMax: b[5],
-		Flags: u32(8), Token: u32(12),
-		WriteSeq: u64(16), SndUna: u64(24), RcvNxt: u64(32),
-		LocalAddrUsed: u8(40), LocalAddrMax: u8(41), CsumEnabled: u8(42),
-		Retransmits: u32(44), BytesRetrans: u64(48), BytesSent: u64(56),
-		BytesReceived: u64(64), BytesAcked: u64(72), SubflowsTotal: u8(80),
-		LastDataSentMillis: u32(84), LastDataRecvMillis: u32(88), LastAckRecvedMillis: u32(92),
+		Flags: v.u32(8), Token: v.u32(12),
+		WriteSeq: v.u64(16), SndUna: v.u64(24), RcvNxt: v.u64(32),
+		LocalAddrUsed: v.u8(40), LocalAddrMax: v.u8(41), CsumEnabled: v.u8(42),
+		Retransmits: v.u32(44), BytesRetrans: v.u64(48), BytesSent: v.u64(56),
+		BytesReceived: v.u64(64), BytesAcked: v.u64(72), SubflowsTotal: v.u8(80),
+		LastDataSentMillis: v.u32(84), LastDataRecvMillis: v.u32(88), LastAckRecvedMillis: v.u32(92),
 	}, nil
 }
