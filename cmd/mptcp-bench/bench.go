@@ -10,10 +10,10 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mpxdp/mpxdp/internal/cli"
 	"github.com/mpxdp/mpxdp/internal/iperf"
 	"github.com/mpxdp/mpxdp/internal/report"
 )
@@ -68,44 +68,6 @@ Each interval prints one line per subflow (interface, local->remote, bitrate,
 share of the total, retransmits, congestion window, smoothed RTT), then [SUM].
 `
 
-// ifaceArg is one --iface IF=CIDR.
-type ifaceArg struct {
-	Name   string
-	Prefix netip.Prefix
-}
-
-// ifaceList collects repeated --iface flags.
-type ifaceList []ifaceArg
-
-// String implements flag.Value.
-func (l *ifaceList) String() string { return fmt.Sprint(*l) }
-
-// Set parses IF=CIDR.
-func (l *ifaceList) Set(s string) error {
-	a, err := parseIface(s)
-	if err != nil {
-		return err
-	}
-	*l = append(*l, a)
-	return nil
-}
-
-// parseIface parses "IF=CIDR".
-func parseIface(s string) (ifaceArg, error) {
-	name, cidr, ok := strings.Cut(s, "=")
-	if !ok || name == "" || cidr == "" {
-		return ifaceArg{}, fmt.Errorf("--iface %q: want IF=CIDR, e.g. --iface veth0=10.100.0.1/24", s)
-	}
-	if len(name) > 15 || strings.ContainsAny(name, "/ \t") {
-		return ifaceArg{}, fmt.Errorf("--iface %q: %q is not a valid interface name (at most 15 characters, no '/' or spaces)", s, name)
-	}
-	p, err := netip.ParsePrefix(cidr)
-	if err != nil {
-		return ifaceArg{}, fmt.Errorf("--iface %q: %q is not an address with a prefix length (e.g. 10.100.0.1/24): %v", s, cidr, err)
-	}
-	return ifaceArg{name, p}, nil
-}
-
 // config is a parsed command line.
 type config struct {
 	sub        string // "", "loopback" or "record"
@@ -124,7 +86,7 @@ type config struct {
 	plot       string
 	kernel     bool
 	tcp        bool
-	ifaces     ifaceList
+	ifaces     cli.IfaceList
 	gateway    netip.Addr
 	title      string
 	help       bool

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mpxdp/mpxdp/internal/cli"
 )
 
 // Exit codes.
@@ -61,10 +63,7 @@ Examples:
 `
 
 // Iface is one --iface IF=CIDR.
-type Iface struct {
-	Name   string
-	Prefix netip.Prefix
-}
+type Iface = cli.Iface
 
 // Endpoint is one --endpoint ADDR[:PORT],FLAGS.
 type Endpoint struct {
@@ -100,22 +99,6 @@ func (m *multi) String() string { return strings.Join(*m, " ") }
 
 // Set implements flag.Value.
 func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
-
-// parseIface parses "IF=CIDR".
-func parseIface(s string) (Iface, error) {
-	name, cidr, ok := strings.Cut(s, "=")
-	if !ok || name == "" || cidr == "" {
-		return Iface{}, fmt.Errorf("--iface %q: want IF=CIDR, e.g. --iface eth0=192.0.2.10/24", s)
-	}
-	if len(name) > 15 || strings.ContainsAny(name, "/ \t:") {
-		return Iface{}, fmt.Errorf("--iface %q: %q is not a valid interface name (at most 15 characters, no '/', ':' or spaces)", s, name)
-	}
-	p, err := netip.ParsePrefix(cidr)
-	if err != nil {
-		return Iface{}, fmt.Errorf("--iface %q: %q is not an address with a prefix length (e.g. 192.0.2.10/24)", s, cidr)
-	}
-	return Iface{name, p}, nil
-}
 
 // endpointFlags are the MPTCP endpoint flags we accept (ip-mptcp(8)).
 var endpointFlags = map[string]bool{"signal": true, "subflow": true, "backup": true, "fullmesh": true}
@@ -243,7 +226,7 @@ func parseFlags(args []string) (Config, error) {
 		return c, fmt.Errorf("unexpected argument %q: options start with '-' (see -h)", fs.Arg(0))
 	}
 	for _, s := range ifaces {
-		i, err := parseIface(s)
+		i, err := cli.ParseIface(s)
 		if err != nil {
 			return c, err
 		}

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net/netip"
-	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/mpxdp/mpxdp/afxdp"
+	"github.com/mpxdp/mpxdp/internal/cli"
 	"github.com/mpxdp/mpxdp/stack"
 )
 
@@ -27,7 +24,7 @@ func sysQueues(name string) int {
 
 // stackConfig turns the data-plane flags into our stack's configuration.
 func stackConfig(c Config) (stack.Config, error) {
-	sc := stack.Config{SendBuffer: 4 << 20, RecvBuffer: 4 << 20}
+	sc := cli.StackConfig(c.Ifaces, c.MTU, c.Gateway)
 	switch c.XDPMode {
 	case "native":
 		sc.Attach = afxdp.AttachNative
@@ -35,19 +32,6 @@ func stackConfig(c Config) (stack.Config, error) {
 		sc.Attach = afxdp.AttachGeneric
 	default:
 		sc.Attach = afxdp.AttachAuto
-	}
-	if c.Gateway.IsValid() {
-		sc.Gateways = []netip.Addr{c.Gateway}
-	}
-	idx := map[string]int{}
-	for _, i := range c.Ifaces {
-		j, ok := idx[i.Name]
-		if !ok {
-			j = len(sc.Interfaces)
-			idx[i.Name] = j
-			sc.Interfaces = append(sc.Interfaces, stack.InterfaceConfig{Name: i.Name, MTU: c.MTU})
-		}
-		sc.Interfaces[j].Addrs = append(sc.Interfaces[j].Addrs, i.Prefix)
 	}
 	// Queues: the count given, or (all) the smallest count among the
 	// interfaces, since every interface needs the same number.
@@ -78,12 +62,9 @@ func newStackNet(c Config) (stackNet, error) {
 	if err != nil {
 		return stackNet{}, err
 	}
-	s, err := stack.New(sc)
+	s, err := cli.NewStack(sc)
 	if err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) || os.Geteuid() != 0 {
-			return stackNet{}, fmt.Errorf("starting the AF_XDP stack: %w: AF_XDP needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_IPC_LOCK for large UMEMs)", err)
-		}
-		return stackNet{}, fmt.Errorf("starting the AF_XDP stack: %w", err)
+		return stackNet{}, err
 	}
 	return stackNet{s}, nil
 }
