@@ -175,7 +175,7 @@ func TestForgedMappingsRefused(t *testing.T) {
 			Options: tcp.Options{Ext: opt[:k]}, Payload: make([]byte, 100)}
 		s.Input(sf, &seg, sim.Now())
 	}
-	far := s.rcvBase + s.rcv.limit() + 1<<20
+	far := s.rcvBase + s.rcv.limit() + 1<<40
 	forgeOn(s.subflows[1], 30000, far) // outside the connection window
 	if sv.count(mptcp.MibNoDSSInWindow) != 1 {
 		t.Fatalf("NoDSSInWindow = %d, want 1", sv.count(mptcp.MibNoDSSInWindow))

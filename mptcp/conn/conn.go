@@ -161,6 +161,7 @@ type Conn struct {
 
 	// receive side (DSN space)
 	rcv        recvBuf
+	rcvAdvEnd  uint64 // connection-level right edge last advertised
 	peerFinSet bool
 	peerFinDSN uint64
 	finRcvd    bool

@@ -748,6 +748,12 @@ func (c *Conn) Read(p []byte) int {
 		return 0
 	}
 	n := c.rcv.readInto(p)
+	if n > 0 && c.rcv.limit()-c.rcvAdvEnd >= uint64(len(c.rcv.buf)/4) && !c.fallback {
+		// The connection-level window opened by a quarter of the buffer
+		// since we last told the peer: tell it now (the subflows' own
+		// window rules do not see the connection-level window).
+		c.ackSoon()
+	}
 	if n > 0 {
 		// The connection-level window grew: let the subflows decide
 		// whether it is worth a window update (receiver SWS rule).

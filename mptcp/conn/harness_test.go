@@ -160,6 +160,7 @@ type host struct {
 	pmCfg    *pm.Config
 	actions  []pm.Action
 	app2     func() // extra application step (tests)
+	noRead   bool   // the application does not read (zero-window tests)
 	mangle   func(path int, t tcp.FourTuple, s *tcp.Segment)
 }
 
@@ -355,7 +356,7 @@ func (h *host) app(now time.Duration) {
 			c.CloseWrite()
 		}
 	}
-	for {
+	for !h.noRead {
 		n := c.Read(h.rbuf)
 		if n == 0 {
 			break

@@ -157,6 +157,7 @@ func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
 	c := sf.c
 	d := &o.DSS
 	*d = mptcp.DSS{HasAck: true, DataAck: c.dataAck() & 0xffffffff}
+	c.rcvAdvEnd = c.rcv.limit() // the right edge this DATA_ACK's window shows
 	if len(seg.Payload) > 0 {
 		if i := sf.findTx(seg.Seq); i >= 0 {
 			m := &sf.tx[i]
@@ -494,13 +495,18 @@ func (sf *Subflow) acceptRx(m rxMap, seg *tcp.Segment) bool {
 	if end.LessThanEq(sf.rxNxt) {
 		return true // old: all its data is in already
 	}
-	win := seqnum.Size(c.rcv.free() + 1<<16)
+	// Within what the subflow can have advertised (never more than the
+	// connection buffer), with slack for a mapping that starts early.
+	win := seqnum.Size(len(c.rcv.buf) + 1<<16)
 	if !m.sseq.InWindow(sf.rxNxt.Sub(seqnum.Size(m.n)), win+seqnum.Size(m.n)) ||
 		(len(seg.Payload) > 0 && !seg.Seq.InWindow(m.sseq, seqnum.Size(m.n))) {
 		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
 		return false
 	}
-	if m.dsn >= c.rcv.limit() || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
+	// Data beyond the connection window is legal on the wire (a subflow's
+	// window edge does not shrink with the connection's) and is dropped
+	// when it arrives; only mappings no sender could produce are refused.
+	if m.dsn >= c.rcv.limit()+1<<31 || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
 		c.mib.Inc(mptcp.MibNoDSSInWindow)
 		return false
 	}

@@ -232,3 +232,32 @@ func TestTransferFourPaths(t *testing.T) {
 	}
 	t.Logf("%d MiB over 4 paths: %.0f Mbit/s", n>>20, mbps)
 }
+
+// TestSlowReader: the server application stops reading for two seconds,
+// so the connection-level window closes, then reads again; no subflow is
+// reset and the stream is exact.
+func TestSlowReader(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 18, Config{}, Config{RecvBufSize: 1 << 20}, a, b)
+	cl.joinTo = 2
+	n := int64(24 << 20)
+	cl.toSend = n
+	cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return sv.recvd > 4<<20 })
+	sv.noRead = true
+	sim.RunUntil(sim.Now()+2*time.Second, nil)
+	if r := sv.conns[0].Readable(); r < 512<<10 {
+		t.Fatalf("only %d bytes buffered while the reader slept", r)
+	}
+	sv.noRead = false
+	sv.flush(sim.Now())
+	sim.RunUntil(5*time.Minute, func() bool { return sv.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: eof %v, %d of %d", sv.eof, sv.recvd, n)
+	}
+	for _, c := range []mptcp.Counter{mptcp.MibDSSCorruptionReset, mptcp.MibDSSNoMatchTCP} {
+		if v := sv.count(c); v != 0 {
+			t.Errorf("server %v = %d", c, v)
+		}
+	}
+}
