@@ -1,7 +1,6 @@
 package mptcp
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/mpxdp/mpxdp/internal/netstat"
 	"golang.org/x/sys/unix"
 )
 
@@ -368,33 +368,18 @@ func runKernelExchange(checksums, join bool) (kernelRun, error) {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// readMPTcpExt reads the MPTcpExt counters of the calling thread's namespace.
+// readMPTcpExt reads the MPTcpExt counters of the calling thread's
+// namespace, by their full nstat names ("MPTcpExtMPCapableSYNRX").
 func readMPTcpExt(path string) (map[string]uint64, error) {
-	f, err := os.Open(path)
+	sec, err := netstat.ReadSection(path, "MPTcpExt")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var names []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 || fields[0] != "MPTcpExt:" {
-			continue
-		}
-		if names == nil {
-			names = fields[1:]
-			continue
-		}
-		m := map[string]uint64{}
-		for i, v := range fields[1:] {
-			n, _ := strconv.ParseUint(v, 10, 64)
-			m["MPTcpExt"+names[i]] = n
-		}
-		return m, nil
+	m := make(map[string]uint64, len(sec))
+	for n, v := range sec {
+		m["MPTcpExt"+n] = v
 	}
-	return nil, fmt.Errorf("%s has no MPTcpExt lines", path)
+	return m, nil
 }
 
 // TestKernelMPTCPKnownAnswer checks our keys, tokens, IDSNs, option parser

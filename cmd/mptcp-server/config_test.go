@@ -120,31 +120,9 @@ MPTcpExt: MPCapableSYNRX MPCapableSYNTX MPJoinSynRx
 MPTcpExt: 12 3 4
 `
 
-func TestParseNetstat(t *testing.T) {
-	m, err := parseNetstat([]byte(netstatGolden))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]map[string]uint64{
-		"TcpExt":   {"SyncookiesSent": 0, "SyncookiesRecv": 2, "MaxConn": ^uint64(0)},
-		"IpExt":    {"InNoRoutes": 0, "InTruncatedPkts": 0},
-		"MPTcpExt": {"MPCapableSYNRX": 12, "MPCapableSYNTX": 3, "MPJoinSynRx": 4},
-	}
-	if !reflect.DeepEqual(m, want) {
-		t.Fatalf("got %v", m)
-	}
-	lines := strings.Split(strings.TrimSpace(netstatGolden), "\n")
-	for i := 1; i < len(lines); i += 2 {
-		// Dropping one line breaks the header/value pairing.
-		if _, err := parseNetstat([]byte(strings.Join(lines[:i], "\n"))); err == nil {
-			t.Errorf("%d lines accepted", i)
-		}
-	}
-	for _, bad := range []string{"A: x y\nA: 1\n", "A: x\nB: 1\n", "A: x\nA: z\n", "A x\nA 1\n"} {
-		if _, err := parseNetstat([]byte(bad)); err == nil {
-			t.Errorf("accepted %q", bad)
-		}
-	}
+// TestKernelMIBFile: kernelMIB returns the MPTcpExt section of the file
+// (the format itself is internal/netstat's to test).
+func TestKernelMIBFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "netstat")
 	_ = os.WriteFile(p, []byte(netstatGolden), 0o644)
 	mib, err := kernelMIB{path: p}.MIB()
@@ -155,31 +133,6 @@ func TestParseNetstat(t *testing.T) {
 	if _, err := (kernelMIB{path: p}).MIB(); err == nil || !strings.Contains(err.Error(), "MPTcpExt") {
 		t.Errorf("no MPTcpExt section: %v", err)
 	}
-}
-
-func FuzzParseNetstat(f *testing.F) {
-	f.Add([]byte(netstatGolden))
-	f.Add([]byte("A: x\nA: 1\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := parseNetstat(b)
-		if err != nil {
-			return
-		}
-		// Round trip: print the sections back and parse them again.
-		var sb strings.Builder
-		for sect, kv := range m {
-			var names, vals []string
-			for k, v := range kv {
-				names = append(names, k)
-				vals = append(vals, fmt.Sprint(v))
-			}
-			fmt.Fprintf(&sb, "%s: %s\n%s: %s\n", sect, strings.Join(names, " "), sect, strings.Join(vals, " "))
-		}
-		m2, err := parseNetstat([]byte(sb.String()))
-		if err != nil || !reflect.DeepEqual(m, m2) {
-			t.Fatalf("round trip of %q: %v\n%v\n%v", b, err, m, m2)
-		}
-	})
 }
 
 func TestPatternReader(t *testing.T) {
