@@ -182,6 +182,7 @@ type Conn struct {
 	infDSN     uint64
 
 	rtoAt     time.Duration
+	probeAt   time.Duration // connection-level window probe
 	rtoShift  uint
 	lastAckAt time.Duration
 	now       time.Duration

@@ -652,8 +652,23 @@ func (c *Conn) runTimers(now time.Duration) {
 	outstanding := c.dataUna < c.sndMax
 	if !outstanding {
 		c.rtoAt = 0
+		// Connection-level zero window with data waiting: probe with one
+		// byte beyond the window after a timeout (persist), in case the
+		// window update was lost.
+		if c.sndNxt < c.snd.end && c.sndNxt >= c.rwndEnd {
+			if c.probeAt == 0 {
+				c.probeAt = now + c.connRTO()
+			} else if now >= c.probeAt {
+				c.probeAt = 0
+				c.rwndEnd = c.sndNxt + 1
+				c.mib.Inc(mptcp.MibWinProbe)
+			}
+		} else {
+			c.probeAt = 0
+		}
 		return
 	}
+	c.probeAt = 0
 	if c.rtoAt == 0 {
 		c.rtoAt = now + c.connRTO()
 		return
@@ -702,6 +717,9 @@ func (c *Conn) NextTimer() time.Duration {
 	}
 	if a := c.announceTimer(); a != 0 && c.err == nil && !c.fallback && (t == 0 || a < t) {
 		t = a
+	}
+	if c.probeAt != 0 && c.err == nil && !c.fallback && (t == 0 || c.probeAt < t) {
+		t = c.probeAt
 	}
 	return t
 }

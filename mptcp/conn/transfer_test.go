@@ -261,3 +261,28 @@ func TestSlowReader(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderPauseWithLostACKs: the reader pauses until the window is
+// full, and the first ACKs after it resumes are lost: the transfer still
+// completes (through the subflows' window probes, the connection-level
+// probe or reinjection, whichever comes first).
+func TestReaderPauseWithLostACKs(t *testing.T) {
+	a, _ := twoPaths()
+	sim, cl, sv := pair(t, 19, Config{}, Config{RecvBufSize: 256 << 10}, a)
+	n := int64(4 << 20)
+	cl.toSend = n
+	cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return sv.recvd > 1<<20 })
+	sv.noRead = true
+	sim.RunUntil(sim.Now()+2*time.Second, nil)
+	dropACKs := true
+	cl.drop = func(_ int, s *tcpSegment) bool { return dropACKs && len(s.Payload) == 0 }
+	sv.noRead = false
+	sv.flush(sim.Now())
+	sim.RunUntil(sim.Now()+100*time.Millisecond, nil)
+	dropACKs = false
+	sim.RunUntil(5*time.Minute, func() bool { return sv.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: eof %v, %d of %d", sv.eof, sv.recvd, n)
+	}
+}
