@@ -242,3 +242,28 @@ func TestDSNWrap(t *testing.T) {
 		t.Fatalf("write_seq %d did not wrap", in.WriteSeq)
 	}
 }
+
+// TestConnWindowProbe: with the peer's connection-level window closed,
+// nothing in flight and data waiting, the sender probes after a timeout.
+func TestConnWindowProbe(t *testing.T) {
+	p := newMemPair(t, 1)
+	a := p.a
+	a.rwndEnd = a.sndNxt // the peer's window is closed
+	a.Write([]byte("waiting"))
+	if _, _, ok := a.Output(p.now, p.frame); ok {
+		t.Fatal("sent into a closed window")
+	}
+	at := a.NextTimer()
+	if at == 0 || a.probeAt == 0 {
+		t.Fatal("no probe timer armed")
+	}
+	p.now = a.probeAt
+	a.OnTimer(p.now)
+	sf, seg, ok := a.Output(p.now, p.frame)
+	if !ok || sf == nil || len(seg.Payload) != 1 {
+		t.Fatalf("probe: ok %v payload %d, want one byte", ok, len(seg.Payload))
+	}
+	if a.MIB().Get(mptcp.MibWinProbe) != 1 {
+		t.Fatal("WinProbe not counted")
+	}
+}
