@@ -104,9 +104,12 @@
 //
 // The engine has no "send an ACK now" call yet, so the connection makes a
 // subflow ACK (the fourth ACK of MP_JOIN, DATA_FIN, ADD_ADDR echoes,
-// MP_PRIO) by showing it a segment just below rcv_nxt, which it answers
-// with an ACK and counts as BadSeq. Connection-level window updates use
-// Endpoint.RecvBufferFreed. After MP_FAIL, data the MP_FAIL sender had
-// outstanding in the other direction is not recovered (it falls back in
-// both directions only when nothing of its own is unacknowledged).
+// MP_PRIO, connection-level window updates) by showing it a segment just
+// below rcv_nxt, which it answers with an ACK and counts as BadSeq.
+// The window a subflow advertises is the engine's (its right edge never
+// moves left in subflow space), not strictly relative to DATA_ACK: a peer
+// may send beyond the connection window; that data is dropped on arrival
+// and resent after the data-level timeout. After MP_FAIL, data the MP_FAIL
+// sender had outstanding in the other direction is not recovered (it falls
+// back in both directions only when nothing of its own is unacknowledged).
 package conn
