@@ -29,13 +29,16 @@ type memPair struct {
 	port        uint16
 }
 
-func newMemPair(tb testing.TB, subflows int) *memPair {
+func newMemPair(tb testing.TB, subflows int) *memPair { return newMemPairCsum(tb, subflows, false) }
+
+// newMemPairCsum is newMemPair with DSS checksums on or off.
+func newMemPairCsum(tb testing.TB, subflows int, csum bool) *memPair {
 	p := &memPair{tb: tb, peerOf: map[*Subflow]*Subflow{}, tokens: mptcp.NewTokenTable[*Conn](),
 		frame: make([]byte, 65536), rbuf: make([]byte, benchChunk), port: 1000}
 	// Round robin, so that both subflows carry data and the receiver
 	// merges two interleaved DSN streams (the lowest-RTT scheduler would
 	// put nearly everything on one subflow here).
-	cfg := Config{Tokens: p.tokens, TCP: tcp.Config{MSS: 8960}, RecvBufSize: 8 << 20, SendBufSize: 8 << 20, Scheduler: &sched.RoundRobin{}}
+	cfg := Config{Tokens: p.tokens, TCP: tcp.Config{MSS: 8960}, RecvBufSize: 8 << 20, SendBufSize: 8 << 20, Scheduler: &sched.RoundRobin{}, Checksum: csum}
 	cfg.TCP.RecvBufSize, cfg.TCP.RecvBufMax = 8<<20, 8<<20
 	ta := p.tuple(0)
 	a, sf, err := Dial(cfg, ta, 1000, 0)
@@ -161,9 +164,15 @@ func BenchmarkConnMemory(b *testing.B) {
 			copy(dst, pattern[:benchChunk])
 		}
 	})
-	for _, n := range []int{1, 2} {
-		b.Run(fmt.Sprintf("subflows=%d", n), func(b *testing.B) {
-			p := newMemPair(b, n)
+	for _, n := range []int{1, 2, -2} {
+		name := fmt.Sprintf("subflows=%d", n)
+		if n < 0 {
+			n = -n
+			name = fmt.Sprintf("subflows=%d/checksums", n)
+		}
+		csum := name != fmt.Sprintf("subflows=%d", n)
+		b.Run(name, func(b *testing.B) {
+			p := newMemPairCsum(b, n, csum)
 			for range 8 {
 				p.move() // warm up: buffers and mapping lists reach their steady size
 			}

@@ -196,6 +196,7 @@ type Conn struct {
 	reasmDrops                                     uint64
 	rstBuf                                         [16]byte
 	rx                                             mptcp.Received
+	csumTmp                                        [1024]byte
 	pmHook                                         PathManager
 	pmgr                                           *pm.Manager
 	pmActs                                         []pm.Action

@@ -118,8 +118,8 @@ func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
 	m := txMap{sseq: sf.txEnd, n: uint32(n), dsn: dsn}
 	if c.csum && !c.fallback {
 		var s uint64
+		tmp := c.csumTmp[:]
 		for off := 0; off < n; {
-			var tmp [512]byte
 			k := min(len(tmp), n-off)
 			c.snd.copyAt(dsn+uint64(off), tmp[:k])
 			s = mptcp.ChecksumAdd(s, tmp[:k])
