@@ -522,22 +522,31 @@ func TestShutdownDrains(t *testing.T) {
 	}
 }
 
-func TestClientHandshakeTimeout(t *testing.T) {
-	// A server that accepts and says nothing.
+// fakeServer listens on loopback, hands the first connection to serve (and
+// closes it after), and returns the address to dial.
+func fakeServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		c, err := ln.Accept()
-		if err == nil {
-			defer c.Close()
-			_, _ = io.Copy(io.Discard, c)
+		if err != nil {
+			return
 		}
+		defer c.Close()
+		serve(c)
 	}()
+	return ln.Addr().String()
+}
+
+func TestClientHandshakeTimeout(t *testing.T) {
+	// A server that accepts and says nothing.
+	addr := fakeServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 	start := time.Now()
-	_, err = Run(context.Background(), tcpDialer(ln.Addr().String()), Options{Duration: time.Second, HandshakeTimeout: 200 * time.Millisecond})
+	_, err := Run(context.Background(), tcpDialer(addr), Options{Duration: time.Second, HandshakeTimeout: 200 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "is it an iperf3 server?") {
 		t.Fatalf("silent server: %v", err)
 	}
@@ -549,17 +558,7 @@ func TestClientHandshakeTimeout(t *testing.T) {
 // A server that answers the parameters with SERVER_ERROR, i_errno 13 and
 // errno 95, as iperf3 does for what it cannot run.
 func TestClientServerError(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := fakeServer(t, func(c net.Conn) {
 		var ck Cookie
 		if _, err := io.ReadFull(c, ck[:]); err != nil {
 			return
@@ -571,8 +570,8 @@ func TestClientServerError(t *testing.T) {
 		}
 		_, _ = c.Write([]byte{0xfe, 0, 0, 0, 13, 0, 0, 0, 95})
 		_, _ = io.Copy(io.Discard, c)
-	}()
-	_, err = Run(context.Background(), tcpDialer(ln.Addr().String()), Options{Duration: time.Second})
+	})
+	_, err := Run(context.Background(), tcpDialer(addr), Options{Duration: time.Second})
 	var pe *PeerError
 	if !errors.As(err, &pe) || pe.State != ServerError || pe.IErrno != 13 || pe.Errno != 95 {
 		t.Fatalf("got %v (%+v), want SERVER_ERROR 13/95", err, pe)

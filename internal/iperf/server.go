@@ -284,6 +284,13 @@ type serverTest struct {
 	finished  chan struct{} // closed once the test is gone
 }
 
+// setAccepting opens or closes the test to new data connections.
+func (t *serverTest) setAccepting(on bool) {
+	t.srv.mu.Lock()
+	t.accepting = on
+	t.srv.mu.Unlock()
+}
+
 // offerStream hands a data connection to the test (srv.mu held).
 func (t *serverTest) offerStream(c net.Conn) bool {
 	if !t.accepting {
@@ -366,9 +373,7 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 	}
 
 	// Collect the data streams.
-	t.srv.mu.Lock()
-	t.accepting = true
-	t.srv.mu.Unlock()
+	t.setAccepting(true)
 	if err := writeState(t.ctrl, CreateStreams); err != nil {
 		sum.Err = err
 		return
@@ -402,24 +407,18 @@ func (t *serverTest) run(ctx context.Context) (sum TestSummary) {
 			set.streams = append(set.streams, &stream{id: streamID(len(set.streams)), conn: c, sender: p.Reverse, src: o.Subflows(c)})
 		case m := <-ctrlMsgs:
 			sum.Err = clientGone(m, "while the data streams were being set up")
-			t.srv.mu.Lock()
-			t.accepting = false
-			t.srv.mu.Unlock()
+			t.setAccepting(false)
 			return
 		case <-timeout.C:
 			sum.Err = fmt.Errorf("iperf: only %d of %d data streams arrived within %v", len(set.streams), p.Parallel, o.HandshakeTimeout)
-			t.srv.mu.Lock()
-			t.accepting = false
-			t.srv.mu.Unlock()
+			t.setAccepting(false)
 			return
 		case <-ctx.Done():
 			sum.Err = ctx.Err()
 			return
 		}
 	}
-	t.srv.mu.Lock()
-	t.accepting = false
-	t.srv.mu.Unlock()
+	t.setAccepting(false)
 
 	if err := writeState(t.ctrl, TestStart); err != nil {
 		sum.Err = err

@@ -8,23 +8,21 @@ import (
 // Bits formats a rate as iperf3 does: "941 Mbits/sec", "9.43 Gbits/sec"
 // (powers of 1000).
 func Bits(bps float64) string {
-	units := []string{"bits/sec", "Kbits/sec", "Mbits/sec", "Gbits/sec", "Tbits/sec"}
-	i := 0
-	for bps >= 1000 && i < len(units)-1 {
-		bps /= 1000
-		i++
-	}
-	return num3(bps) + " " + units[i]
+	return scaled(bps, 1000, "bits/sec", "Kbits/sec", "Mbits/sec", "Gbits/sec", "Tbits/sec")
 }
 
 // Bytes formats a byte count as iperf3 does: "1.10 GBytes" (powers of
 // 1024).
 func Bytes(n uint64) string {
-	units := []string{"Bytes", "KBytes", "MBytes", "GBytes", "TBytes"}
-	v := float64(n)
+	return scaled(float64(n), 1024, "Bytes", "KBytes", "MBytes", "GBytes", "TBytes")
+}
+
+// scaled divides v by base until it is below base (or the units run out)
+// and prints it with three significant digits and the unit reached.
+func scaled(v, base float64, units ...string) string {
 	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
+	for v >= base && i < len(units)-1 {
+		v /= base
 		i++
 	}
 	return num3(v) + " " + units[i]
