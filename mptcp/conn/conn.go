@@ -384,6 +384,11 @@ func (c *Conn) acceptJoin(t tcp.FourTuple, syn *tcp.Segment, r *mptcp.Received, 
 	sf.localNonce = c.cfg.Rand()
 	sf.remoteID = r.Join.AddrID
 	sf.peerBackup = r.Join.Backup
+	for _, a := range c.localAddrs {
+		if a.addr.IsValid() && a.addr == t.LocalAddr {
+			sf.localID = a.id // the SYN came to an address we announced
+		}
+	}
 	ep, err := tcp.NewPassive(sf.tcpConfig(iss), syn, now)
 	if err != nil {
 		c.dropSubflow(sf)

@@ -146,8 +146,8 @@ func TestAnnouncedAddress(t *testing.T) {
 	if len(c.subflows) != 2 || c.subflows[1].tuple.RemoteAddr != addr(1, 1) || c.subflows[1].bytesSent == 0 {
 		t.Fatalf("client did not join the announced address")
 	}
-	if c.subflows[1].remoteID != 0 && c.subflows[1].remoteID != 1 {
-		t.Errorf("remote id %d", c.subflows[1].remoteID)
+	if c.subflows[1].remoteID != 1 || sv.conns[0].subflows[1].localID != 1 {
+		t.Errorf("address ids: client sees remote id %d, server local id %d; want 1", c.subflows[1].remoteID, sv.conns[0].subflows[1].localID)
 	}
 	if !cl.hasEvent(EventAnnounced) {
 		t.Error("no ANNOUNCED event")
