@@ -12,11 +12,12 @@
 // Config.Recv are adapters of this package. The Send adapter makes the
 // subflow pull: when the engine has sent every byte mapped to it and asks
 // for more, the connection asks the scheduler (mptcp/sched) which subflow
-// should take the next range and, if it is this one, maps the next
-// segment's worth of DSNs (reinjections first) onto the subflow's sequence
-// space. One mapping covers one segment; a retransmission looks the mapping
-// up again, so it reuses it, and a copy never crosses a mapping's end. The
-// Ext adapter writes that mapping (64-bit DSN, DATA_ACK, checksum when
+// should take the next range and, if it is this one, maps the next range
+// of DSNs (reinjections first; up to 16 segments and 64 KiB, within the
+// peer's window and the subflow's congestion window) onto the subflow's
+// sequence space. Every segment of a mapping carries the whole mapping; a
+// retransmission looks it up again, so it reuses it, and a copy never
+// crosses a mapping's end. The Ext adapter writes that mapping (64-bit DSN, DATA_ACK, checksum when
 // negotiated) as a DSS; when option space is short it falls back to a
 // 32-bit DSN, then drops the DATA_ACK. The Recv adapter writes payload
 // straight into the connection's receive buffer at the DSN the subflow's
@@ -59,7 +60,7 @@
 // Listeners classify SYNs with ClassifySYN: plain TCP, a new connection
 // (Accept), or a join of the connection with a given token (AcceptJoin,
 // which looks the token up in the stack's mptcp.TokenTable and refuses
-// unknown tokens: answer with a RST).
+// unknown tokens: answer with RefuseSYN's RST).
 //
 // # Fallback and failures
 //
