@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/afxdp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/link"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -60,6 +61,30 @@ type Config struct {
 	// CloseTimeout bounds how long Close waits for connections to drain
 	// before it stops the workers [5 s].
 	CloseTimeout time.Duration
+
+	// MPTCP makes Dial open Multipath TCP connections (a SYN with
+	// MP_CAPABLE); a peer without MPTCP gives a plain TCP connection
+	// (fallback). Listeners accept MPTCP whenever the peer asks for it,
+	// unless NoMPTCPListen.
+	MPTCP bool
+	// NoMPTCPListen makes listeners answer MP_CAPABLE SYNs with plain TCP.
+	NoMPTCPListen bool
+	// MPTCPChecksum asks for DSS checksums on connections we open or
+	// accept (they are used when either side asks).
+	MPTCPChecksum bool
+	// MPTCPCC names the subflows' congestion control: "lia", "olia",
+	// "balia" (coupled), "cubic" or "reno" [cubic, as Linux].
+	MPTCPCC string
+	// Endpoints are the path manager's local addresses, like `ip mptcp
+	// endpoint`: a server announces its Signal endpoints (ADD_ADDR) and
+	// accepts joins on any of its addresses; a client opens subflows from
+	// its Subflow endpoints and to the addresses the peer announces.
+	Endpoints []pm.Endpoint
+	// MPTCPLimits are the path manager's limits, like `ip mptcp limits`
+	// [subflows 2 when Endpoints are given]. With no endpoints and no
+	// limits, connections run without a path manager (one subflow, and
+	// joins the peer opens).
+	MPTCPLimits pm.Limits
 }
 
 // InterfaceConfig describes one interface driven over AF_XDP.

@@ -43,6 +43,7 @@ type Conn struct {
 	st *Stack
 	w  *worker
 	fl *flow // worker only
+	mp *mpConn // worker only: the MPTCP connection, nil for plain TCP
 
 	laddr, raddr netip.AddrPort
 	snd, rcv     *byteRing

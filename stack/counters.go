@@ -26,13 +26,15 @@ const (
 	DropTxFull                  // no transmit frame or transmit ring room
 	DropHandoffFull             // the owning worker's hand-off ring was full
 	DropBadND                   // Neighbor Discovery message with the wrong hop limit or options
+	DropJoinRefused             // MP_JOIN SYN for an unknown token or a connection that refused it (answered with RST)
+	DropNoRoute                 // a segment of a subflow the stack has no route for
 	numDrops
 )
 
 var dropNames = [numDrops]string{
 	"Truncated", "BadChecksum", "Malformed", "NotForUs", "Unsupported", "Fragment",
 	"BadFlags", "NoFlow", "NoFlowRST", "BadCookie", "AcceptQueue", "Neighbour", "TxFull",
-	"HandoffFull", "BadND",
+	"HandoffFull", "BadND", "JoinRefused", "NoRoute",
 }
 
 // String returns the reason's counter name.

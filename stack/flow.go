@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/tcp"
 )
@@ -46,6 +47,14 @@ type flow struct {
 	// is discarded.
 	appClosed bool
 	inTW      bool // quiet: in TIME-WAIT, or closed by the application with our FIN acknowledged (not counted as busy)
+	// MPTCP: mp is the connection of a subflow flow (sf set) or of the
+	// connection's master flow (sf nil, ep nil: timers and service).
+	mp *mpConn
+	sf *conn.Subflow
+	// redirect: the tuple's subflow is owned by worker fwd (an MP_JOIN
+	// handed over to its connection's owner); segments go there.
+	redirect bool
+	fwd      int
 }
 
 // sendAdapter lets the engine pull from the application's send ring

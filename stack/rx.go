@@ -276,13 +276,17 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 	if l := w.last; l != nil && l.key == key {
 		f = l
 	} else {
-		if n := len(w.st.workers); n > 1 {
+		if n := len(w.st.workers); n > 1 && !w.direct {
 			if o := ownerOf(&key, n); o != w.id {
 				w.handoffTo(o, p, frame) // the owner verifies the checksum
 				return
 			}
 		}
 		f = w.flows[key]
+		if f != nil && f.redirect {
+			w.handoffDirect(f.fwd, p, frame)
+			return
+		}
 	}
 	if ok, done := w.copyVerify(f, t, pseudo); !(ok || !done && t.ChecksumValid(pseudo)) {
 		w.drop(DropBadChecksum)
@@ -295,10 +299,16 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 		return
 	}
 	if f == nil {
+		w.curFrame = frame
 		w.noFlow(p, eth, &key, now)
+		w.curFrame = nil
 		return
 	}
 	w.last = f
+	if f.mp != nil {
+		w.mpInput(f, now)
+		return
+	}
 	f.ep.Input(&w.seg, now)
 	f.rcv.prePtr = nil
 	w.markDirty(f)
@@ -405,6 +415,9 @@ func (w *worker) listenSYN(p *port, eth header.Ethernet, key *flowKey, l *listen
 	if l.closed.Load() {
 		w.drop(DropNoFlow)
 		w.replyRST(p, eth, key)
+		return
+	}
+	if len(w.seg.Options.Ext) > 0 && w.mpListenSYN(p, eth, key, l, now) {
 		return
 	}
 	if int(l.pending.Load()) >= l.backlog {

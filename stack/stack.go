@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/numa"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/link"
@@ -79,6 +81,13 @@ type Stack struct {
 
 	cmu   sync.Mutex
 	conns map[*Conn]struct{}
+
+	// MPTCP: the token table of every connection, the MIB (one set of
+	// counters per worker), and each connection's owner (control plane:
+	// MP_JOIN SYNs look the owner up).
+	tokens   *mptcp.TokenTable[*conn.Conn]
+	mib      *mptcp.MIB
+	mpOwners sync.Map // *conn.Conn -> *mpConn
 
 	rr      atomic.Uint32
 	closed  atomic.Bool
@@ -159,6 +168,8 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	}
 	m := map[uint16]*listener{}
 	s.listeners.Store(&m)
+	s.tokens = mptcp.NewTokenTable[*conn.Conn]()
+	s.mib = mptcp.NewMIB(nq)
 	s.wakers = make([]waker, nq)
 	for i := range s.wakers {
 		// A worker with a single queue that can be woken sleeps in its

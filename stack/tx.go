@@ -216,6 +216,10 @@ func (w *worker) emit(rt *route, f link.Frame, n int) {
 // received bytes to the application, reports state changes, sends what
 // the engine has, re-arms the timer and retires a closed flow.
 func (w *worker) service(f *flow, now time.Duration) {
+	if f.mp != nil {
+		w.mpService(f.mp, now)
+		return
+	}
 	ep := f.ep
 	w.deliver(f)
 	p := f.rt.p
@@ -421,6 +425,10 @@ func (w *worker) drainCommands(now time.Duration) {
 				w.dial(cmd.c, now)
 			case opUpdate:
 				w.update(cmd.c)
+			case opUnredirect:
+				w.unredirect(cmd.key, cmd.from)
+			case opInfo:
+				w.mpInfo(cmd.q)
 			}
 		}
 		if n < len(w.cmdBuf) {
@@ -433,6 +441,10 @@ func (w *worker) drainCommands(now time.Duration) {
 func (w *worker) update(c *Conn) {
 	c.queued.Store(false)
 	bits := c.want.Swap(0)
+	if m := c.mp; m != nil {
+		w.mpUpdate(m, bits)
+		return
+	}
 	f := c.fl
 	if f == nil || f.removed {
 		return
@@ -477,6 +489,10 @@ func (w *worker) dial(c *Conn, now time.Duration) {
 	}
 	c.laddr = netip.AddrPortFrom(src, key.lport)
 	rt := route{p: w.ports[ifc.idx], src: src, dst: raddr, lport: key.lport, rport: key.rport, nextHop: hop}
+	if w.st.cfg.MPTCP {
+		w.mpDial(c, &key, rt, now)
+		return
+	}
 	f, ok := w.newFlowRoute(rt, &key, c, w.st.sec.isn(&key, now), now, nil)
 	if !ok {
 		c.fail(errNoPorts)

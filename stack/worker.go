@@ -29,7 +29,8 @@ type port struct {
 
 // handoff carries a copy of a frame to the worker that owns its flow.
 type handoff struct {
-	from  *worker
+	from   *worker
+	direct bool // the receiver owns the flow whatever the tuple's hash says
 	iface int
 	n     int
 	buf   []byte
@@ -37,13 +38,18 @@ type handoff struct {
 
 // command is an application request for a worker.
 type command struct {
-	op uint8
-	c  *Conn
+	op   uint8
+	c    *Conn
+	key  flowKey  // opUnredirect
+	from int      // opUnredirect: the worker that owned the subflow
+	q    *infoReq // opInfo
 }
 
 const (
 	opDial uint8 = iota + 1
 	opUpdate
+	opUnredirect
+	opInfo
 )
 
 // worker is the sans-IO host core of one set of queues (one queue of each
@@ -76,7 +82,13 @@ type worker struct {
 	ipID    uint16
 	portSeq uint32
 	discard []byte
-	now     time.Duration
+	rstBuf  [16]byte
+	// curFrame is the frame tcpIn is handling (for hand-offs from deep
+	// in the listener path); direct: it was handed over by another worker
+	// as its owner's (no hash check).
+	curFrame []byte
+	direct   bool
+	now      time.Duration
 	flowCnt int
 	nbusy   atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
 	sleep   atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
@@ -204,7 +216,11 @@ func (w *worker) poll(now time.Duration) {
 			break
 		}
 		w.timers.remove(f)
-		f.ep.OnTimer(now)
+		if f.mp != nil {
+			f.mp.mc.OnTimer(now)
+		} else {
+			f.ep.OnTimer(now)
+		}
 		w.markDirty(f)
 	}
 	if w.pending.Frames() > 0 {
@@ -255,7 +271,9 @@ func (w *worker) drainInbox(now time.Duration) {
 			h := w.hBuf[i]
 			w.hBuf[i] = nil
 			w.c.handedIn.Add(1)
+			w.direct = h.direct
 			w.input(w.ports[h.iface], h.buf[:h.n], now)
+			w.direct = false
 			for !h.from.hfree.Enqueue(h) {
 				runtime.Gosched()
 			}
@@ -267,7 +285,9 @@ func (w *worker) drainInbox(now time.Duration) {
 }
 
 // handoffTo copies frame to worker o's inbox.
-func (w *worker) handoffTo(o int, p *port, frame []byte) {
+func (w *worker) handoffTo(o int, p *port, frame []byte) { w.handoff(o, p, frame, false) }
+
+func (w *worker) handoff(o int, p *port, frame []byte, direct bool) {
 	h, ok := w.hfree.Dequeue()
 	if !ok || len(frame) > len(h.buf) {
 		if ok {
@@ -278,6 +298,7 @@ func (w *worker) handoffTo(o int, p *port, frame []byte) {
 	}
 	h.n = copy(h.buf, frame)
 	h.iface = p.ifc.idx
+	h.direct = direct
 	if !w.st.workers[o].inbox.Enqueue(h) {
 		w.hfree.Enqueue(h)
 		w.drop(DropHandoffFull)

@@ -1,0 +1,616 @@
+package stack
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/conn"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
+	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+// mpConn is an MPTCP connection as its owner worker sees it: the sans-IO
+// connection (package mptcp/conn), the application's Conn, a master flow
+// that stands for the connection in the worker's timer heap and dirty
+// list, and one flow per subflow (in the worker's flow table, for input
+// and for the route its frames take). Only the owner worker touches it.
+type mpConn struct {
+	w      *worker
+	c      *Conn // application side
+	mc     *conn.Conn
+	master *flow
+	subs   []*flow
+	lst    *listener // passive connection not yet handed to Accept
+	estab  bool
+	// wantFin: the application asked for CloseWrite; the DATA_FIN is
+	// queued once the send ring is drained into the connection.
+	wantFin   bool
+	appClosed bool
+	retired   bool
+	lastPort  *port
+	optPred   int
+	acts      []pm.Action
+	sfInfo    []conn.SubflowInfo
+}
+
+// mptcpConfig returns the connection configuration for a new MPTCP
+// connection owned by w whose first subflow leaves through ifc.
+func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
+	s := w.st
+	tc := w.flowConfig(ifc, key)
+	tc.ISS = 0
+	return conn.Config{
+		Tokens:      s.tokens,
+		MIB:         s.mib.Worker(w.id),
+		TCP:         tc,
+		CC:          s.cfg.MPTCPCC,
+		Checksum:    s.cfg.MPTCPChecksum,
+		SendBufSize: max(s.cfg.SendBuffer, 256<<10),
+		RecvBufSize: max(s.cfg.RecvBuffer, 256<<10),
+	}
+}
+
+// newMPConn registers mc (whose first subflow is sf on route rt) with w.
+func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool) *mpConn {
+	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p}
+	m.master = &flow{mp: m, heapIdx: -1}
+	c.mp = m
+	c.fl = m.master
+	w.addSubflow(m, sf, rt)
+	w.st.mpOwners.Store(mc, m)
+	w.nbusy.Add(1)
+	w.c.flowsOpen.Add(1)
+	if pmCfg, ok := w.st.pmConfig(server); ok {
+		if mgr, err := pm.New(pmCfg); err == nil {
+			mc.UsePathManager(mgr)
+		}
+	}
+	return m
+}
+
+// pmConfig returns the path manager configuration for a connection, and
+// false when the stack has no endpoints and no limits (no path manager).
+func (s *Stack) pmConfig(server bool) (pm.Config, bool) {
+	cfg := pm.Config{Role: pm.Client, Endpoints: s.cfg.Endpoints, Limits: s.cfg.MPTCPLimits}
+	if server {
+		cfg.Role = pm.Server
+	}
+	if len(cfg.Endpoints) == 0 && cfg.Limits == (pm.Limits{}) {
+		return cfg, false
+	}
+	return cfg, true
+}
+
+// addSubflow puts sf in w's flow table on route rt.
+func (w *worker) addSubflow(m *mpConn, sf *conn.Subflow, rt route) *flow {
+	t := sf.Tuple()
+	key := flowKey{laddr: t.LocalAddr, raddr: t.RemoteAddr, lport: t.LocalPort, rport: t.RemotePort}
+	f := &flow{key: key, rt: rt, ep: sf.Endpoint(), mp: m, sf: sf, heapIdx: -1}
+	f.maxPay = rt.p.ifc.pkt - ipHeaderLen(key.laddr.Is6()) - header.TCPMinHeaderLen
+	sf.SetIfname(rt.p.ifc.name)
+	w.flows[key] = f
+	w.flowCnt++
+	m.subs = append(m.subs, f)
+	return f
+}
+
+// flowOf returns the flow of subflow sf.
+func (m *mpConn) flowOf(sf *conn.Subflow) *flow {
+	for _, f := range m.subs {
+		if f.sf == sf {
+			return f
+		}
+	}
+	return nil
+}
+
+// mpInput gives the segment in w.seg to its subflow's connection.
+func (w *worker) mpInput(f *flow, now time.Duration) {
+	m := f.mp
+	m.mc.Input(f.sf, &w.seg, now)
+	w.markDirty(m.master)
+}
+
+// mpListenSYN handles a SYN for a listener that asks for MPTCP. It
+// reports false when the SYN is to be handled as plain TCP.
+func (w *worker) mpListenSYN(p *port, eth header.Ethernet, key *flowKey, l *listener, now time.Duration) bool {
+	kind, token := conn.ClassifySYN(&w.seg)
+	switch kind {
+	case conn.SYNJoin:
+		w.mpJoinSYN(p, eth, key, token, now)
+		return true
+	case conn.SYNNewConn:
+		if w.st.cfg.NoMPTCPListen || int(l.pending.Load()) >= l.backlog {
+			return false // plain TCP (a SYN cookie carries no MPTCP state)
+		}
+	default:
+		return false
+	}
+	c := w.st.newConn(key, w)
+	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
+	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
+	if err != nil {
+		w.drop(DropMalformed)
+		return true
+	}
+	m := w.newMPConn(c, mc, sf, rt, true)
+	m.lst = l
+	l.pending.Add(1)
+	w.markDirty(m.master)
+	return true
+}
+
+// mpJoinSYN handles an MP_JOIN SYN: the connection with token is looked
+// up in the stack's token table; its owner worker creates the subflow. A
+// SYN that reached another worker is handed to the owner, and this worker
+// keeps a redirect for the tuple so that the subflow's later segments
+// follow. Unknown tokens and refused joins are answered with a RST.
+func (w *worker) mpJoinSYN(p *port, eth header.Ethernet, key *flowKey, token uint32, now time.Duration) {
+	if mc, ok := w.st.tokens.Lookup(token); ok {
+		if v, ok := w.st.mpOwners.Load(mc); ok {
+			if o := v.(*mpConn).w; o != w {
+				if w.curFrame == nil {
+					w.drop(DropHandoffFull)
+					return
+				}
+				w.flows[*key] = &flow{key: *key, redirect: true, fwd: o.id, heapIdx: -1}
+				w.flowCnt++
+				w.handoffDirect(o.id, p, w.curFrame)
+				return
+			}
+		}
+	}
+	mib := w.st.mib.Worker(w.id)
+	mc, sf, err := conn.AcceptJoin(w.st.tokens, mib, key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
+	if err != nil {
+		w.drop(DropJoinRefused)
+		reason := mptcp.ResetAdministrativelyDenied
+		if errors.Is(err, conn.ErrUnknownToken) {
+			reason = mptcp.ResetMPTCPError
+		}
+		out := conn.RefuseSYN(&w.seg, reason, w.rstBuf[:])
+		rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, mac: eth.Src(), macOK: true}
+		if w.sendSegment(&rt, &out) {
+			w.c.rstOut.Add(1)
+		}
+		return
+	}
+	v, ok := w.st.mpOwners.Load(mc)
+	if !ok {
+		return
+	}
+	m := v.(*mpConn)
+	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
+	w.addSubflow(m, sf, rt)
+	w.markDirty(m.master)
+}
+
+// handoffDirect copies frame to worker o, which processes it as the
+// owner whatever the tuple's hash says.
+func (w *worker) handoffDirect(o int, p *port, frame []byte) {
+	w.handoff(o, p, frame, true)
+}
+
+// mpDial opens an MPTCP connection for c (opDial with Config.MPTCP).
+func (w *worker) mpDial(c *Conn, key *flowKey, rt route, now time.Duration) {
+	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key), key.tuple(), w.st.sec.isn(key, now), now)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	m := w.newMPConn(c, mc, sf, rt, false)
+	w.markDirty(m.master)
+}
+
+// mpUpdate applies the application's requests to an MPTCP connection.
+func (w *worker) mpUpdate(m *mpConn, bits uint32) {
+	if m.retired {
+		return
+	}
+	if bits&wantAbort != 0 {
+		m.mc.Abort()
+		m.appClosed = true
+	}
+	if bits&wantClose != 0 {
+		m.appClosed = true
+		if m.c.rcv.Len() > 0 || m.mc.Readable() > 0 {
+			m.mc.Abort()
+		} else {
+			m.wantFin = true
+		}
+	}
+	if bits&wantCloseWrite != 0 {
+		m.wantFin = true
+	}
+	w.markDirty(m.master)
+}
+
+// mpService runs an MPTCP connection after input, a timer or a command:
+// it moves bytes between the application's rings and the connection, runs
+// the path manager, publishes state changes, sends what the subflows
+// have, re-arms the timer and retires the connection once it ended.
+func (w *worker) mpService(m *mpConn, now time.Duration) {
+	if m.retired {
+		return
+	}
+	mc, c := m.mc, m.c
+	w.mpPath(m, now)
+	// application -> connection
+	moved := false
+	for c.snd.Len() > 0 {
+		n := mc.Write(c.snd.Peek())
+		if n == 0 {
+			break
+		}
+		c.snd.Consume(n)
+		moved = true
+	}
+	if moved && c.wrWait.Load() {
+		c.wakeWriter()
+	}
+	if m.wantFin && c.snd.Len() == 0 {
+		m.wantFin = false
+		mc.CloseWrite()
+		if m.appClosed {
+			mc.Close()
+		}
+	}
+	// connection -> application
+	got := false
+	if m.appClosed {
+		c.rcv.Discard()
+		for mc.Read(w.discard) > 0 {
+		}
+	} else {
+		for c.rcv.Free() > 0 {
+			n := mc.Read(c.rcv.WriteSpace())
+			if n == 0 {
+				break
+			}
+			c.rcv.Commit(n)
+			got = true
+		}
+	}
+	w.mpStatus(m, got)
+	w.mpOutput(m, now)
+	t := mc.NextTimer()
+	if pt := mc.PathTimer(); pt != 0 && (t == 0 || pt < t) {
+		t = max(pt, now+time.Millisecond)
+	}
+	w.timers.set(m.master, t)
+	if mc.Closed() {
+		done := true
+		for _, f := range m.subs {
+			if st := f.ep.State(); st != tcp.Closed && st != tcp.TimeWait {
+				done = false
+			}
+		}
+		if done || mc.Err() != nil {
+			w.mpRetire(m)
+		}
+	}
+}
+
+// mpStatus publishes establishment, EOF and failure to the application.
+func (w *worker) mpStatus(m *mpConn, got bool) {
+	c, mc := m.c, m.mc
+	if !m.estab && len(m.subs) > 0 {
+		st := m.subs[0].ep.State()
+		ready := st != tcp.Closed && st != tcp.SynSent && st != tcp.SynRcvd && mc.Err() == nil
+		if ready && !mc.Fallback() && m.lst != nil && !mc.FullyEstablished() {
+			ready = false // the server waits for the keys in the third ACK
+		}
+		if ready {
+			m.estab = true
+			c.setStatus(stEstablished)
+			if l := m.lst; l != nil {
+				m.lst = nil
+				if l.closed.Load() || !l.acceptQ.Enqueue(c) {
+					l.pending.Add(-1)
+					w.drop(DropAcceptQueue)
+					mc.Abort()
+					m.appClosed = true
+				} else {
+					l.wake()
+				}
+			} else {
+				c.wakeWriter()
+			}
+		}
+	}
+	if mc.PeerClosed() && !c.hasStatus(stEOF) && m.estab {
+		c.setStatus(stEOF)
+		got = true
+	}
+	if err := mc.Err(); err != nil && !c.hasStatus(stFailed) {
+		if !m.estab && len(m.subs) > 0 {
+			if e := m.subs[0].ep.Err(); e != nil {
+				err = e
+			}
+		}
+		c.fail(err)
+		if l := m.lst; l != nil {
+			m.lst = nil
+			l.pending.Add(-1)
+		}
+	}
+	if got && c.rdWait.Load() {
+		c.wakeReader()
+	}
+}
+
+// mpOutput transmits every segment the connection's subflows have. The
+// frame comes from the port the last segment left through; a segment for
+// another interface is copied into a frame of its own port.
+func (w *worker) mpOutput(m *mpConn, now time.Duration) {
+	if len(m.subs) == 0 {
+		return
+	}
+	for sent := 0; ; sent++ {
+		if sent == 2*maxSegs {
+			w.again = append(w.again, m.master)
+			return
+		}
+		p := m.lastPort
+		fr, ok := p.alloc()
+		if !ok {
+			w.again = append(w.again, m.master)
+			return
+		}
+		v6 := m.subs[0].key.laddr.Is6()
+		off := ethLen + ipHeaderLen(v6) + header.TCPMinHeaderLen + m.optPred
+		room := min(len(fr.Buf)-off, p.ifc.pkt-ipHeaderLen(v6)-header.TCPMinHeaderLen)
+		sf, seg, ok := m.mc.Output(now, fr.Buf[off:off+room])
+		if !ok {
+			p.unalloc(fr)
+			return
+		}
+		f := m.flowOf(sf)
+		if f == nil {
+			p.unalloc(fr)
+			w.drop(DropNoRoute)
+			continue
+		}
+		if f.rt.p == p && f.key.laddr.Is6() == v6 {
+			n, optLen := w.buildTCP(fr.Buf, &f.rt, &seg, off, nil)
+			if len(seg.Payload) > 0 {
+				m.optPred = optLen
+			}
+			w.emit(&f.rt, fr, n)
+			continue
+		}
+		fr2, ok := f.rt.p.alloc()
+		if !ok {
+			p.unalloc(fr)
+			w.drop(DropTxFull)
+			w.again = append(w.again, m.master)
+			return
+		}
+		n, _ := w.buildTCP(fr2.Buf, &f.rt, &seg, -1, nil)
+		p.unalloc(fr)
+		w.emit(&f.rt, fr2, n)
+		m.lastPort = f.rt.p
+	}
+}
+
+// mpPath runs the path manager: announcements go out with the next
+// segments; subflows it asks for are opened from the right interface.
+func (w *worker) mpPath(m *mpConn, now time.Duration) {
+	mc := m.mc
+	if mc.PathManager() == nil {
+		return
+	}
+	m.acts = mc.PathActions(now, m.acts[:0])
+	for _, a := range m.acts {
+		if a.Kind != pm.OpenSubflow {
+			continue
+		}
+		if err := w.mpOpenSubflow(m, a, now); err != nil {
+			mc.PathManager().SubflowDown(a.Local.Addr, a.Remote, now)
+		}
+	}
+}
+
+var errNoSubflowRoute = errors.New("stack: no interface reaches the subflow's remote address from its local address")
+
+// mpOpenSubflow opens the subflow a path manager asked for: the local
+// address (the endpoint's, or the stack's address on the interface that
+// reaches the remote one) fixes the interface.
+func (w *worker) mpOpenSubflow(m *mpConn, a pm.Action, now time.Duration) error {
+	s := w.st
+	raddr := a.Remote.Addr().Unmap()
+	var ifc *iface
+	var src, hop netip.Addr
+	if a.Local.Addr.IsValid() {
+		src = a.Local.Addr.Unmap()
+		ifc = s.ifaceOf(src)
+		if a.Local.Ifname != "" {
+			for _, x := range s.ifaces {
+				if x.name == a.Local.Ifname {
+					ifc = x
+				}
+			}
+		}
+		if ifc == nil {
+			return errNoSubflowRoute
+		}
+		hop = raddr
+		if !ifc.onLink(raddr) {
+			g, ok := s.gatewayOn(ifc, raddr)
+			if !ok {
+				return errNoSubflowRoute
+			}
+			hop = g
+		}
+	} else {
+		var err error
+		ifc, src, hop, err = s.route(raddr, netip.Addr{})
+		if err != nil {
+			return err
+		}
+	}
+	key := flowKey{laddr: src, raddr: raddr, rport: a.Remote.Port()}
+	if !w.pickPort(&key) {
+		return errNoPorts
+	}
+	id := a.Local.ID
+	if !a.Local.Addr.IsValid() {
+		id = s.addrID(src, m.subs[0].key.laddr)
+	}
+	sf, err := m.mc.Join(key.tuple(), s.sec.isn(&key, now), id, a.Backup, now)
+	if err != nil {
+		return err
+	}
+	rt := route{p: w.ports[ifc.idx], src: src, dst: raddr, lport: key.lport, rport: key.rport, nextHop: hop}
+	w.addSubflow(m, sf, rt)
+	return nil
+}
+
+// addrID returns the address id of local address a: 0 for the
+// connection's initial address, the endpoint's id when a is a configured
+// endpoint, else one derived from the interface.
+func (s *Stack) addrID(a, initial netip.Addr) uint8 {
+	if a == initial {
+		return 0
+	}
+	for _, e := range s.cfg.Endpoints {
+		if e.Addr.Unmap() == a {
+			return e.ID
+		}
+	}
+	if ifc := s.ifaceOf(a); ifc != nil {
+		return uint8(100 + ifc.idx)
+	}
+	return 100
+}
+
+// ifaceOf returns the interface that has local address a, or nil.
+func (s *Stack) ifaceOf(a netip.Addr) *iface {
+	for _, ifc := range s.ifaces {
+		for _, p := range ifc.v4 {
+			if p.Addr() == a {
+				return ifc
+			}
+		}
+		for _, p := range ifc.v6 {
+			if p.Addr() == a {
+				return ifc
+			}
+		}
+	}
+	return nil
+}
+
+// onLink reports whether dst is on one of ifc's prefixes.
+func (ifc *iface) onLink(dst netip.Addr) bool {
+	ps := ifc.v4
+	if dst.Is6() {
+		ps = ifc.v6
+	}
+	for _, p := range ps {
+		if p.Contains(dst) {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayOn returns a configured gateway on ifc's prefixes for dst's family.
+func (s *Stack) gatewayOn(ifc *iface, dst netip.Addr) (netip.Addr, bool) {
+	for _, g := range s.cfg.Gateways {
+		g = g.Unmap()
+		if g.Is4() == dst.Is4() && ifc.onLink(g) {
+			return g, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// mpRetire removes a connection that ended and its subflows.
+func (w *worker) mpRetire(m *mpConn) {
+	if m.retired {
+		return
+	}
+	m.retired = true
+	w.timers.remove(m.master)
+	for _, f := range m.subs {
+		if w.flows[f.key] == f {
+			delete(w.flows, f.key)
+			w.flowCnt--
+		}
+		f.removed = true
+		if w.last == f {
+			w.last = nil
+		}
+		for _, o := range w.st.workers {
+			if o != w {
+				o.post(command{op: opUnredirect, key: f.key, from: w.id})
+			}
+		}
+	}
+	w.st.mpOwners.Delete(m.mc)
+	w.nbusy.Add(-1)
+	c := m.c
+	if l := m.lst; l != nil {
+		m.lst = nil
+		l.pending.Add(-1)
+	}
+	if !c.hasStatus(stFailed) {
+		c.setStatus(stDone)
+		if !c.hasStatus(stEstablished) {
+			c.fail(errConnClosed)
+		}
+	}
+	c.wakeReader()
+	c.wakeWriter()
+}
+
+// post queues a command from another worker (control plane, rare).
+func (w *worker) post(cmd command) {
+	for i := 0; !w.cmds.Enqueue(cmd); i++ {
+		if w.stop.Load() || i > 1000 {
+			return
+		}
+		time.Sleep(10 * time.Microsecond)
+	}
+	w.wake()
+}
+
+// unredirect removes the redirect for key that pointed at worker from.
+func (w *worker) unredirect(key flowKey, from int) {
+	if f := w.flows[key]; f != nil && f.redirect && f.fwd == from {
+		delete(w.flows, key)
+		w.flowCnt--
+	}
+}
+
+// mpInfo answers an application's Info/Subflows request.
+func (w *worker) mpInfo(q *infoReq) {
+	defer close(q.done)
+	c := q.c
+	m := c.mp
+	if m == nil {
+		q.info = conn.Info{Fallback: true, Flags: conn.InfoFlagFallback}
+		if f := c.fl; f != nil && f.ep != nil && !f.removed {
+			ctr := f.ep.Counters()
+			q.subs = append(q.subs, conn.SubflowInfo{
+				Tuple: f.key.tuple(), Ifname: f.rt.p.ifc.name, State: f.ep.State(), Cwnd: f.ep.Controller().Cwnd(),
+				SRTT: f.ep.SRTT(), Retransmits: ctr.RetransSegs,
+			})
+			q.mss = append(q.mss, f.ep.MSS())
+		}
+		return
+	}
+	q.info = m.mc.Info()
+	q.subs = m.mc.Subflows(q.subs)
+	for _, sf := range m.mc.SubflowList() {
+		mss := 0
+		if ep := sf.Endpoint(); ep != nil {
+			mss = ep.MSS()
+		}
+		q.mss = append(q.mss, mss)
+	}
+}
