@@ -375,8 +375,13 @@ func (w *worker) toSegment(t header.TCP) bool {
 	for i := 0; i < o.NumSACK; i++ {
 		so.SACK[i] = tcp.SACKBlock{Start: o.SACK[i].Start, End: o.SACK[i].End}
 	}
-	if o.NumMPTCP > 0 {
+	switch {
+	case o.NumMPTCP == 1:
 		so.Ext = o.MPTCP[0]
+	case o.NumMPTCP > 1:
+		// Several MPTCP options (a DSS with an ADD_ADDR, say): package
+		// mptcp walks the whole option area and skips the other kinds.
+		so.Ext = t.Options()
 	}
 	return true
 }

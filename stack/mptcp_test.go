@@ -1,0 +1,219 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
+	"github.com/mpxdp/mpxdp/stack/link"
+)
+
+// mpPair is two stacks joined by paths in-memory pipes, one interface per
+// path on each side: path i is 10.i.0.0/24 (a: .1, b: .2).
+type mpPair struct {
+	a, b         *Stack
+	addrA, addrB []netip.Addr
+}
+
+func newMPPair(tb testing.TB, paths int, cfgA, cfgB func(*Config, []netip.Addr, []netip.Addr)) *mpPair {
+	tb.Helper()
+	var la, lb []Link
+	mp := &mpPair{}
+	for i := range paths {
+		pp, err := link.NewPipe(1024, 2048)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		a := netip.AddrFrom4([4]byte{10, byte(i), 0, 1})
+		b := netip.AddrFrom4([4]byte{10, byte(i), 0, 2})
+		mp.addrA = append(mp.addrA, a)
+		mp.addrB = append(mp.addrB, b)
+		la = append(la, Link{Name: "a" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xa},
+			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: []link.Queue{pp.A}})
+		lb = append(lb, Link{Name: "b" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xb},
+			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: []link.Queue{pp.B}})
+	}
+	ca := Config{CloseTimeout: time.Second, MPTCP: true}
+	cb := Config{CloseTimeout: time.Second}
+	if cfgA != nil {
+		cfgA(&ca, mp.addrA, mp.addrB)
+	}
+	if cfgB != nil {
+		cfgB(&cb, mp.addrA, mp.addrB)
+	}
+	var err error
+	if mp.a, err = NewLinks(ca, la); err != nil {
+		tb.Fatal(err)
+	}
+	if mp.b, err = NewLinks(cb, lb); err != nil {
+		mp.a.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		mp.a.Close()
+		mp.b.Close()
+	})
+	return mp
+}
+
+// mpTransfer sends n bytes from a to b and n bytes back, checking both
+// with SHA-256, and returns the client's and the server's connection.
+func mpTransfer(t *testing.T, p *mpPair, n int64, mid func(cli *Conn)) (cli, srv *Conn) {
+	t.Helper()
+	ln, err := p.b.Listen("tcp", ":5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type res struct {
+		c   *Conn
+		sum []byte
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- res{err: err}
+			return
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, c); err != nil {
+			done <- res{err: err}
+			return
+		}
+		if _, err := sendPRNG(c, 2, n); err != nil {
+			done <- res{err: err}
+			return
+		}
+		c.(*Conn).CloseWrite()
+		done <- res{c: c.(*Conn), sum: h.Sum(nil)}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := p.a.DialContext(ctx, "tcp", netip.AddrPortFrom(p.addrB[0], 5000).String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	cli = c.(*Conn)
+	hu := sha256.New()
+	src := io.TeeReader(io.LimitReader(newPRNG(1), n), hu)
+	if _, err := io.CopyN(cli, src, n/4); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if mid != nil {
+		mid(cli)
+	}
+	if _, err := io.Copy(cli, src); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	up := hu.Sum(nil)
+	cli.CloseWrite()
+	h := sha256.New()
+	got, err := io.Copy(h, cli)
+	if err != nil || got != n {
+		t.Fatalf("download: %d of %d bytes, %v", got, n, err)
+	}
+	want, _ := sendPRNG(io.Discard, 2, n)
+	if !bytes.Equal(h.Sum(nil), want) {
+		t.Fatal("download: SHA-256 differs")
+	}
+	var r res
+	select {
+	case r = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not finish")
+	}
+	if r.err != nil {
+		t.Fatalf("server: %v", r.err)
+	}
+	if !bytes.Equal(r.sum, up) {
+		t.Fatal("upload: SHA-256 differs")
+	}
+	return cli, r.c
+}
+
+func TestMPTCPPipeOnePath(t *testing.T) {
+	p := newMPPair(t, 1, nil, nil)
+	cli, srv := mpTransfer(t, p, 8<<20, func(c *Conn) {
+		in := c.Info()
+		if in.Fallback || in.Token == 0 || !in.RemoteKeyReceived {
+			t.Errorf("%v: info %+v: want MPTCP with a token and the remote key", c.LocalAddr(), in)
+		}
+		if in.SubflowsTotal != 1 {
+			t.Errorf("%v: %d subflows, want 1", c.LocalAddr(), in.SubflowsTotal)
+		}
+	})
+	ma, mb := p.a.MIB(), p.b.MIB()
+	if ma.Get(mptcp.MibMPCapableSYNTX) != 1 || mb.Get(mptcp.MibMPCapableSYNRX) != 1 {
+		t.Errorf("MIB: client MPCapableSYNTX %d, server MPCapableSYNRX %d: want 1 and 1",
+			ma.Get(mptcp.MibMPCapableSYNTX), mb.Get(mptcp.MibMPCapableSYNRX))
+	}
+	cli.Close()
+	srv.Close()
+}
+
+func TestMPTCPPipeFallbackPlainListener(t *testing.T) {
+	p := newMPPair(t, 1, nil, func(c *Config, _, _ []netip.Addr) { c.NoMPTCPListen = true })
+	cli, srv := mpTransfer(t, p, 1<<20, nil)
+	if in := cli.Info(); !in.Fallback {
+		t.Errorf("client info %+v: want fallback to TCP", in)
+	}
+	if in := srv.Info(); !in.Fallback {
+		t.Errorf("server info %+v: want plain TCP", in)
+	}
+	cli.Close()
+	srv.Close()
+}
+
+func TestMPTCPPipeTwoPathsAnnounce(t *testing.T) {
+	p := newMPPair(t, 2,
+		func(c *Config, a, b []netip.Addr) {
+			c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+		},
+		func(c *Config, a, b []netip.Addr) {
+			c.Endpoints = []pm.Endpoint{{ID: 1, Addr: b[1], Ifname: "b1", Flags: pm.Signal}}
+			c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+		})
+	cli, srv := mpTransfer(t, p, 16<<20, func(c *Conn) {
+		for i := 0; i < 500 && c.Info().SubflowsTotal < 2; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if in := c.Info(); in.SubflowsTotal != 2 {
+			t.Errorf("client info %+v: want 2 live subflows", in)
+			t.Logf("server MIB %v", p.b.MIBMap())
+			t.Logf("client MIB %v", p.a.MIBMap())
+		}
+	})
+	subs := cli.Subflows(nil)
+	if len(subs) != 2 {
+		t.Fatalf("client has %d subflows, want 2: %+v", len(subs), subs)
+	}
+	for _, s := range subs {
+		if s.BytesSent == 0 || s.BytesRecv == 0 {
+			t.Errorf("subflow %v via %s carried no data both ways (sent %d, received %d)", s.Tuple, s.Ifname, s.BytesSent, s.BytesRecv)
+		}
+	}
+	if subs[1].Ifname != "a1" || subs[1].Tuple.RemoteAddr != p.addrB[1] {
+		t.Errorf("second subflow %v via %q: want to %v via a1", subs[1].Tuple, subs[1].Ifname, p.addrB[1])
+	}
+	st, err := cli.AppendSubflows(nil)
+	if err != nil || len(st) != 2 {
+		t.Errorf("AppendSubflows: %d lines, %v: want 2", len(st), err)
+	}
+	mb := p.b.MIB()
+	t.Logf("server MIB %v", p.b.MIBMap())
+	t.Logf("client MIB %v", p.a.MIBMap())
+	if mb.Get(mptcp.MibMPJoinSynRx) != 1 || mb.Get(mptcp.MibMPJoinAckRx) != 1 {
+		t.Errorf("server MIB: MPJoinSynRx %d, MPJoinAckRx %d: want 1 and 1", mb.Get(mptcp.MibMPJoinSynRx), mb.Get(mptcp.MibMPJoinAckRx))
+	}
+	cli.Close()
+	srv.Close()
+}
