@@ -42,7 +42,7 @@ const (
 type Conn struct {
 	st *Stack
 	w  *worker
-	fl *flow // worker only
+	fl *flow   // worker only
 	mp *mpConn // worker only: the MPTCP connection, nil for plain TCP
 
 	laddr, raddr netip.AddrPort

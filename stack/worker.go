@@ -31,9 +31,9 @@ type port struct {
 type handoff struct {
 	from   *worker
 	direct bool // the receiver owns the flow whatever the tuple's hash says
-	iface int
-	n     int
-	buf   []byte
+	iface  int
+	n      int
+	buf    []byte
 }
 
 // command is an application request for a worker.
@@ -89,10 +89,10 @@ type worker struct {
 	curFrame []byte
 	direct   bool
 	now      time.Duration
-	flowCnt int
-	nbusy   atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
-	sleep   atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
-	stop    atomic.Bool
+	flowCnt  int
+	nbusy    atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
+	sleep    atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
+	stop     atomic.Bool
 }
 
 func newWorker(st *Stack, id int, queues []link.Queue) *worker {
