@@ -42,6 +42,11 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 	s := w.st
 	tc := w.flowConfig(ifc, key)
 	tc.ISS = 0
+	// The subflow engine sizes payload for mss minus its own options and
+	// the 16 bytes it reserves for MPTCP, but the connection writes up to
+	// the whole option space (a 24-byte DSS, an ADD_ADDR next to it): take
+	// the difference off the MSS so that no frame exceeds the MTU.
+	tc.MSS -= mptcpOptionSlack
 	return conn.Config{
 		Tokens:      s.tokens,
 		MIB:         s.mib.Worker(w.id),
@@ -52,6 +57,11 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 		RecvBufSize: max(s.cfg.RecvBuffer, 256<<10),
 	}
 }
+
+// mptcpOptionSlack is the option space the MPTCP options may use beyond
+// what the subflow engine reserves (40 bytes in all, less timestamps and
+// the reserved 16).
+const mptcpOptionSlack = 40 - 12 - 16
 
 // newMPConn registers mc (whose first subflow is sf on route rt) with w.
 func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool) *mpConn {

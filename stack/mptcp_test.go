@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"hash"
 	"io"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/stack/link"
 )
@@ -217,3 +219,8 @@ func TestMPTCPPipeTwoPathsAnnounce(t *testing.T) {
 	cli.Close()
 	srv.Close()
 }
+
+// conn2Info is the connection-level MPTCP state (conn.Info).
+type conn2Info = conn.Info
+
+func newSHA() hash.Hash { return sha256.New() }

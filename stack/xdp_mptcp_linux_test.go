@@ -1,0 +1,468 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/internal/iperf"
+	"github.com/mpxdp/mpxdp/internal/testbed"
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
+)
+
+// mpTopo is two paths between our stack (AF_XDP on both of ours'
+// interfaces) and the kernel's MPTCP in the peer namespace.
+type mpTopo struct {
+	topo *testbed.Topology
+	s    *Stack
+}
+
+func newMPTopo(t *testing.T, tag string, cfg func(c *Config, topo *testbed.Topology)) *mpTopo {
+	t.Helper()
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	c := Config{SendBuffer: 4 << 20, RecvBuffer: 4 << 20}
+	for _, p := range topo.Paths {
+		c.Interfaces = append(c.Interfaces, InterfaceConfig{Name: p.Ours.Name, Addrs: []netip.Prefix{netip.PrefixFrom(p.OurAddr, 24)}})
+	}
+	if cfg != nil {
+		cfg(&c, topo)
+	}
+	var s *Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = New(c)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &mpTopo{topo: topo, s: s}
+}
+
+// kernelDeadline bounds each interop transfer.
+var kernelDeadline = 60 * time.Second
+
+// mpSize is the size of the interop transfers.
+func mpSize() int64 {
+	if *long {
+		return 256 << 20
+	}
+	return 64 << 20
+}
+
+// kernelMIB returns the peer's MPTcpExt counters.
+func (x *mpTopo) kernelMIB(t *testing.T) map[string]uint64 {
+	m, err := x.topo.Peer.MPTcpExt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// checkKernelInfo checks the kernel socket's MPTCP_INFO: MPTCP in use (no
+// fallback) with want subflows in total.
+func checkKernelInfo(t *testing.T, kc net.Conn, want int) iperf.MPTCPInfo {
+	t.Helper()
+	in, ok, err := iperf.KernelMPTCPInfo(kc)
+	if err != nil || !ok {
+		t.Fatalf("kernel MPTCP_INFO: ok %v, %v: want an MPTCP socket", ok, err)
+	}
+	if in.Flags&1 != 0 {
+		t.Errorf("kernel MPTCP_INFO flags %#x: the kernel fell back to TCP", in.Flags)
+	}
+	if int(in.Subflows)+1 != want {
+		t.Errorf("kernel MPTCP_INFO: %d subflows (%d additional), want %d", in.Subflows+1, in.Subflows, want)
+	}
+	return in
+}
+
+// waitSubflows waits (at most 5 s) until c has want live subflows.
+func waitSubflows(c *Conn, want int) conn2Info {
+	var in conn2Info
+	for i := 0; i < 500; i++ {
+		in = c.Info()
+		if int(in.SubflowsTotal) >= want {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return in
+}
+
+// serveDownload accepts one connection on ln, sends n bytes of seed 1 and
+// reports its SHA-256 and the connection.
+func serveDownload(ln net.Listener, n int64, mid func(*Conn)) (chan []byte, chan error) {
+	sums, errs := make(chan []byte, 1), make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			errs <- err
+			return
+		}
+		defer c.Close()
+		sc := c.(*Conn)
+		src := io.LimitReader(newPRNG(1), n)
+		h := newSHA()
+		tee := io.TeeReader(src, h)
+		if _, err := io.CopyN(c, tee, n/4); err != nil {
+			errs <- err
+			return
+		}
+		if mid != nil {
+			mid(sc)
+		}
+		if _, err := io.Copy(c, tee); err != nil {
+			errs <- err
+			return
+		}
+		sc.CloseWrite()
+		io.Copy(io.Discard, c)
+		sums <- h.Sum(nil)
+		errs <- nil
+	}()
+	return sums, errs
+}
+
+// testKernelClientMP runs a kernel MPTCP client that downloads from our
+// listener; setup configures the peer's path manager; subs is the number
+// of subflows both sides must report.
+func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr string) {
+	if err := setup(); err != nil {
+		t.Fatal(err)
+	}
+	size := mpSize()
+	ln, err := x.s.Listen("tcp", ":5201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var ours conn2Info
+	var oursSubs []string
+	sums, errs := serveDownload(ln, size, func(c *Conn) {
+		ours = waitSubflows(c, 2)
+		for _, s := range c.Subflows(nil) {
+			oursSubs = append(oursSubs, fmt.Sprintf("%v:%d->%v:%d via %s state %v sent %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.Ifname, s.State, s.BytesSent))
+		}
+	})
+	before := x.kernelMIB(t)
+	var kc net.Conn
+	start := time.Now()
+	err = x.topo.Peer.Do(func() error {
+		var d net.Dialer
+		d.SetMultipathTCP(true)
+		d.Timeout = 5 * time.Second
+		var err error
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(x.topo.Paths[0].OurAddr, 5201).String())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	kc.SetDeadline(time.Now().Add(kernelDeadline))
+	var kin iperf.MPTCPInfo
+	got, n, err := recvHash(kc, size, func() {
+		for i := 0; i < 300; i++ {
+			if in, ok, _ := iperf.KernelMPTCPInfo(kc); ok && in.Subflows >= 1 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		kin = checkKernelInfo(t, kc, 2)
+	})
+	el := time.Since(start)
+	if err != nil {
+		t.Logf("our MIB: %v; stack stats %+v", x.s.MIBMap(), x.s.Stats())
+		t.Logf("kernel MIB: %v", x.kernelMIB(t))
+		t.Fatalf("kernel client: %v after %d bytes", err, n)
+	}
+	kc.Close()
+	var sum []byte
+	select {
+	case sum = <-sums:
+	case err := <-errs:
+		t.Fatalf("our server: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("our server did not finish")
+	}
+	if n != size || !bytes.Equal(got, sum) {
+		t.Fatalf("kernel received %d bytes (want %d), SHA-256 equal: %v", n, size, bytes.Equal(got, sum))
+	}
+	after := x.kernelMIB(t)
+	d := func(k string) uint64 { return after[k] - before[k] }
+	if d("MPCapableSYNACKRX") != 1 {
+		t.Errorf("kernel MPCapableSYNACKRX +%d, want +1", d("MPCapableSYNACKRX"))
+	}
+	if d(wantJoinCtr) < 1 {
+		t.Errorf("kernel %s +%d, want at least 1", wantJoinCtr, d(wantJoinCtr))
+	}
+	for _, k := range []string{"MPCapableFallbackSYNACK", "MPCapableFallbackACK", "DSSNotMatching", "InfiniteMapRx", "MPFallbackTokenInit"} {
+		if d(k) != 0 {
+			t.Errorf("kernel %s +%d, want 0", k, d(k))
+		}
+	}
+	if ours.SubflowsTotal != 2 || ours.Fallback {
+		t.Errorf("our info %+v: want 2 subflows, MPTCP", ours)
+	}
+	t.Logf("kernel MPTCP_INFO: %+v", kin)
+	t.Logf("our subflows: %v", oursSubs)
+	t.Logf("our MIB: %v", x.s.MIBMap())
+	t.Logf("kernel MPTCP client downloaded %d MiB from our stack over 2 subflows in %v (%.2f Gbit/s); stack drops %v",
+		n>>20, el, float64(n)*8/el.Seconds()/1e9, x.s.Stats().Drops)
+}
+
+// (a) The kernel client opens a second subflow from its subflow endpoint.
+func TestXDPMPTCPKernelClientSubflowEndpoint(t *testing.T) {
+	x := newMPTopo(t, "mpa", nil)
+	p1 := x.topo.Paths[1]
+	testKernelClientMP(t, x, func() error {
+		if err := x.topo.Peer.MPTCPLimits(2, 2); err != nil {
+			return err
+		}
+		return x.topo.Peer.MPTCPEndpoint(p1.PeerAddr, p1.Peer.Name, "subflow")
+	}, "MPJoinSynAckRx")
+}
+
+// (b) Our server announces its second address; the kernel client joins it.
+func TestXDPMPTCPKernelClientJoinsAnnounced(t *testing.T) {
+	x := newMPTopo(t, "mpb", func(c *Config, topo *testbed.Topology) {
+		p1 := topo.Paths[1]
+		c.Endpoints = []pm.Endpoint{{ID: 1, Addr: p1.OurAddr, Ifname: p1.Ours.Name, Flags: pm.Signal}}
+		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+	})
+	testKernelClientMP(t, x, func() error {
+		return x.topo.Peer.MPTCPLimits(2, 1)
+	}, "MPJoinSynAckRx")
+	if m := x.s.MIB(); m.Get(mptcp.MibAddAddrTx) == 0 || m.Get(mptcp.MibEchoAdd) == 0 {
+		t.Errorf("our MIB: AddAddrTx %d, EchoAdd %d: want the announcement sent and echoed", m.Get(mptcp.MibAddAddrTx), m.Get(mptcp.MibEchoAdd))
+	}
+}
+
+// (c) Our dialer to a kernel MPTCP server with a signal endpoint: we join
+// the announced address; upload and download are byte-exact.
+func TestXDPMPTCPOurDialerJoinsKernelServer(t *testing.T) {
+	x := newMPTopo(t, "mpc", func(c *Config, topo *testbed.Topology) {
+		c.MPTCP = true
+		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+	})
+	if err := x.topo.KernelMPTCP(x.topo.Peer, "signal"); err != nil {
+		t.Fatal(err)
+	}
+	p0 := x.topo.Paths[0]
+	var kl net.Listener
+	if err := x.topo.Peer.Do(func() error {
+		var lc net.ListenConfig
+		lc.SetMultipathTCP(true)
+		var err error
+		kl, err = lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(p0.PeerAddr, 5202).String())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer kl.Close()
+	size := mpSize() / 2
+	type res struct {
+		up  []byte
+		err error
+		kin iperf.MPTCPInfo
+	}
+	done := make(chan res, 1)
+	var kdown []byte
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := kl.Accept()
+		if err != nil {
+			done <- res{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(120 * time.Second))
+		var kin iperf.MPTCPInfo
+		var werr error
+		var ww sync.WaitGroup
+		ww.Add(1)
+		go func() {
+			defer ww.Done()
+			kdown, werr = sendPRNG(c, 2, size)
+			c.(*net.TCPConn).CloseWrite()
+		}()
+		up, _, err := recvHash(c, size, func() {
+			for i := 0; i < 300; i++ {
+				if in, ok, _ := iperf.KernelMPTCPInfo(c); ok && in.Subflows >= 1 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			kin, _, _ = iperf.KernelMPTCPInfo(c)
+		})
+		ww.Wait()
+		if err == nil {
+			err = werr
+		}
+		done <- res{up: up, err: err, kin: kin}
+	}()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	cc, err := x.s.DialContext(ctx, "tcp", netip.AddrPortFrom(p0.PeerAddr, 5202).String())
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cc.(*Conn)
+	c.SetDeadline(time.Now().Add(120 * time.Second))
+	var upSum []byte
+	var uerr error
+	var uw sync.WaitGroup
+	uw.Add(1)
+	go func() {
+		defer uw.Done()
+		upSum, uerr = sendPRNG(c, 3, size)
+		c.CloseWrite()
+	}()
+	var ours conn2Info
+	var subs []string
+	got, n, err := recvHash(c, size, func() {
+		ours = waitSubflows(c, 2)
+		for _, s := range c.Subflows(nil) {
+			subs = append(subs, fmt.Sprintf("%v:%d->%v:%d via %s sent %d recv %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.Ifname, s.BytesSent, s.BytesRecv))
+		}
+	})
+	uw.Wait()
+	el := time.Since(start)
+	if err != nil || uerr != nil {
+		t.Fatalf("our client: download %v after %d bytes, upload %v", err, n, uerr)
+	}
+	var r res
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("kernel server did not finish")
+	}
+	c.Close()
+	wg.Wait()
+	if r.err != nil {
+		t.Fatalf("kernel server: %v", r.err)
+	}
+	if n != size || !bytes.Equal(got, kdown) {
+		t.Fatalf("download: we received %d bytes (want %d), SHA-256 equal %v", n, size, bytes.Equal(got, kdown))
+	}
+	if !bytes.Equal(r.up, upSum) {
+		t.Fatal("upload: the kernel's SHA-256 differs")
+	}
+	if ours.SubflowsTotal != 2 || ours.Fallback || ours.AddAddrAccepted != 1 {
+		t.Errorf("our info %+v: want 2 subflows, 1 accepted ADD_ADDR, MPTCP", ours)
+	}
+	if r.kin.Flags&1 != 0 || r.kin.Subflows != 1 {
+		t.Errorf("kernel MPTCP_INFO %+v: want MPTCP with one additional subflow", r.kin)
+	}
+	t.Logf("our subflows: %v", subs)
+	t.Logf("our MIB: %v", x.s.MIBMap())
+	t.Logf("our dialer moved %d MiB each way with the kernel MPTCP server in %v", n>>20, el)
+}
+
+// (d) Fallback both ways: a plain TCP kernel client to our listener, and
+// our MPTCP dialer to a plain TCP kernel server.
+func TestXDPMPTCPFallback(t *testing.T) {
+	x := newMPTopo(t, "mpd", func(c *Config, topo *testbed.Topology) { c.MPTCP = true })
+	p0 := x.topo.Paths[0]
+	const size = 8 << 20
+	t.Run("plain-client", func(t *testing.T) {
+		ln, err := x.s.Listen("tcp", ":5203")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		var info conn2Info
+		sums, errs := serveDownload(ln, size, func(c *Conn) { info = c.Info() })
+		var kc net.Conn
+		if err := x.topo.Peer.Do(func() error {
+			d := net.Dialer{Timeout: 5 * time.Second}
+			d.SetMultipathTCP(false)
+			var err error
+			kc, err = d.Dial("tcp", netip.AddrPortFrom(p0.OurAddr, 5203).String())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer kc.Close()
+		kc.SetDeadline(time.Now().Add(60 * time.Second))
+		got, n, err := recvHash(kc, size, func() {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kc.Close()
+		select {
+		case sum := <-sums:
+			if n != size || !bytes.Equal(sum, got) {
+				t.Fatalf("kernel got %d bytes, SHA-256 equal %v", n, bytes.Equal(sum, got))
+			}
+		case err := <-errs:
+			t.Fatal(err)
+		}
+		if !info.Fallback {
+			t.Errorf("our info %+v: want plain TCP", info)
+		}
+	})
+	t.Run("plain-server", func(t *testing.T) {
+		var kl net.Listener
+		if err := x.topo.Peer.Do(func() error {
+			// Go's listeners use MPTCP by default since Go 1.24: ask for plain TCP.
+			var lc net.ListenConfig
+			lc.SetMultipathTCP(false)
+			var err error
+			kl, err = lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(p0.PeerAddr, 5204).String())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		defer kl.Close()
+		sums := make(chan []byte, 1)
+		go func() {
+			c, err := kl.Accept()
+			if err != nil {
+				close(sums)
+				return
+			}
+			defer c.Close()
+			s, _ := sendPRNG(c, 4, size)
+			c.(*net.TCPConn).CloseWrite()
+			io.Copy(io.Discard, c)
+			sums <- s
+		}()
+		cc, err := x.s.Dial("tcp", netip.AddrPortFrom(p0.PeerAddr, 5204).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cc.(*Conn)
+		c.SetDeadline(time.Now().Add(60 * time.Second))
+		got, n, err := recvHash(c, size, func() {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := c.Info()
+		c.Close()
+		if sum := <-sums; n != size || !bytes.Equal(sum, got) {
+			t.Fatalf("we got %d bytes, SHA-256 equal %v", n, bytes.Equal(sum, got))
+		}
+		if !info.Fallback {
+			t.Errorf("our info %+v: want fallback to TCP", info)
+		}
+		if m := x.s.MIB(); m.Get(mptcp.MibMPCapableFallbackSYNACK) == 0 {
+			t.Errorf("our MIB %v: want MPCapableFallbackSYNACK", x.s.MIBMap())
+		}
+	})
+}
