@@ -283,6 +283,14 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 			c.rcv.Commit(n)
 			got = true
 		}
+		if mc.Readable() > 0 || c.rcv.Free() < c.rcv.Cap()/2 {
+			// The ring is filling: have the reader tell us when it freed
+			// room (readDone), so that the rest moves over.
+			c.rcvFull.Store(true)
+			if c.rcv.Free() > 0 && mc.Readable() > 0 {
+				w.again = append(w.again, m.master)
+			}
+		}
 	}
 	w.mpStatus(m, got)
 	w.mpOutput(m, now)
@@ -291,7 +299,7 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 		t = max(pt, now+time.Millisecond)
 	}
 	w.timers.set(m.master, t)
-	if mc.Closed() {
+	if mc.Closed() && (m.appClosed || mc.Readable() == 0 || mc.Err() != nil) {
 		done := true
 		for _, f := range m.subs {
 			if st := f.ep.State(); st != tcp.Closed && st != tcp.TimeWait {
@@ -463,6 +471,11 @@ func (w *worker) mpOpenSubflow(m *mpConn, a pm.Action, now time.Duration) error 
 		}
 	}
 	key := flowKey{laddr: src, raddr: raddr, rport: a.Remote.Port()}
+	if key.rport == 0 {
+		// An ADD_ADDR without a port that arrived before the path manager
+		// learnt the connection's ports: the port is the connection's.
+		key.rport = m.subs[0].key.rport
+	}
 	if !w.pickPort(&key) {
 		return errNoPorts
 	}

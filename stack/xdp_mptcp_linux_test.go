@@ -266,7 +266,9 @@ func TestXDPMPTCPOurDialerJoinsKernelServer(t *testing.T) {
 		var lc net.ListenConfig
 		lc.SetMultipathTCP(true)
 		var err error
-		kl, err = lc.Listen(context.Background(), "tcp", netip.AddrPortFrom(p0.PeerAddr, 5202).String())
+		// All addresses: the kernel finds the listener of an MP_JOIN SYN
+		// by the address it came to (the announced one).
+		kl, err = lc.Listen(context.Background(), "tcp", ":5202")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -343,6 +345,17 @@ func TestXDPMPTCPOurDialerJoinsKernelServer(t *testing.T) {
 	})
 	uw.Wait()
 	el := time.Since(start)
+	var end []string
+	carried := 0
+	for _, s := range c.Subflows(nil) {
+		end = append(end, fmt.Sprintf("%v:%d->%v:%d via %s sent %d recv %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.Ifname, s.BytesSent, s.BytesRecv))
+		if s.BytesSent > 0 || s.BytesRecv > 0 {
+			carried++
+		}
+	}
+	if carried < 2 {
+		t.Errorf("only %d subflows carried data: %v", carried, end)
+	}
 	if err != nil || uerr != nil {
 		t.Fatalf("our client: download %v after %d bytes, upload %v", err, n, uerr)
 	}
@@ -369,8 +382,17 @@ func TestXDPMPTCPOurDialerJoinsKernelServer(t *testing.T) {
 	if r.kin.Flags&1 != 0 || r.kin.Subflows != 1 {
 		t.Errorf("kernel MPTCP_INFO %+v: want MPTCP with one additional subflow", r.kin)
 	}
-	t.Logf("our subflows: %v", subs)
+	t.Logf("our subflows at a quarter: %v; at the end: %v", subs, end)
 	t.Logf("our MIB: %v", x.s.MIBMap())
+	if t.Failed() {
+		km := x.kernelMIB(t)
+		for k, v := range km {
+			if v == 0 {
+				delete(km, k)
+			}
+		}
+		t.Logf("kernel MIB: %v; our stack: %+v", km, x.s.Stats())
+	}
 	t.Logf("our dialer moved %d MiB each way with the kernel MPTCP server in %v", n>>20, el)
 }
 
