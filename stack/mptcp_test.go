@@ -17,6 +17,12 @@ import (
 	"github.com/mpxdp/mpxdp/stack/link"
 )
 
+// pipeMTU gives MPTCP subflows an MSS of 1460 (the MTU less the option
+// room MPTCP keeps). With an MSS of 1448 the stack's TCP over link.Pipe
+// delivers corrupt bytes now and then, MPTCP or not (TestReproPipeMSS1448
+// reproduces it); that is a bug of the host TCP path still to be found.
+const pipeMTU = 1512
+
 // mpPair is two stacks joined by paths in-memory pipes, one interface per
 // path on each side: path i is 10.i.0.0/24 (a: .1, b: .2).
 type mpPair struct {
@@ -38,9 +44,9 @@ func newMPPair(tb testing.TB, paths int, cfgA, cfgB func(*Config, []netip.Addr, 
 		mp.addrA = append(mp.addrA, a)
 		mp.addrB = append(mp.addrB, b)
 		la = append(la, Link{Name: "a" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xa},
-			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: []link.Queue{pp.A}})
+			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: []link.Queue{pp.A}, MTU: pipeMTU})
 		lb = append(lb, Link{Name: "b" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xb},
-			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: []link.Queue{pp.B}})
+			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: []link.Queue{pp.B}, MTU: pipeMTU})
 	}
 	ca := Config{CloseTimeout: time.Second, MPTCP: true}
 	cb := Config{CloseTimeout: time.Second}
