@@ -52,7 +52,8 @@ Options:
   --kernel           use the kernel's MPTCP sockets (works today)
   --tcp              with --kernel: plain TCP instead of MPTCP (for comparison)
   --iface IF=CIDR    our AF_XDP stack on interface IF with address CIDR (repeatable;
-                     needs root). The stack speaks TCP today (MPTCP: issue 4/5)
+                     needs root). The stack dials MPTCP (plain TCP when the server
+                     has none) and joins the addresses the server announces
   --gateway IP       with --iface: next hop for servers off the interfaces' subnets
   --title TEXT       prefix every output line with TEXT (sent to the server too)
   -h, --help         this help

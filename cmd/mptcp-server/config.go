@@ -29,7 +29,7 @@ const usageText = `mptcp-server: serve bulk transfers over Multipath TCP.
 Usage:
   mptcp-server [options]
 
-Data plane (our AF_XDP stack, needs root; it speaks TCP today, MPTCP is issue 4/5):
+Data plane (our AF_XDP stack, needs root; MPTCP, plain TCP for clients without it):
   --iface IF=CIDR          serve on interface IF with address CIDR (repeatable)
   --xdp-mode MODE          XDP attach mode: auto, native or generic (default auto)
   --queues N|all           RX/TX queues per interface to use (default all)

@@ -106,9 +106,6 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 			log.Warn("kernel MPTCP is disabled (net.mptcp.enabled != 1): clients get plain TCP; enable it with `sysctl -w net.mptcp.enabled=1`")
 		}
 	}
-	if !c.Kernel && len(c.Endpoints) > 0 {
-		log.Warn("--endpoint is checked but not used yet: the AF_XDP stack speaks TCP, MPTCP is issue 4/5")
-	}
 	reg := newRegistry()
 	deps := &metricsDeps{mode: "kernel", started: time.Now(), reg: reg}
 	if c.Kernel {
@@ -117,6 +114,7 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 	if sn, ok := nw.(stackNet); ok {
 		deps.mode = "xdp"
 		deps.extra = sn.metrics
+		deps.mib = sn
 	}
 	var addrs Addrs
 	var closers []io.Closer

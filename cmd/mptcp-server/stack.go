@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/mpxdp/mpxdp/afxdp"
 	"github.com/mpxdp/mpxdp/internal/cli"
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/stack"
 )
 
@@ -53,7 +56,60 @@ func stackConfig(c Config) (stack.Config, error) {
 			sc.Interfaces[i].Cores = c.Cores[:q]
 		}
 	}
+	eps, err := stackEndpoints(c.Endpoints, sc)
+	if err != nil {
+		return sc, err
+	}
+	sc.Endpoints = eps
+	if len(eps) > 0 {
+		sc.MPTCPLimits = pm.Limits{Subflows: 8, AddAddrAccepted: 8}
+	}
 	return sc, nil
+}
+
+// stackEndpoints turns --endpoint into the stack's path manager endpoints
+// (ids 1, 2, ... in order; the interface is the --iface that has the
+// address).
+func stackEndpoints(eps []Endpoint, sc stack.Config) ([]pm.Endpoint, error) {
+	var out []pm.Endpoint
+	for i, e := range eps {
+		pe := pm.Endpoint{ID: uint8(i + 1), Addr: e.Addr, Port: e.Port}
+		for _, ic := range sc.Interfaces {
+			for _, p := range ic.Addrs {
+				if p.Addr() == e.Addr {
+					pe.Ifname = ic.Name
+				}
+			}
+		}
+		if pe.Ifname == "" {
+			return nil, fmt.Errorf("--endpoint %v: the address is on none of the --iface interfaces: give it to one with --iface NAME=%v/PREFIX", e.Addr, e.Addr)
+		}
+		for _, f := range e.Flags {
+			switch f {
+			case "signal":
+				pe.Flags |= pm.Signal
+			case "subflow":
+				pe.Flags |= pm.Subflow
+			case "backup":
+				pe.Flags |= pm.Backup
+			case "fullmesh":
+				pe.Flags |= pm.Fullmesh
+			}
+		}
+		out = append(out, pe)
+	}
+	return out, nil
+}
+
+// MIB implements MIBSource: the stack's MPTCP counters by their kernel
+// names (without the MPTcpExt prefix, as the kernel's section has them).
+func (s stackNet) MIB() (map[string]uint64, error) {
+	snap := s.Stack.MIB()
+	m := make(map[string]uint64, len(snap))
+	for i, v := range snap {
+		m[strings.TrimPrefix(mptcp.Counter(i).Name(), "MPTcpExt")] = v
+	}
+	return m, nil
 }
 
 // newStackNet starts our stack on the --iface interfaces.
