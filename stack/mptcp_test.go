@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"hash"
 	"io"
 	"net"
@@ -30,23 +31,28 @@ type mpPair struct {
 	addrA, addrB []netip.Addr
 }
 
-func newMPPair(tb testing.TB, paths int, cfgA, cfgB func(*Config, []netip.Addr, []netip.Addr)) *mpPair {
+func newMPPair(tb testing.TB, paths, queues int, cfgA, cfgB func(*Config, []netip.Addr, []netip.Addr)) *mpPair {
 	tb.Helper()
 	var la, lb []Link
 	mp := &mpPair{}
 	for i := range paths {
-		pp, err := link.NewPipe(1024, 2048)
-		if err != nil {
-			tb.Fatal(err)
+		var qa, qb []link.Queue
+		for range queues {
+			pp, err := link.NewPipe(1024, 2048)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			qa = append(qa, pp.A)
+			qb = append(qb, pp.B)
 		}
 		a := netip.AddrFrom4([4]byte{10, byte(i), 0, 1})
 		b := netip.AddrFrom4([4]byte{10, byte(i), 0, 2})
 		mp.addrA = append(mp.addrA, a)
 		mp.addrB = append(mp.addrB, b)
 		la = append(la, Link{Name: "a" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xa},
-			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: []link.Queue{pp.A}, MTU: pipeMTU})
+			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: qa, MTU: pipeMTU})
 		lb = append(lb, Link{Name: "b" + string(rune('0'+i)), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xb},
-			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: []link.Queue{pp.B}, MTU: pipeMTU})
+			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: qb, MTU: pipeMTU})
 	}
 	ca := Config{CloseTimeout: time.Second, MPTCP: true}
 	cb := Config{CloseTimeout: time.Second}
@@ -149,7 +155,7 @@ func mpTransfer(t *testing.T, p *mpPair, n int64, mid func(cli *Conn)) (cli, srv
 }
 
 func TestMPTCPPipeOnePath(t *testing.T) {
-	p := newMPPair(t, 1, nil, nil)
+	p := newMPPair(t, 1, 1, nil, nil)
 	cli, srv := mpTransfer(t, p, 8<<20, func(c *Conn) {
 		in := c.Info()
 		if in.Fallback || in.Token == 0 || !in.RemoteKeyReceived {
@@ -169,7 +175,7 @@ func TestMPTCPPipeOnePath(t *testing.T) {
 }
 
 func TestMPTCPPipeFallbackPlainListener(t *testing.T) {
-	p := newMPPair(t, 1, nil, func(c *Config, _, _ []netip.Addr) { c.NoMPTCPListen = true })
+	p := newMPPair(t, 1, 1, nil, func(c *Config, _, _ []netip.Addr) { c.NoMPTCPListen = true })
 	cli, srv := mpTransfer(t, p, 1<<20, nil)
 	if in := cli.Info(); !in.Fallback {
 		t.Errorf("client info %+v: want fallback to TCP", in)
@@ -182,7 +188,15 @@ func TestMPTCPPipeFallbackPlainListener(t *testing.T) {
 }
 
 func TestMPTCPPipeTwoPathsAnnounce(t *testing.T) {
-	p := newMPPair(t, 2,
+	for _, q := range []int{1, 3} {
+		t.Run(fmt.Sprintf("queues%d", q), func(t *testing.T) { testTwoPathsAnnounce(t, q) })
+	}
+}
+
+// testTwoPathsAnnounce: with several queues, the join's SYN reaches a
+// worker that does not own the connection (hand-off and redirect).
+func testTwoPathsAnnounce(t *testing.T, queues int) {
+	p := newMPPair(t, 2, queues,
 		func(c *Config, a, b []netip.Addr) {
 			c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
 		},
@@ -217,8 +231,7 @@ func TestMPTCPPipeTwoPathsAnnounce(t *testing.T) {
 		t.Errorf("AppendSubflows: %d lines, %v: want 2", len(st), err)
 	}
 	mb := p.b.MIB()
-	t.Logf("server MIB %v", p.b.MIBMap())
-	t.Logf("client MIB %v", p.a.MIBMap())
+	t.Logf("server: %d frames handed to another worker", p.b.Stats().HandedOff)
 	if mb.Get(mptcp.MibMPJoinSynRx) != 1 || mb.Get(mptcp.MibMPJoinAckRx) != 1 {
 		t.Errorf("server MIB: MPJoinSynRx %d, MPJoinAckRx %d: want 1 and 1", mb.Get(mptcp.MibMPJoinSynRx), mb.Get(mptcp.MibMPJoinAckRx))
 	}

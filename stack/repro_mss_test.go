@@ -19,7 +19,7 @@ func TestReproPipeMSS1448(t *testing.T) {
 	if os.Getenv("MPXDP_REPRO_PIPE1448") == "" {
 		t.Skip("reproducer of an open host TCP bug: set MPXDP_REPRO_PIPE1448=1 to run it")
 	}
-	p := newMPPair(t, 1, func(c *Config, _, _ []netip.Addr) {
+	p := newMPPair(t, 1, 1, func(c *Config, _, _ []netip.Addr) {
 		c.MPTCP = false
 		c.RecvBuffer = 16 << 20
 		c.TCP.MSS = 1448
