@@ -15,7 +15,9 @@ import (
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/mptcp/pm"
+	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/link"
+	"github.com/mpxdp/mpxdp/stack/tcp"
 )
 
 // pipeMTU gives MPTCP subflows an MSS of 1460 (the MTU less the option
@@ -243,3 +245,47 @@ func testTwoPathsAnnounce(t *testing.T, queues int) {
 type conn2Info = conn.Info
 
 func newSHA() hash.Hash { return sha256.New() }
+
+// TestMPTCPJoinUnknownToken: an MP_JOIN SYN whose token no connection
+// owns is answered with a RST carrying MP_TCPRST, and counted.
+func TestMPTCPJoinUnknownToken(t *testing.T) {
+	v := newVnet(t, Config{}, Config{})
+	if _, err := v.b.Listen("tcp", ":90"); err != nil {
+		t.Fatal(err)
+	}
+	opt := mptcp.Option{Subtype: mptcp.SubtypeJoin, Join: mptcp.Join{Form: mptcp.JoinSYN, Token: 0x12345678, Nonce: 7, AddrID: 1}}
+	var ob [40]byte
+	syn := tcp.Segment{Seq: 1000, Flags: tcp.FlagSYN, Window: 65535}
+	syn.Options.MSS = 1460
+	syn.Options.Ext = ob[:opt.Write(ob[:])]
+	v.b.workers[0].Process(0, frames(v.craft(40000, 90, &syn)), v.now)
+	out := v.qb.take()
+	if len(out) != 1 {
+		t.Fatalf("%d frames in answer to an MP_JOIN SYN with an unknown token, want one RST", len(out))
+	}
+	eth, n, err := header.ParseEthernet(out[0])
+	if err != nil || eth.EtherType() != header.EtherTypeIPv4 {
+		t.Fatalf("answer is not IPv4: %v", err)
+	}
+	ip, _, err := header.ParseIPv4(out[0][n:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, _, err := header.ParseTCP(ip.Payload())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Flags()&header.TCPFlagRST == 0 || th.Ack() != 1001 {
+		t.Errorf("answer flags %v ack %d: want RST acknowledging the SYN (1001)", th.Flags(), th.Ack())
+	}
+	var r mptcp.Received
+	if err := mptcp.ParseTCPOptions(th.Options(), &r); err != nil || !r.Present.Has(mptcp.SubtypeTCPRST) {
+		t.Errorf("RST carries no MP_TCPRST (%v)", err)
+	}
+	if d := v.b.Stats().Drop(DropJoinRefused); d != 1 {
+		t.Errorf("DropJoinRefused %d, want 1", d)
+	}
+	if m := v.b.MIB(); m.Get(mptcp.MibMPJoinNoTokenFound) != 1 || m.Get(mptcp.MibMPJoinSynRx) != 1 {
+		t.Errorf("MIB MPJoinNoTokenFound %d MPJoinSynRx %d, want 1 and 1", m.Get(mptcp.MibMPJoinNoTokenFound), m.Get(mptcp.MibMPJoinSynRx))
+	}
+}
