@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/ring"
 	"github.com/mpxdp/mpxdp/stack/tcp"
 )
@@ -131,8 +132,10 @@ func (c *Conn) opErr(op string, err error) error {
 		err = syscall.ECONNREFUSED
 	case tcp.ErrTimeout:
 		err = syscall.ETIMEDOUT
-	case tcp.ErrAborted:
+	case tcp.ErrAborted, conn.ErrAborted:
 		err = syscall.ECONNABORTED
+	case conn.ErrFastClose:
+		err = syscall.ECONNRESET // the peer's MP_FASTCLOSE is MPTCP's reset
 	}
 	e := &net.OpError{Op: op, Net: "tcp", Err: err}
 	if c.laddr.IsValid() {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -288,4 +291,63 @@ func TestMPTCPJoinUnknownToken(t *testing.T) {
 	if m := v.b.MIB(); m.Get(mptcp.MibMPJoinNoTokenFound) != 1 || m.Get(mptcp.MibMPJoinSynRx) != 1 {
 		t.Errorf("MIB MPJoinNoTokenFound %d MPJoinSynRx %d, want 1 and 1", m.Get(mptcp.MibMPJoinNoTokenFound), m.Get(mptcp.MibMPJoinSynRx))
 	}
+}
+
+// TestMPTCPConnSemantics: deadlines, errors after Close, and a Close with
+// unread data that resets the connection (MP_FASTCLOSE) on an MPTCP Conn.
+func TestMPTCPConnSemantics(t *testing.T) {
+	p := newMPPair(t, 1, 1, nil, nil)
+	ln, err := p.b.Listen("tcp", ":5001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	srvc := make(chan *Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(srvc)
+			return
+		}
+		srvc <- c.(*Conn)
+	}()
+	cc, err := p.a.Dial("tcp", netip.AddrPortFrom(p.addrB[0], 5001).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cc.(*Conn)
+	srv := <-srvc
+	if srv == nil {
+		t.Fatal("accept failed")
+	}
+	if c.Info().Fallback || srv.Info().Fallback {
+		t.Fatal("connection fell back to TCP")
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var b [16]byte
+	if _, err := c.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	// The server closes with data it never read: the client sees a reset.
+	if _, err := c.Write(make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200 && srv.rcv.Len() == 0; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.Close()
+	if _, err := srv.Read(b[:]); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("read after Close: %v, want net.ErrClosed", err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = c.Read(b[:])
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("client read after the server reset: %v, want ECONNRESET", err)
+	}
+	t.Logf("client read after the server's reset: %v", err)
+	if m := p.a.MIB(); m.Get(mptcp.MibMPFastcloseRx) != 1 {
+		t.Errorf("client MPFastcloseRx %d, want 1", m.Get(mptcp.MibMPFastcloseRx))
+	}
+	c.Close()
 }
