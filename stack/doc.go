@@ -61,6 +61,35 @@
 // flow and no listener are answered with a RST; every drop is counted by
 // reason (Stats, Drop).
 //
+// # Multipath TCP
+//
+// Listeners classify every SYN (mptcp/conn.ClassifySYN): plain TCP as
+// above; MP_CAPABLE makes a new MPTCP connection (conn.Accept) owned by
+// the worker that got the SYN for its whole life (Config.NoMPTCPListen
+// turns this off); MP_JOIN looks the token up in the stack-wide
+// mptcp.TokenTable and hands the SYN to the connection's owner worker,
+// leaving a redirect for the tuple in the worker its hash names, so that
+// the subflow's later segments follow (two hops at most). Unknown tokens
+// and refused joins get a RST with MP_TCPRST (DropJoinRefused). Dial opens
+// MPTCP with Config.MPTCP (conn.Dial) and falls back to TCP with a peer
+// that has none.
+//
+// The owner worker keeps the connection (mpConn) as a master flow in its
+// timer heap and dirty list plus one flow per subflow in its flow table
+// (each with the route of its own 4-tuple: interface, source address,
+// next hop). A service round moves bytes between the application's rings
+// and the connection's DSN-indexed buffers (a second copy on each side,
+// the price of the sans-IO connection owning its buffers), runs the path
+// manager (Config.Endpoints and MPTCPLimits: ADD_ADDR for signal
+// endpoints, subflows from subflow endpoints and to announced addresses,
+// each from the interface that owns its local address), and transmits
+// what conn.Conn.Output gives for any subflow, building the frame on the
+// subflow's port. The MSS of MPTCP subflows leaves room for the largest
+// MPTCP options (a 24-byte DSS beside timestamps) so frames stay within
+// the MTU. Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
+// worker through its command ring; Stack.MIB sums the workers' MPTCP
+// counters (kernel MPTcpExt names).
+//
 // # Limits
 //
 // TCP segments never exceed one frame: the MSS is derived from

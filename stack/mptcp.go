@@ -33,7 +33,6 @@ type mpConn struct {
 	lastPort  *port
 	optPred   int
 	acts      []pm.Action
-	sfInfo    []conn.SubflowInfo
 }
 
 // mptcpConfig returns the connection configuration for a new MPTCP
