@@ -247,6 +247,9 @@ func testTwoPathsAnnounce(t *testing.T, queues int) {
 // conn2Info is the connection-level MPTCP state (conn.Info).
 type conn2Info = conn.Info
 
+// conn2SubflowInfo is one subflow's state (conn.SubflowInfo).
+type conn2SubflowInfo = conn.SubflowInfo
+
 func newSHA() hash.Hash { return sha256.New() }
 
 // TestMPTCPJoinUnknownToken: an MP_JOIN SYN whose token no connection

@@ -54,13 +54,8 @@ func newMPTopo(t *testing.T, tag string, cfg func(c *Config, topo *testbed.Topol
 // kernelDeadline bounds each interop transfer.
 var kernelDeadline = 60 * time.Second
 
-// mpSize is the size of the interop transfers.
-func mpSize() int64 {
-	if *long {
-		return 256 << 20
-	}
-	return 64 << 20
-}
+// mpSize is the size of the interop downloads (about 2 s each here).
+func mpSize() int64 { return 256 << 20 }
 
 // kernelMIB returns the peer's MPTcpExt counters.
 func (x *mpTopo) kernelMIB(t *testing.T) map[string]uint64 {
@@ -103,7 +98,7 @@ func waitSubflows(c *Conn, want int) conn2Info {
 
 // serveDownload accepts one connection on ln, sends n bytes of seed 1 and
 // reports its SHA-256 and the connection.
-func serveDownload(ln net.Listener, n int64, mid func(*Conn)) (chan []byte, chan error) {
+func serveDownload(ln net.Listener, n int64, mid func(*Conn), end ...func(*Conn)) (chan []byte, chan error) {
 	sums, errs := make(chan []byte, 1), make(chan error, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -129,6 +124,9 @@ func serveDownload(ln net.Listener, n int64, mid func(*Conn)) (chan []byte, chan
 		}
 		sc.CloseWrite()
 		io.Copy(io.Discard, c)
+		for _, f := range end {
+			f(sc)
+		}
 		sums <- h.Sum(nil)
 		errs <- nil
 	}()
@@ -138,7 +136,7 @@ func serveDownload(ln net.Listener, n int64, mid func(*Conn)) (chan []byte, chan
 // testKernelClientMP runs a kernel MPTCP client that downloads from our
 // listener; setup configures the peer's path manager; subs is the number
 // of subflows both sides must report.
-func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr string) {
+func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr string) (iperf.MPTCPInfo, conn2Info) {
 	if err := setup(); err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +219,7 @@ func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr
 	t.Logf("our MIB: %v", x.s.MIBMap())
 	t.Logf("kernel MPTCP client downloaded %d MiB from our stack over 2 subflows in %v (%.2f Gbit/s); stack drops %v",
 		n>>20, el, float64(n)*8/el.Seconds()/1e9, x.s.Stats().Drops)
+	return kin, ours
 }
 
 // (a) The kernel client opens a second subflow from its subflow endpoint.
@@ -487,4 +486,108 @@ func TestXDPMPTCPFallback(t *testing.T) {
 			t.Errorf("our MIB %v: want MPCapableFallbackSYNACK", x.s.MIBMap())
 		}
 	})
+}
+
+// The kernel client asks for DSS checksums (net.mptcp.checksum_enabled=1)
+// and joins our announced address: both directions checksum every
+// mapping.
+func TestXDPMPTCPKernelClientChecksums(t *testing.T) {
+	x := newMPTopo(t, "mpk", func(c *Config, topo *testbed.Topology) {
+		p1 := topo.Paths[1]
+		c.Endpoints = []pm.Endpoint{{ID: 1, Addr: p1.OurAddr, Ifname: p1.Ours.Name, Flags: pm.Signal}}
+		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+	})
+	kin, ours := testKernelClientMP(t, x, func() error {
+		if err := x.topo.Peer.Sysctl("net.mptcp.checksum_enabled", "1"); err != nil {
+			return err
+		}
+		return x.topo.Peer.MPTCPLimits(2, 1)
+	}, "MPJoinSynAckRx")
+	if kin.CsumEnabled != 1 || !ours.CsumEnabled {
+		t.Errorf("checksums: kernel csum_enabled %d, ours %v: want both on", kin.CsumEnabled, ours.CsumEnabled)
+	}
+	if m := x.s.MIB(); m.Get(mptcp.MibDataCsumErr) != 0 {
+		t.Errorf("our MIB: DataCsumErr %d, want 0", m.Get(mptcp.MibDataCsumErr))
+	}
+}
+
+// Aggregation: paths shaped to 200 and 300 Mbit/s in a router namespace;
+// the kernel client downloads over both, and each subflow carries a fair
+// share of the data (at least a fifth).
+func TestXDPMPTCPAggregation(t *testing.T) {
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "mpg", Router: true, RateMbit: []int{200, 300}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	c := Config{SendBuffer: 4 << 20, RecvBuffer: 4 << 20}
+	for _, p := range topo.Paths {
+		c.Interfaces = append(c.Interfaces, InterfaceConfig{Name: p.Ours.Name, Addrs: []netip.Prefix{netip.PrefixFrom(p.OurAddr, 24)}})
+	}
+	p1 := topo.Paths[1]
+	c.Endpoints = []pm.Endpoint{{ID: 1, Addr: p1.OurAddr, Ifname: p1.Ours.Name, Flags: pm.Signal}}
+	c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+	c.Gateways = nil
+	var s *Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = New(c)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := topo.Peer.MPTCPLimits(2, 1); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(32 << 20)
+	if *long {
+		size = 256 << 20
+	}
+	ln, err := s.Listen("tcp", ":5205")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var subs []conn2SubflowInfo
+	sums, errs := serveDownload(ln, size, func(c *Conn) { waitSubflows(c, 2) }, func(c *Conn) { subs = c.Subflows(nil) })
+	var kc net.Conn
+	if err := topo.Peer.Do(func() error {
+		var d net.Dialer
+		d.SetMultipathTCP(true)
+		d.Timeout = 5 * time.Second
+		var err error
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(topo.Paths[0].OurAddr, 5205).String())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	kc.SetDeadline(time.Now().Add(kernelDeadline))
+	start := time.Now()
+	got, n, err := recvHash(kc, size, func() {})
+	el := time.Since(start)
+	if err != nil {
+		t.Fatalf("kernel client: %v after %d bytes", err, n)
+	}
+	kc.Close()
+	select {
+	case sum := <-sums:
+		if n != size || !bytes.Equal(sum, got) {
+			t.Fatalf("kernel received %d bytes, SHA-256 equal %v", n, bytes.Equal(sum, got))
+		}
+	case err := <-errs:
+		t.Fatalf("our server: %v", err)
+	}
+	if len(subs) != 2 {
+		t.Fatalf("%d subflows, want 2: %+v", len(subs), subs)
+	}
+	for _, sf := range subs {
+		t.Logf("subflow %v via %s: sent %d bytes, srtt %v", sf.Tuple, sf.Ifname, sf.BytesSent, sf.SRTT)
+		if sf.BytesSent < uint64(size/5) {
+			t.Errorf("subflow %v via %s carried %d bytes, want at least a fifth of %d", sf.Tuple, sf.Ifname, sf.BytesSent, size)
+		}
+	}
+	t.Logf("kernel MPTCP client downloaded %d MiB over 200+300 Mbit/s paths in %v (%.0f Mbit/s)", n>>20, el, float64(n)*8/el.Seconds()/1e6)
 }
