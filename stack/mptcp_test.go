@@ -354,3 +354,84 @@ func TestMPTCPConnSemantics(t *testing.T) {
 	}
 	c.Close()
 }
+
+// BenchmarkMPTCPPipeGoodput measures one MPTCP connection between two
+// stacks in this process over one or two in-memory paths (link.Pipe, MTU
+// 1512: MSS 1460), the application writing 256 KiB chunks and the
+// receiver discarding. Allocations per op cover the whole path
+// (application, both workers, both connections).
+func BenchmarkMPTCPPipeGoodput(b *testing.B) {
+	for _, paths := range []int{1, 2} {
+		b.Run(fmt.Sprintf("paths%d", paths), func(b *testing.B) {
+			p := newMPPair(b, paths, 1, func(c *Config, _, _ []netip.Addr) {
+				c.SendBuffer, c.RecvBuffer = 4<<20, 4<<20
+				c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+			}, func(c *Config, _, bs []netip.Addr) {
+				c.SendBuffer, c.RecvBuffer = 4<<20, 4<<20
+				if len(bs) > 1 {
+					c.Endpoints = []pm.Endpoint{{ID: 1, Addr: bs[1], Flags: pm.Signal}}
+					c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+				}
+			})
+			ln, err := p.b.Listen("tcp", ":9")
+			if err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan int64)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					done <- 0
+					return
+				}
+				n, _ := io.Copy(io.Discard, c)
+				c.Close()
+				done <- n
+			}()
+			cc, err := p.a.Dial("tcp", netip.AddrPortFrom(p.addrB[0], 9).String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := cc.(*Conn)
+			chunk := make([]byte, 256<<10)
+			newPRNG(2).Read(chunk)
+			if paths > 1 {
+				waitSubflows(c, paths)
+			}
+			b.SetBytes(int64(len(chunk)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.Write(chunk); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c.CloseWrite()
+			n := <-done
+			el := time.Since(start)
+			b.StopTimer()
+			if in := c.Info(); int(in.SubflowsTotal) < paths && n < int64(b.N)*int64(len(chunk)) {
+				b.Logf("info %+v", in)
+			}
+			c.Close()
+			if n != int64(b.N)*int64(len(chunk)) {
+				b.Fatalf("received %d of %d bytes", n, int64(b.N)*int64(len(chunk)))
+			}
+			b.ReportMetric(float64(n)*8/el.Seconds()/1e9, "Gbit/s")
+		})
+	}
+}
+
+// waitSubflows waits (at most 5 s) until c has want live subflows.
+func waitSubflows(c *Conn, want int) conn2Info {
+	var in conn2Info
+	for i := 0; i < 500; i++ {
+		in = c.Info()
+		if int(in.SubflowsTotal) >= want {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return in
+}

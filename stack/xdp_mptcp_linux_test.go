@@ -87,19 +87,6 @@ func checkKernelInfo(t *testing.T, kc net.Conn, want int) iperf.MPTCPInfo {
 	return in
 }
 
-// waitSubflows waits (at most 5 s) until c has want live subflows.
-func waitSubflows(c *Conn, want int) conn2Info {
-	var in conn2Info
-	for i := 0; i < 500; i++ {
-		in = c.Info()
-		if int(in.SubflowsTotal) >= want {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return in
-}
-
 // serveDownload accepts one connection on ln, sends n bytes of seed 1 and
 // reports its SHA-256 and the connection.
 func serveDownload(ln net.Listener, n int64, mid func(*Conn), end ...func(*Conn)) (chan []byte, chan error) {
