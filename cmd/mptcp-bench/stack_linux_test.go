@@ -112,3 +112,77 @@ func needStock(t *testing.T) {
 		t.Skip("needs the stock iperf3 (apt-get install -y iperf3)")
 	}
 }
+
+// Our client over both paths of a two-path topology against our iperf
+// server on a kernel MPTCP socket that announces its second address: the
+// connection joins it and the report has one line per subflow, one per
+// interface.
+func TestStackClientTwoPaths(t *testing.T) {
+	testbed.Require(t)
+	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "bmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	if err := topo.KernelMPTCP(topo.Peer, "signal"); err != nil {
+		t.Fatal(err)
+	}
+	p0, p1 := topo.Paths[0], topo.Paths[1]
+	cfg, err := parseArgs([]string{
+		"--iface", p0.Ours.Name + "=" + netip.PrefixFrom(p0.OurAddr, 24).String(),
+		"--iface", p1.Ours.Name + "=" + netip.PrefixFrom(p1.OurAddr, 24).String(),
+		"-c", p0.PeerAddr.String(), "-n", "64M", "-R"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *stack.Stack
+	if err := topo.Ours.Do(func() error {
+		var err error
+		s, err = newStack(cfg)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var ln net.Listener
+	if err := topo.Peer.Do(func() error {
+		var lc net.ListenConfig
+		lc.SetMultipathTCP(true)
+		var err error
+		ln, err = lc.Listen(context.Background(), "tcp", ":5201")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = iperf.Serve(sctx, ln, iperf.ServeOptions{}); close(served) }()
+	t.Cleanup(func() { scancel(); <-served })
+
+	c := cfg
+	c.json = true
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if code := client(ctx, c, stackDialer(s, net.JoinHostPort(p0.PeerAddr.String(), "5201")), &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	r, err := iperf.ParseJSON(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Received.Bytes != 64<<20 {
+		t.Errorf("received %d bytes, want %d", r.Received.Bytes, 64<<20)
+	}
+	if len(r.Streams) != 1 {
+		t.Fatalf("%d streams, want 1", len(r.Streams))
+	}
+	ifaces := map[string]uint64{}
+	for _, sf := range r.Streams[0].Subflows {
+		ifaces[sf.Iface] += sf.BytesReceived
+	}
+	if len(ifaces) != 2 || ifaces[p0.Ours.Name] == 0 || ifaces[p1.Ours.Name] == 0 {
+		t.Errorf("subflow lines by interface %v: want data on %s and %s", ifaces, p0.Ours.Name, p1.Ours.Name)
+	}
+	t.Logf("%.2f Gbit/s received over %v", r.Received.BitsPerSecond()/1e9, ifaces)
+}
