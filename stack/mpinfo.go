@@ -3,6 +3,7 @@ package stack
 import (
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/mpxdp/mpxdp/internal/iperf"
 	"github.com/mpxdp/mpxdp/mptcp"
@@ -28,8 +29,17 @@ func (c *Conn) query(subs []conn.SubflowInfo) (*infoReq, bool) {
 		return q, false
 	}
 	w.post(command{op: opInfo, q: q})
-	<-q.done
-	return q, true
+	for {
+		select {
+		case <-q.done:
+			return q, true
+		case <-time.After(10 * time.Millisecond):
+			if w.stop.Load() {
+				// The stack closed: the request may never be served.
+				return q, false
+			}
+		}
+	}
 }
 
 // Info returns the connection's MPTCP state in the terms of Linux's
@@ -62,9 +72,6 @@ func (c *Conn) MPTCP() bool { return !c.Info().Fallback }
 // AppendSubflows implements iperf.SubflowSource: one line per live
 // subflow for mptcp-bench and mptcp-server.
 func (c *Conn) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowStat, error) {
-	if c.hasStatus(stClosed) {
-		return dst, net.ErrClosed
-	}
 	q, ok := c.query(nil)
 	if !ok {
 		return dst, net.ErrClosed
