@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,8 +53,31 @@ func newMPTopoWith(t *testing.T, tc testbed.Config, cfg func(c *Config, topo *te
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if err := bigKernelBuffers(topo.Peer); err != nil {
+		t.Fatal(err)
+	}
 	return &mpTopo{topo: topo, s: s}
 }
+
+// bigKernelBuffers gives the peer's sockets 4 MiB buffers from the start
+// (32 MiB at most). With the default 128 KiB a receiver that reads late
+// soon advertises a small MPTCP window; our connection then sometimes
+// sends past it (the kernel drops that data, NoDSSInWindow, after
+// acknowledging it on the subflow) and cannot reinject the hole while the
+// window stays closed: a stall that mptcp/conn has to fix (see the
+// report). Large buffers keep the tests about the rest.
+func bigKernelBuffers(n *testbed.NS) error {
+	for _, k := range []string{"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"} {
+		if err := n.Sysctl(k, "4096 4194304 33554432"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastServerConn is the connection serveDownload accepted last (for
+// failure reports).
+var lastServerConn atomic.Pointer[Conn]
 
 // kernelDeadline bounds each interop transfer.
 var kernelDeadline = 60 * time.Second
@@ -99,6 +123,7 @@ func serveDownload(ln net.Listener, n int64, mid func(*Conn), end ...func(*Conn)
 		}
 		defer c.Close()
 		sc := c.(*Conn)
+		lastServerConn.Store(sc)
 		src := io.LimitReader(newPRNG(1), n)
 		h := newSHA()
 		tee := io.TeeReader(src, h)
@@ -175,6 +200,12 @@ func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr
 	})
 	el := time.Since(start)
 	if err != nil {
+		if sc := lastServerConn.Load(); sc != nil {
+			t.Logf("our connection: %+v", sc.Info())
+			for _, sf := range sc.Subflows(nil) {
+				t.Logf("  subflow %+v", sf)
+			}
+		}
 		t.Logf("our MIB: %v; stack stats %+v", x.s.MIBMap(), x.s.Stats())
 		t.Logf("kernel MIB: %v", x.kernelMIB(t))
 		t.Fatalf("kernel client: %v after %d bytes", err, n)
@@ -531,6 +562,9 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if err := bigKernelBuffers(topo.Peer); err != nil {
+		t.Fatal(err)
+	}
 	if err := topo.Peer.MPTCPLimits(2, 1); err != nil {
 		t.Fatal(err)
 	}
