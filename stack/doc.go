@@ -90,6 +90,12 @@
 // worker through its command ring; Stack.MIB sums the workers' MPTCP
 // counters (kernel MPTcpExt names).
 //
+// Gaps: a subflow's segments that arrive on a third worker take two
+// hand-offs (hash owner, then the connection's owner); joins are accepted
+// only on a listening port (a peer that opens subflows toward our dialer
+// is refused); subflows of a retired connection leave TIME-WAIT at once;
+// IPv6 subflows are untested.
+//
 // # Limits
 //
 // TCP segments never exceed one frame: the MSS is derived from
