@@ -94,7 +94,8 @@
 // hand-offs (hash owner, then the connection's owner); joins are accepted
 // only on a listening port (a peer that opens subflows toward our dialer
 // is refused); subflows of a retired connection leave TIME-WAIT at once;
-// IPv6 subflows are untested.
+// IPv6 works on one path, but mptcp/conn does not send an IPv6 ADD_ADDR
+// yet (it does not fit beside timestamps and a DSS).
 //
 // # Limits
 //
