@@ -175,6 +175,10 @@ func (w *worker) mpJoinSYN(p *port, eth header.Ethernet, key *flowKey, token uin
 	mib := w.st.mib.Worker(w.id)
 	mc, sf, err := conn.AcceptJoin(w.st.tokens, mib, key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
 	if err != nil {
+		if w.direct && w.directFrom != w.id {
+			// The worker that redirected this tuple to us can forget it.
+			w.st.workers[w.directFrom].post(command{op: opUnredirect, key: *key, from: w.id})
+		}
 		w.drop(DropJoinRefused)
 		reason := mptcp.ResetAdministrativelyDenied
 		if errors.Is(err, conn.ErrUnknownToken) {

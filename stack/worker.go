@@ -86,13 +86,14 @@ type worker struct {
 	// curFrame is the frame tcpIn is handling (for hand-offs from deep
 	// in the listener path); direct: it was handed over by another worker
 	// as its owner's (no hash check).
-	curFrame []byte
-	direct   bool
-	now      time.Duration
-	flowCnt  int
-	nbusy    atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
-	sleep    atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
-	stop     atomic.Bool
+	curFrame   []byte
+	direct     bool
+	directFrom int // the worker that handed a direct frame over
+	now        time.Duration
+	flowCnt    int
+	nbusy      atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
+	sleep      atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
+	stop       atomic.Bool
 }
 
 func newWorker(st *Stack, id int, queues []link.Queue) *worker {
@@ -271,7 +272,7 @@ func (w *worker) drainInbox(now time.Duration) {
 			h := w.hBuf[i]
 			w.hBuf[i] = nil
 			w.c.handedIn.Add(1)
-			w.direct = h.direct
+			w.direct, w.directFrom = h.direct, h.from.id
 			w.input(w.ports[h.iface], h.buf[:h.n], now)
 			w.direct = false
 			for !h.from.hfree.Enqueue(h) {
