@@ -11,7 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-		"sync/atomic"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
