@@ -298,7 +298,7 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 	w.mpStatus(m, got)
 	w.mpOutput(m, now)
 	t := mc.NextTimer()
-	if pt := mc.PathTimer(); pt != 0 && (t == 0 || pt < t) {
+	if pt := mc.PathTimer(); pt != 0 && mc.FullyEstablished() && (t == 0 || pt < t) {
 		t = max(pt, now+time.Millisecond)
 	}
 	w.timers.set(m.master, t)
@@ -421,7 +421,9 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 // segments; subflows it asks for are opened from the right interface.
 func (w *worker) mpPath(m *mpConn, now time.Duration) {
 	mc := m.mc
-	if mc.PathManager() == nil {
+	if mc.PathManager() == nil || !mc.FullyEstablished() {
+		// A join before the connection is fully established fails (and
+		// the manager would retry only after its back-off): wait.
 		return
 	}
 	m.acts = mc.PathActions(now, m.acts[:0])

@@ -116,7 +116,7 @@ func needStock(t *testing.T) {
 // Our client over both paths of a two-path topology against our iperf
 // server on a kernel MPTCP socket that announces its second address: the
 // connection joins it and the report has one line per subflow, one per
-// interface.
+// interface (a one-second test, so that the join is up for most of it).
 func TestStackClientTwoPaths(t *testing.T) {
 	testbed.Require(t)
 	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "bmp"})
@@ -131,7 +131,7 @@ func TestStackClientTwoPaths(t *testing.T) {
 	cfg, err := parseArgs([]string{
 		"--iface", p0.Ours.Name + "=" + netip.PrefixFrom(p0.OurAddr, 24).String(),
 		"--iface", p1.Ours.Name + "=" + netip.PrefixFrom(p1.OurAddr, 24).String(),
-		"-c", p0.PeerAddr.String(), "-n", "64M", "-R"})
+		"-c", p0.PeerAddr.String(), "-t", "1", "-R"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +171,14 @@ func TestStackClientTwoPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Received.Bytes != 64<<20 {
-		t.Errorf("received %d bytes, want %d", r.Received.Bytes, 64<<20)
+	if r.Received.Bytes == 0 {
+		t.Errorf("received nothing (sent %d)", r.Sent.Bytes)
 	}
 	if len(r.Streams) != 1 {
 		t.Fatalf("%d streams, want 1", len(r.Streams))
 	}
 	ifaces := map[string]uint64{}
+	t.Logf("subflows: %+v; our MIB %v", r.Streams[0].Subflows, s.MIBMap())
 	for _, sf := range r.Streams[0].Subflows {
 		ifaces[sf.Iface] += sf.BytesReceived
 	}
