@@ -3,6 +3,7 @@ package stack
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -74,6 +75,9 @@ func bigKernelBuffers(n *testbed.NS) error {
 	}
 	return nil
 }
+
+// mptcpLong runs the long and load-sensitive MPTCP interop tests.
+var mptcpLong = flag.Bool("mptcp-long", false, "run the long and load-sensitive MPTCP interop tests (path failure, loss, 256 MiB aggregation)")
 
 // lastServerConn is the connection serveDownload accepted last (for
 // failure reports).
@@ -569,7 +573,7 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := int64(32 << 20)
-	if *long {
+	if *mptcpLong {
 		size = 256 << 20
 	}
 	ln, err := s.Listen("tcp", ":5205")
@@ -628,8 +632,8 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 // (the kernel drops data beyond its MPTCP window, NoDSSInWindow, and our
 // data-level retransmission backs off; see the report).
 func TestXDPMPTCPPathFailure(t *testing.T) {
-	if !*long {
-		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -long")
+	if !*mptcpLong {
+		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -mptcp-long")
 	}
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpf", Router: true}, func(c *Config, topo *testbed.Topology) {
 		p1 := topo.Paths[1]
@@ -660,8 +664,8 @@ func TestXDPMPTCPPathFailure(t *testing.T) {
 //
 // Behind -long for the same reason as TestXDPMPTCPPathFailure.
 func TestXDPMPTCPLossOnOnePath(t *testing.T) {
-	if !*long {
-		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -long")
+	if !*mptcpLong {
+		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -mptcp-long")
 	}
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpl", LossPct: []float64{0, 2}, LossBothWays: true}, func(c *Config, topo *testbed.Topology) {
 		p1 := topo.Paths[1]
