@@ -628,7 +628,7 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 // everything), then comes back. The data sent on it is reinjected on
 // path 0, the transfer stays byte-exact, and the subflow is marked stale.
 //
-// Behind -long: under load on this 2-core machine it stalls now and then
+// Behind -mptcp-long: under load on this 2-core machine it stalls now and then
 // (the kernel drops data beyond its MPTCP window, NoDSSInWindow, and our
 // data-level retransmission backs off; see the report).
 func TestXDPMPTCPPathFailure(t *testing.T) {
@@ -662,7 +662,7 @@ func TestXDPMPTCPPathFailure(t *testing.T) {
 // Loss on one path: path 1 drops 2% of the packets both ways; the
 // transfer over both paths stays byte-exact.
 //
-// Behind -long for the same reason as TestXDPMPTCPPathFailure.
+// Behind -mptcp-long for the same reason as TestXDPMPTCPPathFailure.
 func TestXDPMPTCPLossOnOnePath(t *testing.T) {
 	if !*mptcpLong {
 		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -mptcp-long")
