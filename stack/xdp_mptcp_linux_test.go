@@ -626,7 +626,8 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 // Path failure and recovery: while the kernel client downloads over both
 // paths, path 1 turns into a black hole for a second (the router drops
 // everything), then comes back. The data sent on it is reinjected on
-// path 0, the transfer stays byte-exact, and the subflow is marked stale.
+// path 0 (stale subflow, or the data-level timeout) and the transfer stays
+// byte-exact.
 //
 // Behind -mptcp-long: under load on this 2-core machine it stalls now and then
 // (the kernel drops data beyond its MPTCP window, NoDSSInWindow, and our
@@ -653,8 +654,8 @@ func TestXDPMPTCPPathFailure(t *testing.T) {
 		}()
 	})
 	m := x.s.MIB()
-	if m.Get(mptcp.MibSubflowStale) == 0 {
-		t.Errorf("our MIB %v: want SubflowStale after the black hole", x.s.MIBMap())
+	if m.Get(mptcp.MibSubflowStale) == 0 && m.Get(mptcp.MibMPTCPRetrans) == 0 {
+		t.Errorf("our MIB %v: want the black-holed data reinjected (SubflowStale or MPTCPRetrans)", x.s.MIBMap())
 	}
 	t.Logf("stale %d, recovered %d, MPTCP-level retransmissions %d", m.Get(mptcp.MibSubflowStale), m.Get(mptcp.MibSubflowRecover), m.Get(mptcp.MibMPTCPRetrans))
 }
