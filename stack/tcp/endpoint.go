@@ -50,6 +50,7 @@ type Endpoint struct {
 	lastAckSent  seqnum.Value
 	rcvUnacked   int // bytes received since the last ACK we sent
 	ackNow       bool
+	forceACK     bool // SendACK: the next Output is a pure ACK
 	wsOK, sackOK bool
 	tsOK         bool
 	tsRecent     uint32
@@ -349,6 +350,26 @@ func (e *Endpoint) checkWindowUpdate() {
 	}
 }
 
+// SendACK makes the next Output return a pure ACK: no payload, no SYN or
+// FIN, sequence number snd_nxt, acknowledging rcv_nxt, with the current
+// window, timestamps, SACK blocks and the options Config.Ext writes for it.
+// It is sent even when nothing else needs sending, and before any data,
+// retransmission or probe waiting in the same Output loop (a pending RST
+// still comes first). MPTCP uses it for option-only segments: the fourth
+// ACK of MP_JOIN, DATA_FIN and DATA_ACK updates, ADD_ADDR echoes, MP_PRIO
+// and connection-level window updates. Calling it again before Output
+// still gives one ACK. It reports whether the ACK was scheduled: false in
+// CLOSED, SYN-SENT and SYN-RECEIVED (no synchronized ACK exists yet).
+// Counted in Counters.ForcedACKs when sent.
+func (e *Endpoint) SendACK() bool {
+	switch e.state {
+	case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
+		e.forceACK = true
+		return true
+	}
+	return false
+}
+
 // PeerClosed reports whether the peer's FIN was received and every byte
 // before it has been read: the receive side has reached end of stream.
 func (e *Endpoint) PeerClosed() bool {
@@ -419,6 +440,7 @@ func (e *Endpoint) fail(err error) {
 		e.err = err
 	}
 	e.state = Closed
+	e.forceACK = false
 	e.stopTimers()
 }
 

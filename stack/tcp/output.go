@@ -45,6 +45,16 @@ func (e *Endpoint) Output(now time.Duration, payload []byte) (Segment, bool) {
 			return seg, false
 		}
 	}
+	if e.forceACK {
+		e.forceACK = false
+		switch e.state {
+		case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
+			e.header(&seg, now, e.sndNxt, FlagACK)
+			e.finish(&seg)
+			e.counters.ForcedACKs++
+			return seg, true
+		}
+	}
 	if e.inRecovery && e.retransmit(&seg, now, payload) {
 		return seg, true
 	}

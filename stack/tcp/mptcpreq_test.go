@@ -1,0 +1,158 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// Tests of the engine features the MPTCP connection asked for: SendACK,
+// short SendBuffer copies, SACK blocks under a large Ext reservation, and
+// the Ext's receive-window limit.
+
+// checkPureACK fails unless s is a pure ACK of ep's current state carrying
+// the testExt option.
+func checkPureACK(t *testing.T, ep *Endpoint, s *Segment) {
+	t.Helper()
+	if s.Flags != FlagACK || len(s.Payload) != 0 {
+		t.Fatalf("forced segment: flags %v, %d payload bytes; want a pure ACK", s.Flags, len(s.Payload))
+	}
+	if s.Seq != ep.SndNxt() || s.Ack != ep.RcvNxt() {
+		t.Fatalf("forced ACK seq %d ack %d, want snd_nxt %d rcv_nxt %d", s.Seq, s.Ack, ep.SndNxt(), ep.RcvNxt())
+	}
+	if len(s.Options.Ext) != 8 || s.Options.Ext[0] != 30 || binary.BigEndian.Uint32(s.Options.Ext[2:]) != uint32(s.Seq) {
+		t.Fatalf("forced ACK lacks the extension's option: % x", s.Options.Ext)
+	}
+	if !s.Options.HasTS {
+		t.Fatal("forced ACK lacks timestamps although they were negotiated")
+	}
+}
+
+func TestSendACK(t *testing.T) {
+	xa, xb := &testExt{t: t}, &testExt{t: t}
+	ca, cb := baseConfig(issA), baseConfig(issB)
+	ca.Ext, ca.ExtOptionSpace = xa, 8
+	cb.Ext, cb.ExtOptionSpace = xb, 8
+	a, b := connect(t, ca, cb)
+	now := 10 * ms
+	if segs := outs(b, now); len(segs) != 0 {
+		t.Fatalf("idle endpoint sent %d segments", len(segs))
+	}
+
+	// Idle: one pure ACK, even when asked twice.
+	if !b.SendACK() {
+		t.Fatal("SendACK refused in ESTABLISHED")
+	}
+	if !b.SendACK() {
+		t.Fatal("second SendACK refused")
+	}
+	segs := outs(b, now)
+	if len(segs) != 1 {
+		t.Fatalf("SendACK twice on an idle endpoint gave %d segments, want 1", len(segs))
+	}
+	checkPureACK(t, b, &segs[0])
+	if c := b.Counters(); c.ForcedACKs != 1 || c.BadSeq != 0 {
+		t.Errorf("ForcedACKs %d (want 1), BadSeq %d (want 0)", c.ForcedACKs, c.BadSeq)
+	}
+	before := a.Counters()
+	deliver(segs, a, now)
+	if c := a.Counters(); c.BadSeq != before.BadSeq || c.ChallengeACK != before.ChallengeACK || xa.badSeen != 0 {
+		t.Errorf("the peer did not take the forced ACK cleanly: BadSeq %d->%d, challenge ACKs %d->%d, bad ext %d",
+			before.BadSeq, c.BadSeq, before.ChallengeACK, c.ChallengeACK, xa.badSeen)
+	}
+	if segs := outs(a, now); len(segs) != 0 {
+		t.Errorf("the peer answered a pure ACK with %d segments", len(segs))
+	}
+
+	// Data waiting: the ACK goes first, the data follows in the same loop.
+	data := make([]byte, 3000)
+	if a.Write(data) != len(data) {
+		t.Fatal("Write refused")
+	}
+	una := a.SndNxt()
+	a.SendACK()
+	segs = outs(a, now)
+	if len(segs) < 2 {
+		t.Fatalf("SendACK with data queued gave %d segments, want the ACK then data", len(segs))
+	}
+	if segs[0].Flags != FlagACK || len(segs[0].Payload) != 0 || segs[0].Seq != una {
+		t.Fatalf("first segment flags %v, %d bytes, seq %d: want a pure ACK at %d", segs[0].Flags, len(segs[0].Payload), segs[0].Seq, una)
+	}
+	sent := 0
+	for _, s := range segs[1:] {
+		sent += len(s.Payload)
+	}
+	if sent != len(data) {
+		t.Fatalf("data after the forced ACK: %d bytes, want %d", sent, len(data))
+	}
+	deliver(segs, b, now)
+	exchange(a, b, now+50*ms)
+
+	// The window in a forced ACK follows what the receiver can take.
+	if b.Readable() != len(data) {
+		t.Fatalf("B holds %d readable bytes, want %d", b.Readable(), len(data))
+	}
+	b.SendACK()
+	segs = outs(b, now+60*ms)
+	if len(segs) != 1 {
+		t.Fatalf("got %d segments", len(segs))
+	}
+	checkPureACK(t, b, &segs[0])
+	if got, free, unit := int(segs[0].Window)<<b.rcvShift, b.rcv.Free(), 1<<b.rcvShift; got <= free-unit || got >= free+unit {
+		t.Errorf("forced ACK advertises %d bytes, the receiver has %d free (scale unit %d)", got, free, unit)
+	}
+
+	// Half-closed: the ACK's sequence number is past our FIN.
+	a.CloseWrite()
+	exchange(a, b, now+100*ms)
+	if a.State() != FinWait2 {
+		t.Fatalf("A is %v, want FIN-WAIT-2", a.State())
+	}
+	if !a.SendACK() {
+		t.Fatal("SendACK refused in FIN-WAIT-2")
+	}
+	segs = outs(a, now+110*ms)
+	if len(segs) != 1 {
+		t.Fatalf("got %d segments in FIN-WAIT-2", len(segs))
+	}
+	checkPureACK(t, a, &segs[0])
+	if segs[0].Seq != a.finSeq+1 {
+		t.Errorf("FIN-WAIT-2 ACK seq %d, want FIN+1 = %d", segs[0].Seq, a.finSeq+1)
+	}
+
+	// Aborted: nothing but the RST.
+	b.Abort()
+	if b.SendACK() {
+		t.Error("SendACK accepted in CLOSED")
+	}
+	segs = outs(b, now+120*ms)
+	if len(segs) != 1 || segs[0].Flags&FlagRST == 0 {
+		t.Errorf("after Abort: %d segments, want only the RST", len(segs))
+	}
+}
+
+func TestSendACKBeforeEstablished(t *testing.T) {
+	a, err := NewActive(baseConfig(issA), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SendACK() {
+		t.Error("SendACK accepted in SYN-SENT")
+	}
+	syn := outs(a, 0)
+	if len(syn) != 1 || syn[0].Flags != FlagSYN {
+		t.Fatalf("active open sent %+v", syn)
+	}
+	b, err := NewPassive(baseConfig(issB), &syn[0], ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.SendACK() {
+		t.Error("SendACK accepted in SYN-RECEIVED")
+	}
+	if segs := outs(b, ms); len(segs) != 1 || segs[0].Flags != FlagSYN|FlagACK {
+		t.Fatalf("SYN-RECEIVED sent %+v, want only the SYN-ACK", segs)
+	}
+	if b.Counters().ForcedACKs != 0 {
+		t.Error("a forced ACK was counted before the connection was synchronized")
+	}
+}
