@@ -3,6 +3,8 @@ package tcp
 import (
 	"encoding/binary"
 	"testing"
+
+	"github.com/mpxdp/mpxdp/stack/seqnum"
 )
 
 // Tests of the engine features the MPTCP connection asked for: SendACK,
@@ -154,5 +156,73 @@ func TestSendACKBeforeEstablished(t *testing.T) {
 	}
 	if b.Counters().ForcedACKs != 0 {
 		t.Error("a forced ACK was counted before the connection was synchronized")
+	}
+}
+
+// roomExt writes one experimental option of size bytes and records the
+// least option space it was offered on a non-SYN segment.
+type roomExt struct {
+	size    int
+	minRoom int
+}
+
+func (x *roomExt) WriteOptions(seg *Segment, buf []byte) int {
+	if seg.Flags&FlagSYN == 0 && (x.minRoom < 0 || len(buf) < x.minRoom) {
+		x.minRoom = len(buf)
+	}
+	if len(buf) < x.size {
+		return 0
+	}
+	buf[0], buf[1] = 253, byte(x.size)
+	for i := 2; i < x.size; i++ {
+		buf[i] = 0
+	}
+	return x.size
+}
+
+func (x *roomExt) OnSegment(*Segment) {}
+
+// TestDSACKWithOneSACKRoom: with timestamps and 16 bytes reserved for the
+// extension only one SACK block fits. A D-SACK and an out-of-order range
+// are both pending: the ACK must carry the D-SACK alone, leave the
+// extension its reserved space, and report the range in the next ACK.
+func TestDSACKWithOneSACKRoom(t *testing.T) {
+	x := &roomExt{size: 16, minRoom: -1}
+	ca, cb := baseConfig(issA), baseConfig(issB)
+	cb.Ext, cb.ExtOptionSpace = x, 16
+	a, b := connect(t, ca, cb)
+	now := 10 * ms
+	if a.Write(make([]byte, 3*a.MSS())) != 3*a.MSS() {
+		t.Fatal("Write refused")
+	}
+	segs := outs(a, now)
+	if len(segs) < 3 {
+		t.Fatalf("A sent %d segments, want 3 or more", len(segs))
+	}
+	s1, s3 := segs[0], segs[2]
+	b.Input(&s1, now)
+	b.Input(&s3, now) // out of order: a hole where segs[1] belongs
+	outs(b, now)      // the ACKs of those (one SACK block each)
+	b.Input(&s1, now) // an old duplicate: D-SACK
+	acks := outs(b, now)
+	if len(acks) != 1 {
+		t.Fatalf("B answered the duplicate with %d segments, want 1", len(acks))
+	}
+	o := &acks[0].Options
+	dup := SACKBlock{s1.Seq, s1.Seq.Add(seqnum.Size(len(s1.Payload)))}
+	if o.NumSACK != 1 || o.SACK[0] != dup {
+		t.Fatalf("ACK carries %d SACK blocks %v, want only the D-SACK %v (one block fits)", o.NumSACK, o.SACK[:o.NumSACK], dup)
+	}
+	if got := o.OptionLen(false); got > maxOptionSpace {
+		t.Fatalf("options take %d bytes", got)
+	}
+	if x.minRoom < cb.ExtOptionSpace || len(o.Ext) != x.size {
+		t.Fatalf("extension offered %d bytes (reserved %d), wrote %d", x.minRoom, cb.ExtOptionSpace, len(o.Ext))
+	}
+	b.SendACK()
+	acks = outs(b, now)
+	ooo := SACKBlock{s3.Seq, s3.Seq.Add(seqnum.Size(len(s3.Payload)))}
+	if len(acks) != 1 || acks[0].Options.NumSACK != 1 || acks[0].Options.SACK[0] != ooo {
+		t.Fatalf("next ACK: %+v, want one SACK block %v", acks, ooo)
 	}
 }

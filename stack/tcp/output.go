@@ -143,7 +143,7 @@ func (e *Endpoint) header(seg *Segment, now time.Duration, seq seqnum.Value, fla
 			o.SACK[0] = e.dsack
 			n = 1
 		}
-		if e.lastOOO >= 0 && e.lastOOO < e.ooo.len() && room > 0 {
+		if e.lastOOO >= 0 && e.lastOOO < e.ooo.len() && n < room {
 			r := e.ooo.r[e.lastOOO]
 			o.SACK[n] = SACKBlock{r.start, r.end}
 			n++
