@@ -129,7 +129,14 @@ type SendBuffer interface {
 	// Buffered returns the bytes held: sent-but-unacknowledged plus unsent.
 	Buffered() int
 	// CopyAt copies bytes starting at offset off into p and returns the
-	// count (less than len(p) only at the end of the buffered data).
+	// count. It may copy fewer than len(p) bytes anywhere, not only at
+	// the end of the buffered data: an MPTCP subflow stops each copy at
+	// the end of a DSS mapping, so that a segment carries one mapping. The
+	// endpoint then sends a shorter segment (even one that sender SWS
+	// avoidance or Nagle would have held back), sends the FIN only with or
+	// after the last buffered byte, and asks again from the next offset.
+	// When off < Buffered() and len(p) > 0 it must copy at least one byte:
+	// a buffer that copies none stalls the connection until it does.
 	CopyAt(off int, p []byte) int
 	// Consume drops the first n bytes: they were acknowledged.
 	Consume(n int)

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 
@@ -224,5 +225,115 @@ func TestDSACKWithOneSACKRoom(t *testing.T) {
 	ooo := SACKBlock{s3.Seq, s3.Seq.Add(seqnum.Size(len(s3.Payload)))}
 	if len(acks) != 1 || acks[0].Options.NumSACK != 1 || acks[0].Options.SACK[0] != ooo {
 		t.Fatalf("next ACK: %+v, want one SACK block %v", acks, ooo)
+	}
+}
+
+// chunkSend is a SendBuffer whose copies stop at every multiple of chunk
+// bytes of the stream, the way an MPTCP subflow stops at a mapping's end.
+type chunkSend struct {
+	*sendRing
+	chunk    int
+	consumed int // stream offset of snd_una's byte
+	short    int // copies that returned less than asked
+}
+
+func (c *chunkSend) CopyAt(off int, p []byte) int {
+	if left := c.chunk - (c.consumed+off)%c.chunk; len(p) > left {
+		p = p[:left]
+		c.short++
+	}
+	return c.sendRing.CopyAt(off, p)
+}
+
+func (c *chunkSend) Consume(n int) { c.consumed += n; c.sendRing.Consume(n) }
+
+// TestShortCopyFIN: 1200 bytes and a FIN fit one segment, but the buffer
+// copies only up to its 1000-byte boundary: the FIN must wait for the last
+// 200 bytes.
+func TestShortCopyFIN(t *testing.T) {
+	sb := &chunkSend{sendRing: newSendRing(64 << 10), chunk: 1000}
+	ca := baseConfig(issA)
+	ca.Send = sb
+	a, b := connect(t, ca, baseConfig(issB))
+	sb.write(make([]byte, 1200))
+	a.CloseWrite()
+	segs := outs(a, 10*ms)
+	if len(segs) != 2 {
+		t.Fatalf("A sent %d segments, want 2 (copy stopped at 1000 bytes)", len(segs))
+	}
+	if len(segs[0].Payload) != 1000 || segs[0].Flags&FlagFIN != 0 {
+		t.Fatalf("first segment: %d bytes, flags %v; want 1000 bytes without FIN", len(segs[0].Payload), segs[0].Flags)
+	}
+	if len(segs[1].Payload) != 200 || segs[1].Flags&FlagFIN == 0 || segs[1].Seq != issA+1001 {
+		t.Fatalf("second segment: seq %d, %d bytes, flags %v; want seq %d, 200 bytes and the FIN",
+			segs[1].Seq, len(segs[1].Payload), segs[1].Flags, issA+1001)
+	}
+	if a.finSeq != issA+1201 || a.SndNxt() != issA+1202 {
+		t.Fatalf("FIN at %d, snd_nxt %d; want %d, %d", a.finSeq, a.SndNxt(), issA+1201, issA+1202)
+	}
+	deliver(segs, b, 10*ms)
+	if n := b.Read(make([]byte, 2000)); n != 1200 || !b.PeerClosed() {
+		t.Fatalf("B read %d bytes, peer closed %v; want 1200 and the FIN", n, b.PeerClosed())
+	}
+}
+
+// TestShortCopyTransfer sends a stream and its FIN through a buffer whose
+// copies stop every 700 bytes (not a multiple of the MSS), losing segments
+// early so that retransmissions and probes copy short too.
+func TestShortCopyTransfer(t *testing.T) {
+	const total, chunk = 200_000, 700
+	sb := &chunkSend{sendRing: newSendRing(1 << 20), chunk: chunk}
+	ca, cb := baseConfig(issA), baseConfig(issB)
+	ca.Send = sb
+	a, b := connect(t, ca, cb)
+	sb.write(pattern[:total])
+	a.CloseWrite()
+	got := make([]byte, 0, total)
+	rbuf := make([]byte, 64<<10)
+	now := 10 * ms
+	fins := 0
+	for round := 0; round < 3000 && !(b.PeerClosed() && len(got) == total && a.State() == FinWait2); round++ {
+		segs := outs(a, now)
+		for i := range segs {
+			s := &segs[i]
+			off := int(s.Seq - issA - 1)
+			if n := len(s.Payload); n > 0 && off%chunk+n > chunk {
+				t.Fatalf("segment [%d,%d) crosses a copy boundary", off, off+n)
+			}
+			if s.Flags&FlagFIN != 0 {
+				fins++
+				if off+len(s.Payload) != total {
+					t.Fatalf("FIN at stream offset %d, want %d (after the last byte)", off+len(s.Payload), total)
+				}
+			}
+			if round < 30 && i%5 == 2 {
+				continue // lost
+			}
+			b.Input(s, now)
+		}
+		for {
+			n := b.Read(rbuf)
+			if n == 0 {
+				break
+			}
+			got = append(got, rbuf[:n]...)
+		}
+		deliver(outs(b, now), a, now)
+		now += 5 * ms
+		if d := a.NextTimer(); d != 0 && d <= now {
+			a.OnTimer(now)
+		}
+		if d := b.NextTimer(); d != 0 && d <= now {
+			b.OnTimer(now)
+		}
+	}
+	if len(got) != total || !bytes.Equal(got, pattern[:total]) {
+		t.Fatalf("B read %d of %d bytes, or different bytes", len(got), total)
+	}
+	if !b.PeerClosed() || a.State() != FinWait2 || fins == 0 {
+		t.Fatalf("B peer closed %v, A %v, FINs sent %d", b.PeerClosed(), a.State(), fins)
+	}
+	if c := a.Counters(); sb.short == 0 || c.RetransSegs == 0 {
+		t.Errorf("not exercised: %d short copies, %d retransmitted segments", sb.short, c.RetransSegs)
 	}
 }

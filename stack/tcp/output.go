@@ -352,7 +352,17 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 		return false
 	}
 	if n > 0 {
+		// The buffer may copy less than asked (an MPTCP copy stops at the
+		// end of a DSS mapping). The FIN goes only with the last byte
+		// actually copied, so that it never precedes unsent data.
 		n = e.snd.CopyAt(int(e.sndUna.Size(e.sndNxt)), payload[:n])
+		if n < avail {
+			fin = false
+		}
+		if n <= 0 && !fin {
+			*seg = Segment{} // nothing came from the buffer: send nothing
+			return false
+		}
 		seg.Payload = payload[:n]
 		if n == avail {
 			seg.Flags |= FlagPSH
