@@ -16,6 +16,7 @@ type Endpoint struct {
 	err   error
 	cc    cc.Controller
 	ext   Extension
+	wl    WindowLimiter // Config.Ext's window limit, nil when it has none
 
 	snd     SendBuffer
 	rcv     RecvBuffer
@@ -164,6 +165,9 @@ func newEndpoint(cfg Config, now time.Duration) (*Endpoint, error) {
 	}
 	cfg.setDefaults()
 	e := &Endpoint{cfg: cfg, cc: cfg.CC, ext: cfg.Ext, lastOOO: -1}
+	if wl, ok := cfg.Ext.(WindowLimiter); ok {
+		e.wl = wl
+	}
 	e.snd, e.rcv = cfg.Send, cfg.Recv
 	if e.snd == nil {
 		e.sndRing = newSendRing(cfg.SendBufSize)
@@ -333,7 +337,7 @@ func (e *Endpoint) checkWindowUpdate() {
 	if !e.state.canRecvData() {
 		return
 	}
-	edge := e.rcvNxt.Add(seqnum.Size(e.rcv.Free()))
+	edge := e.rcvNxt.Add(seqnum.Size(e.recvSpace()))
 	if !edge.GreaterThan(e.rcvAdvEnd) {
 		return
 	}

@@ -337,3 +337,89 @@ func TestShortCopyTransfer(t *testing.T) {
 		t.Errorf("not exercised: %d short copies, %d retransmitted segments", sb.short, c.RetransSegs)
 	}
 }
+
+// limExt is an Extension with a WindowLimiter whose limit the test sets.
+type limExt struct {
+	limit int
+	calls int
+}
+
+func (x *limExt) WriteOptions(*Segment, []byte) int { return 0 }
+func (x *limExt) OnSegment(*Segment)                {}
+func (x *limExt) RecvWindowLimit() int              { x.calls++; return x.limit }
+
+// sendAll returns the payload bytes in segs.
+func sendAll(segs []Segment) int {
+	n := 0
+	for _, s := range segs {
+		n += len(s.Payload)
+	}
+	return n
+}
+
+func TestWindowLimiter(t *testing.T) {
+	x := &limExt{limit: 5000}
+	ca, cb := baseConfig(issA), baseConfig(issB)
+	cb.Ext = x
+	cb.RecvBufSize, cb.RecvBufMax = 60000, 60000 // window scale 0: exact windows
+	// 1000-byte segments without timestamps: the windows are whole segments,
+	// so sender SWS avoidance never holds a remainder back.
+	ca.MSS, cb.MSS = 1000, 1000
+	ca.NoTimestamps, cb.NoTimestamps = true, true
+	a, b := connect(t, ca, cb)
+	if a.SendWindow() != 5000 {
+		t.Fatalf("A sees a %d-byte window, want the limit 5000", a.SendWindow())
+	}
+	if b.rcvShift != 0 {
+		t.Fatalf("B's window shift is %d, the test needs 0", b.rcvShift)
+	}
+	if a.Write(make([]byte, 20000)) != 20000 {
+		t.Fatal("Write refused")
+	}
+	now := 10 * ms
+	segs := outs(a, now)
+	if n := sendAll(segs); n != 5000 {
+		t.Fatalf("A sent %d bytes into a 5000-byte limited window", n)
+	}
+	// The connection-level window closes: the edge stays where it was.
+	x.limit = 0
+	deliver(segs, b, now)
+	acks := outs(b, now)
+	if len(acks) == 0 || acks[len(acks)-1].Window != 0 || b.Readable() != 5000 {
+		t.Fatalf("B's ACKs %+v: want a zero window with 5000 bytes held", acks)
+	}
+	if b.Counters().RcvBufOverflow != 0 || b.Counters().BadSeq != 0 {
+		t.Fatalf("B dropped data inside the window: %+v", b.Counters())
+	}
+	deliver(acks, a, now)
+	if segs := outs(a, now); sendAll(segs) != 0 {
+		t.Fatalf("A sent %d bytes into a zero window", sendAll(segs))
+	}
+	// It opens again: RecvBufferFreed notices and a window update goes out.
+	x.limit = 3000
+	b.RecvBufferFreed()
+	acks = outs(b, now)
+	if len(acks) != 1 || acks[0].Window != 3000 {
+		t.Fatalf("after the limit opened B sent %+v, want one window update of 3000", acks)
+	}
+	deliver(acks, a, now)
+	segs = outs(a, now)
+	if n := sendAll(segs); n != 3000 {
+		t.Fatalf("A sent %d bytes into a 3000-byte window", n)
+	}
+	// A lower limit never moves the advertised right edge left.
+	x.limit = 1000
+	b.SendACK()
+	acks = outs(b, now)
+	if len(acks) != 1 || acks[0].Window != 3000 {
+		t.Fatalf("with the limit lowered B advertised %+v, want the same 3000-byte edge", acks)
+	}
+	deliver(segs, b, now)
+	acks = outs(b, now)
+	if b.Readable() != 8000 || len(acks) == 0 || acks[len(acks)-1].Window != 1000 {
+		t.Fatalf("B holds %d bytes, ACKs %+v: want 8000 and a 1000-byte window", b.Readable(), acks)
+	}
+	if x.calls == 0 {
+		t.Error("the limiter was never asked")
+	}
+}

@@ -97,7 +97,7 @@ func (e *Endpoint) synSegment(seg *Segment, now time.Duration) {
 			o.TSEcr = e.tsRecent
 		}
 	}
-	w := min(e.rcv.Free(), 65535)
+	w := min(e.recvSpace(), 65535)
 	seg.Window = uint16(w)
 	e.synWnd = w
 	if !active {
@@ -181,10 +181,22 @@ func (e *Endpoint) finish(seg *Segment) {
 	e.counters.SegsOut++
 }
 
+// recvSpace is the window we could offer from rcv_nxt: the receive
+// buffer's free space, capped by the extension's WindowLimiter.
+func (e *Endpoint) recvSpace() int {
+	free := e.rcv.Free()
+	if e.wl != nil {
+		if l := e.wl.RecvWindowLimit(); l < free {
+			free = max(l, 0)
+		}
+	}
+	return free
+}
+
 // windowField computes the window to advertise and records its right edge.
 // The edge never moves left (RFC 9293 §3.8.6.2.2).
 func (e *Endpoint) windowField() uint16 {
-	edge := e.rcvNxt.Add(seqnum.Size(e.rcv.Free()))
+	edge := e.rcvNxt.Add(seqnum.Size(e.recvSpace()))
 	if edge.LessThan(e.rcvAdvEnd) {
 		edge = e.rcvAdvEnd
 	}
