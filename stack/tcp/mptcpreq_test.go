@@ -423,3 +423,35 @@ func TestWindowLimiter(t *testing.T) {
 		t.Error("the limiter was never asked")
 	}
 }
+
+// BenchmarkSendACK measures a forced pure ACK through an Extension with a
+// WindowLimiter (the MPTCP option-only path): it must not allocate.
+func BenchmarkSendACK(b *testing.B) {
+	x := &limExt{limit: 1 << 20}
+	cb := baseConfig(issB)
+	cb.Ext = x
+	a, err := NewActive(baseConfig(issA), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 2048)
+	syn, _ := a.Output(0, buf)
+	ep, err := NewPassive(cb, &syn, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	synack, _ := ep.Output(0, buf)
+	a.Input(&synack, 0)
+	ack, _ := a.Output(0, buf)
+	ep.Input(&ack, 0)
+	if ep.State() != Established {
+		b.Fatalf("handshake left the endpoint %v", ep.State())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ep.SendACK()
+		if s, ok := ep.Output(ms, buf); !ok || s.Flags != FlagACK {
+			b.Fatalf("no pure ACK: %v %v", ok, s.Flags)
+		}
+	}
+}
