@@ -455,3 +455,33 @@ func BenchmarkSendACK(b *testing.B) {
 		}
 	}
 }
+
+// TestShortCopyTLP: the tail loss probe resends the last segment sent even
+// when a copy from where a full-size probe would start stops at a
+// boundary before it (an MPTCP mapping shorter than the MSS at the tail).
+func TestShortCopyTLP(t *testing.T) {
+	sb := &chunkSend{sendRing: newSendRing(64 << 10), chunk: 2000}
+	ca := baseConfig(issA)
+	ca.Send = sb
+	a, _ := connect(t, ca, baseConfig(issB))
+	sb.write(make([]byte, 2200))
+	now := 10 * ms
+	segs := outs(a, now)
+	last := segs[len(segs)-1]
+	if len(segs) != 3 || len(last.Payload) != 200 {
+		t.Fatalf("A sent %d segments, want 3 (the last of 200 bytes after the 2000-byte boundary)", len(segs))
+	}
+	// All are lost; the probe timer fires before the RTO.
+	at := a.NextTimer()
+	if at == 0 || a.tlpAt != at {
+		t.Fatalf("next timer %v is not the probe timer (%v)", at, a.tlpAt)
+	}
+	probe := outs(a, at)
+	if len(probe) != 1 || a.Counters().TailLossProbes != 1 {
+		t.Fatalf("probe timer gave %d segments, %d probes", len(probe), a.Counters().TailLossProbes)
+	}
+	p := probe[0]
+	if end := p.Seq.Add(seqnum.Size(len(p.Payload))); end != a.SndNxt() || p.Seq != last.Seq {
+		t.Fatalf("probe [%d,%d), want the last segment [%d,%d)", p.Seq, end, last.Seq, a.SndNxt())
+	}
+}
