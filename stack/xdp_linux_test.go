@@ -100,7 +100,6 @@ func (x *xdpTopo) logLoss(t *testing.T) {
 
 const xdpTransfer = 256 << 20
 
-
 // sendPRNG writes n bytes of seed's stream to w and returns their SHA-256.
 func sendPRNG(w io.Writer, seed uint64, n int64) ([]byte, error) {
 	h := sha256.New()
