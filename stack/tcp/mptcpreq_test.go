@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 )
@@ -483,5 +484,149 @@ func TestShortCopyTLP(t *testing.T) {
 	p := probe[0]
 	if end := p.Seq.Add(seqnum.Size(len(p.Payload))); end != a.SndNxt() || p.Seq != last.Seq {
 		t.Fatalf("probe [%d,%d), want the last segment [%d,%d)", p.Seq, end, last.Seq, a.SndNxt())
+	}
+}
+
+// FuzzMPTCPSeam drives a transfer through the MPTCP seam: the sender's
+// buffer copies short at fuzzed boundaries, the receiver's extension caps
+// its window with a fuzzed, changing limit, both sides are asked for
+// forced ACKs, and segments are lost. Each op byte is one step:
+//
+//	bit 0: A.SendACK  bit 1: B.SendACK  bit 2: lose A's segments
+//	bit 3: lose B's segments  bits 4-5: limit kept / 0 / +3000 / halved
+//	bit 6: B reads up to 4000 bytes
+//
+// Then the network heals and the limit opens: every byte and the FIN must
+// arrive. Throughout, no segment crosses a copy boundary, the FIN sits
+// after the last byte, and B's advertised right edge never moves left nor
+// past what the limit and its buffer allow.
+func FuzzMPTCPSeam(f *testing.F) {
+	f.Add(uint16(700), uint16(5000), []byte{0x01, 0x12, 0x24, 0x48, 0x30, 0x42, 0x07, 0x20, 0x40})
+	f.Add(uint16(1), uint16(0), []byte{0x10, 0x40, 0x20, 0x43})
+	f.Add(uint16(2999), uint16(65535), []byte{0x04, 0x04, 0x08, 0x3c, 0x7f})
+	f.Fuzz(fuzzSeam)
+}
+
+func fuzzSeam(t *testing.T, chunk, limit uint16, ops []byte) {
+	{
+		const total = 20000
+		if len(ops) > 256 {
+			ops = ops[:256] // bounded work per input
+		}
+		sb := &chunkSend{sendRing: newSendRing(64 << 10), chunk: int(chunk)%3000 + 8} // >= 8: at most 2500 segments per Output loop
+		x := &limExt{limit: int(limit)}
+		ca, cb := baseConfig(issA), baseConfig(issB)
+		ca.Send = sb
+		cb.Ext = x
+		a, b := connect(t, ca, cb)
+		sb.write(pattern[:total])
+		a.CloseWrite()
+		edge := b.rcvAdvEnd
+		var got []byte
+		rbuf := make([]byte, 4000)
+		read := func() {
+			for n := b.Read(rbuf); n > 0; n = b.Read(rbuf) {
+				got = append(got, rbuf[:n]...)
+			}
+			b.RecvBufferFreed()
+		}
+		checkA := func(segs []Segment) {
+			for i := range segs {
+				s := &segs[i]
+				off := int(s.Seq - issA - 1)
+				if n := len(s.Payload); n > 0 && off%sb.chunk+n > sb.chunk {
+					t.Fatalf("segment [%d,%d) crosses a copy boundary (every %d)", off, off+n, sb.chunk)
+				}
+				if s.Flags&FlagFIN != 0 && off+len(s.Payload) != total {
+					t.Fatalf("FIN at stream offset %d, want %d", off+len(s.Payload), total)
+				}
+			}
+		}
+		checkB := func(segs []Segment) {
+			for i := range segs {
+				s := &segs[i]
+				if s.Flags&FlagRST != 0 {
+					t.Fatalf("B sent a RST")
+				}
+				adv := s.Ack.Add(seqnum.Size(int(s.Window) << b.rcvShift))
+				allowed := s.Ack.Add(seqnum.Size(min(max(x.limit, 0), b.rcv.Free())))
+				if adv.LessThan(edge) {
+					t.Fatalf("B's right edge moved left: %d -> %d", edge, adv)
+				}
+				// Rounding to the window scale may pass the old edge by less
+				// than one unit (so as not to shrink it), never more.
+				if hi := seqnum.Max(edge, allowed); adv.GreaterThan(hi) && int(hi.Size(adv)) >= 1<<b.rcvShift {
+					t.Fatalf("B advertised up to %d, beyond the limit's %d (limit %d) and the old edge %d", adv, allowed, x.limit, edge)
+				}
+				edge = seqnum.Max(edge, adv)
+			}
+		}
+		now := 10 * ms
+		for _, op := range ops {
+			if op&1 != 0 {
+				a.SendACK()
+			}
+			if op&2 != 0 {
+				b.SendACK()
+			}
+			switch op >> 4 & 3 {
+			case 1:
+				x.limit = 0
+			case 2:
+				x.limit += 3000
+			case 3:
+				x.limit /= 2
+			}
+			if op&0x40 != 0 {
+				read()
+			}
+			sa := outs(a, now)
+			checkA(sa)
+			if op&4 == 0 {
+				deliver(sa, b, now)
+			}
+			sbs := outs(b, now)
+			checkB(sbs)
+			if op&8 == 0 {
+				deliver(sbs, a, now)
+			}
+			now += 7 * ms
+			for _, e := range []*Endpoint{a, b} {
+				if d := e.NextTimer(); d != 0 && d <= now {
+					e.OnTimer(now)
+				}
+			}
+			checkInvariants(t, a)
+		}
+		// Heal: no loss, an open limit, B reads everything.
+		x.limit = 1 << 20
+		for round := 0; round < 5000 && !(len(got) == total && b.PeerClosed() && a.State() == FinWait2); round++ {
+			read()
+			sa := outs(a, now)
+			checkA(sa)
+			deliver(sa, b, now)
+			sbs := outs(b, now)
+			checkB(sbs)
+			deliver(sbs, a, now)
+			if len(sa) == 0 && len(sbs) == 0 {
+				// Quiet: jump to the earliest timer.
+				next := time.Duration(0)
+				for _, e := range []*Endpoint{a, b} {
+					if d := e.NextTimer(); d != 0 && (next == 0 || d < next) {
+						next = d
+					}
+				}
+				now = max(now+ms, next)
+			}
+			for _, e := range []*Endpoint{a, b} {
+				if d := e.NextTimer(); d != 0 && d <= now {
+					e.OnTimer(now)
+				}
+			}
+		}
+		if len(got) != total || !bytes.Equal(got, pattern[:total]) || !b.PeerClosed() || a.State() != FinWait2 {
+			t.Fatalf("after healing: B read %d of %d bytes (equal %v), peer closed %v, A %v (err %v)",
+				len(got), total, bytes.Equal(got, pattern[:len(got)]), b.PeerClosed(), a.State(), a.Err())
+		}
 	}
 }
