@@ -612,7 +612,12 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 		}
 		if sf.needAck && !sf.closed {
 			sf.needAck = false
-			sf.forceACK(now)
+			if !sf.ep.SendACK() {
+				// No synchronized ACK exists yet: keep the request
+				// until the handshake completes.
+				st := sf.ep.State()
+				sf.needAck = st == tcp.SynSent || st == tcp.SynRcvd
+			}
 		}
 		seg, ok := sf.ep.Output(now, payload)
 		if !ok {

@@ -1,8 +1,6 @@
 package conn
 
 import (
-	"time"
-
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -67,7 +65,7 @@ type Subflow struct {
 	mpcDataSent             bool
 	poison                  bool
 	noOpt                   int  // segments in a row without any MPTCP option // the segment being processed had a refused mapping
-	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
+	needAck                 bool // ask the engine for a pure ACK (SendACK) at the next Output
 
 	iss seqnum.Value
 	irs seqnum.Value
@@ -390,22 +388,4 @@ func (x *sfExt) WriteOptions(seg *tcp.Segment, buf []byte) int {
 // OnSegment implements tcp.Extension.
 func (x *sfExt) OnSegment(seg *tcp.Segment) {
 	(*Subflow)(x).onSegment(seg)
-}
-
-// forceACK makes the engine send an ACK now: it is shown a segment just
-// below rcv_nxt, which the engine answers with an ACK (and counts as
-// BadSeq). It is how the connection sends the fourth ACK of MP_JOIN, a
-// DATA_FIN or a connection-level window update until tcp.Endpoint has a
-// method for it.
-func (sf *Subflow) forceACK(now time.Duration) {
-	if sf.ep == nil || sf.closed {
-		return
-	}
-	switch sf.ep.State() {
-	case tcp.Established, tcp.CloseWait, tcp.FinWait1, tcp.FinWait2:
-	default:
-		return
-	}
-	seg := tcp.Segment{Seq: sf.ep.RcvNxt() - 1, Ack: sf.ep.SndNxt(), Flags: tcp.FlagACK}
-	sf.ep.Input(&seg, now)
 }
