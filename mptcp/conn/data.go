@@ -438,6 +438,10 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 		return
 	}
 	c.rx = mptcp.Received{}
+	c.rxHasAck = false
+	if seg.Flags.Has(tcp.FlagSYN) {
+		sf.peerWS = seg.Options.HasWScale
+	}
 	if err := mptcp.ParseTCPOptions(seg.Options.Ext, &c.rx); err != nil && c.rx.Invalid != 0 {
 		c.mib.Inc(mptcp.MibDSSNotMatching)
 	}
@@ -490,8 +494,11 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 			c.event(Event{Type: EventEstablished})
 		}
 	}
-	if c.rx.Present.Has(mptcp.SubtypeDSS) && c.rx.DSS.HasAck && c.bufReady {
-		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
+	if c.rxHasAck && c.bufReady {
+		// The window counts from the DATA_ACK of the same segment, not
+		// from DATA_UNA: a newer DATA_ACK that came on a faster path
+		// would move the edge past what the peer offered.
+		if e := c.rxAck + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
 			c.rwndEnd = e
 		}
 	} else if c.fallback && c.bufReady {

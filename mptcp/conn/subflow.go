@@ -64,8 +64,10 @@ type Subflow struct {
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
 	poison                  bool
-	noOpt                   int  // segments in a row without any MPTCP option // the segment being processed had a refused mapping
-	needAck                 bool // ask the engine for a pure ACK (SendACK) at the next Output
+	noOpt                   int   // segments in a row without any MPTCP option // the segment being processed had a refused mapping
+	needAck                 bool  // ask the engine for a pure ACK (SendACK) at the next Output
+	sentWS, peerWS          bool  // window scale option in our SYN, in the peer's
+	wsShift                 uint8 // our receive window shift (when both sent the option)
 
 	iss seqnum.Value
 	irs seqnum.Value
@@ -388,4 +390,35 @@ func (x *sfExt) WriteOptions(seg *tcp.Segment, buf []byte) int {
 // OnSegment implements tcp.Extension.
 func (x *sfExt) OnSegment(seg *tcp.Segment) {
 	(*Subflow)(x).onSegment(seg)
+}
+
+// RecvWindowLimit implements tcp.WindowLimiter: the subflow never
+// advertises beyond the connection-level window (RFC 8684 §3.3.4), whose
+// right edge is the connection receive buffer's limit. The window counts
+// from the DSN the subflow's rcv_nxt maps to, or from DATA_ACK when that is
+// higher or unknown (rcv_nxt at the end of every mapping received): the
+// peer adds the window to the DATA_ACK of the same segment.
+func (x *sfExt) RecvWindowLimit() int {
+	sf := (*Subflow)(x)
+	c := sf.c
+	if !c.bufReady || c.fallback || sf.fbRx {
+		return 1 << 30 // the engine's own buffer rule (Free) applies
+	}
+	from := max(sf.dsnOfRx(sf.rxNxt), c.rcv.nxt)
+	lim := c.rcv.limit()
+	if from >= lim {
+		return 0
+	}
+	return int(min(lim-from, 1<<30))
+}
+
+// dsnOfRx returns the DSN subflow byte seq maps to through the received
+// mappings, or 0 when no mapping covers it.
+func (sf *Subflow) dsnOfRx(seq seqnum.Value) uint64 {
+	i := sf.findRx(seq)
+	if i >= len(sf.rx) || seq.LessThan(sf.rx[i].sseq) {
+		return 0
+	}
+	m := &sf.rx[i]
+	return m.dsn + uint64(m.sseq.Size(seq))
 }
