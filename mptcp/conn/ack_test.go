@@ -52,3 +52,69 @@ func TestOptionOnlyACKsWithoutBadSeq(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerWindowEdgeWithinReceiveBuffer: while the server's reader sleeps
+// and two subflows deliver out of order at the connection level, the
+// connection-level right edge the client derives from the server's
+// segments (DATA_ACK plus window, RFC 8684 §3.3.4) never passes the end of
+// the server's receive buffer, and the subflows' window limits say the same.
+func TestPeerWindowEdgeWithinReceiveBuffer(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 62, Config{}, Config{RecvBufSize: 512 << 10}, a, b)
+	cl.joinTo = 2
+	n := int64(8 << 20)
+	cl.toSend = n
+	checks, over := 0, 0
+	var worst uint64
+	cl.app2 = func() {
+		if len(sv.conns) == 0 || len(cl.conns) == 0 || !sv.conns[0].bufReady || !cl.conns[0].bufReady {
+			return
+		}
+		c, s := cl.conns[0], sv.conns[0]
+		checks++
+		if lim := s.rcv.limit(); c.rwndEnd > lim {
+			over++
+			worst = max(worst, c.rwndEnd-lim)
+		}
+		for _, sf := range s.subflows {
+			l := (*sfExt)(sf).RecvWindowLimit()
+			if l < 0 || uint64(l) > s.rcv.limit()-s.rcv.nxt {
+				t.Fatalf("subflow %d RecvWindowLimit %d beyond the connection window %d", sf.id, l, s.rcv.limit()-s.rcv.nxt)
+			}
+		}
+	}
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return len(c.subflows) == 2 && sv.recvd > 2<<20 })
+	sv.noRead = true
+	sim.RunUntil(sim.Now()+time.Second, nil)
+	sv.noRead = false
+	sv.flush(sim.Now())
+	sim.RunUntil(2*time.Minute, func() bool { return sv.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: eof %v, %d of %d", sv.eof, sv.recvd, n)
+	}
+	if checks < 100 {
+		t.Fatalf("only %d checks", checks)
+	}
+	if over != 0 {
+		t.Errorf("client's connection-level edge beyond the server's buffer at %d of %d checks (by up to %d bytes)", over, checks, worst)
+	}
+	if v := sv.count(mptcp.MibNoDSSInWindow); v != 0 {
+		t.Errorf("server dropped %d segments beyond the connection window", v)
+	}
+}
+
+// TestRecvWindowLimitAllocs: the limit is computed per outgoing segment
+// and must not allocate.
+func TestRecvWindowLimitAllocs(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 63, Config{}, Config{}, a, b)
+	cl.joinTo = 2
+	cl.toSend = 1 << 20
+	cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return sv.recvd > 256<<10 })
+	x := (*sfExt)(sv.conns[0].subflows[0])
+	if got := testing.AllocsPerRun(100, func() { _ = x.RecvWindowLimit() }); got != 0 {
+		t.Fatalf("RecvWindowLimit allocates %.1f times per call", got)
+	}
+}
