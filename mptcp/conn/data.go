@@ -127,15 +127,7 @@ func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
 		}
 		m.csum = mptcp.DSSChecksum(c.sndBase+dsn, uint32(m.sseq-sf.iss), uint16(n), s)
 	}
-	if k := len(sf.tx) - 1; c.fallback && k >= 0 && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)) == m.sseq &&
-		sf.tx[k].dsn+uint64(sf.tx[k].n) == dsn && uint64(sf.tx[k].n)+uint64(n) < 1<<31 {
-		// Plain TCP carries no mappings: keep one, so that the engine's
-		// copies never stop short at a mapping's end (and a FIN it
-		// decided on before the copy lands where it should).
-		sf.tx[k].n += uint32(n)
-	} else {
-		sf.tx = append(sf.tx, m)
-	}
+	sf.tx = append(sf.tx, m)
 	sf.txEnd = sf.txEnd.Add(seqnum.Size(n))
 }
 
