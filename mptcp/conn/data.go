@@ -780,8 +780,8 @@ func (c *Conn) Read(p []byte) int {
 	n := c.rcv.readInto(p)
 	if n > 0 && c.rcv.limit()-c.rcvAdvEnd >= uint64(len(c.rcv.buf)/4) && !c.fallback {
 		// The connection-level window opened by a quarter of the buffer
-		// since we last told the peer: tell it now (the subflows' own
-		// window rules do not see the connection-level window).
+		// since we last told the peer: tell it now on one subflow
+		// (SendACK), whatever that subflow's own SWS rule would decide.
 		c.ackSoon()
 	}
 	if n > 0 {

@@ -510,9 +510,9 @@ func (sf *Subflow) acceptRx(m rxMap, seg *tcp.Segment) bool {
 		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
 		return false
 	}
-	// Data beyond the connection window is legal on the wire (a subflow's
-	// window edge does not shrink with the connection's) and is dropped
-	// when it arrives; only mappings no sender could produce are refused.
+	// Data beyond the connection window (a window probe, or a peer that
+	// read an old window differently) is dropped when it arrives; only
+	// mappings no sender could produce are refused.
 	if m.dsn >= c.rcv.limit()+1<<31 || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
 		c.mib.Inc(mptcp.MibNoDSSInWindow)
 		return false
