@@ -154,6 +154,8 @@ type Conn struct {
 	sndNxt    uint64 // next DSN never mapped
 	sndMax    uint64 // highest DSN mapped + 1 (the DATA_FIN included)
 	rwndEnd   uint64 // peer's connection-level window right edge
+	rxAck     uint64 // DATA_ACK of the segment being processed (when rxHasAck)
+	rxHasAck  bool
 	reinj     [][2]uint64
 	finQueued bool
 	finAcked  bool
@@ -299,6 +301,7 @@ func Accept(cfg Config, t tcp.FourTuple, syn *tcp.Segment, iss seqnum.Value, now
 		}
 	}
 	sf := c.newSubflow(t, iss, roleMPC)
+	sf.peerWS = syn.Options.HasWScale
 	sf.irs = syn.Seq
 	sf.rxNxt = syn.Seq + 1
 	sf.rxMapEnd = sf.rxNxt
@@ -380,6 +383,7 @@ func (c *Conn) acceptJoin(t tcp.FourTuple, syn *tcp.Segment, r *mptcp.Received, 
 		return nil, ErrJoinRejected
 	}
 	sf := c.newSubflow(t, iss, roleJoinServer)
+	sf.peerWS = syn.Options.HasWScale
 	sf.remoteNonce = r.Join.Nonce
 	sf.localNonce = c.cfg.Rand()
 	sf.remoteID = r.Join.AddrID

@@ -127,15 +127,7 @@ func (c *Conn) mapRange(sf *Subflow, dsn uint64, n int) {
 		}
 		m.csum = mptcp.DSSChecksum(c.sndBase+dsn, uint32(m.sseq-sf.iss), uint16(n), s)
 	}
-	if k := len(sf.tx) - 1; c.fallback && k >= 0 && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)) == m.sseq &&
-		sf.tx[k].dsn+uint64(sf.tx[k].n) == dsn && uint64(sf.tx[k].n)+uint64(n) < 1<<31 {
-		// Plain TCP carries no mappings: keep one, so that the engine's
-		// copies never stop short at a mapping's end (and a FIN it
-		// decided on before the copy lands where it should).
-		sf.tx[k].n += uint32(n)
-	} else {
-		sf.tx = append(sf.tx, m)
-	}
+	sf.tx = append(sf.tx, m)
 	sf.txEnd = sf.txEnd.Add(seqnum.Size(n))
 }
 
@@ -438,6 +430,10 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 		return
 	}
 	c.rx = mptcp.Received{}
+	c.rxHasAck = false
+	if seg.Flags.Has(tcp.FlagSYN) {
+		sf.peerWS = seg.Options.HasWScale
+	}
 	if err := mptcp.ParseTCPOptions(seg.Options.Ext, &c.rx); err != nil && c.rx.Invalid != 0 {
 		c.mib.Inc(mptcp.MibDSSNotMatching)
 	}
@@ -490,8 +486,11 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 			c.event(Event{Type: EventEstablished})
 		}
 	}
-	if c.rx.Present.Has(mptcp.SubtypeDSS) && c.rx.DSS.HasAck && c.bufReady {
-		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
+	if c.rxHasAck && c.bufReady {
+		// The window counts from the DATA_ACK of the same segment, not
+		// from DATA_UNA: a newer DATA_ACK that came on a faster path
+		// would move the edge past what the peer offered.
+		if e := c.rxAck + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
 			c.rwndEnd = e
 		}
 	} else if c.fallback && c.bufReady {
@@ -612,7 +611,12 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 		}
 		if sf.needAck && !sf.closed {
 			sf.needAck = false
-			sf.forceACK(now)
+			if !sf.ep.SendACK() {
+				// No synchronized ACK exists yet: keep the request
+				// until the handshake completes.
+				st := sf.ep.State()
+				sf.needAck = st == tcp.SynSent || st == tcp.SynRcvd
+			}
 		}
 		seg, ok := sf.ep.Output(now, payload)
 		if !ok {
@@ -776,8 +780,8 @@ func (c *Conn) Read(p []byte) int {
 	n := c.rcv.readInto(p)
 	if n > 0 && c.rcv.limit()-c.rcvAdvEnd >= uint64(len(c.rcv.buf)/4) && !c.fallback {
 		// The connection-level window opened by a quarter of the buffer
-		// since we last told the peer: tell it now (the subflows' own
-		// window rules do not see the connection-level window).
+		// since we last told the peer: tell it now on one subflow
+		// (SendACK), whatever that subflow's own SWS rule would decide.
 		c.ackSoon()
 	}
 	if n > 0 {

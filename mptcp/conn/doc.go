@@ -101,16 +101,31 @@
 // receipt. One mapping covers at most 16 segments and 64 KiB (its
 // data-level length is 16 bits).
 //
+// # Option-only ACKs and the connection-level window
+//
+// The fourth ACK of MP_JOIN, DATA_FIN and its DATA_ACK, ADD_ADDR echoes,
+// MP_PRIO and connection-level window updates go out as pure ACKs that
+// the engine builds on request (tcp.Endpoint.SendACK), so no subflow sees
+// a fake segment (BadSeq stays 0). The Ext adapter is a tcp.WindowLimiter:
+// a subflow advertises at most from the DSN its rcv_nxt maps to (or
+// DATA_ACK, when higher or unknown) up to the end of the connection
+// receive buffer. Because the engine never moves a subflow's right edge
+// left while DATA_ACK moves on through other subflows, a segment whose
+// window would still reach past the buffer carries a lower DATA_ACK (an
+// old one, which the peer uses only to place the window), so that DATA_ACK
+// plus window never passes the buffer's end. On the sending side the
+// connection-level edge is the DATA_ACK of the same segment plus its
+// window (not DATA_UNA plus the window), as Linux computes it. When the
+// application reads, every subflow re-evaluates its window
+// (RecvBufferFreed) and, once a quarter of the buffer opened, one sends a
+// window update at once.
+//
 // # Known gaps
 //
-// The engine has no "send an ACK now" call yet, so the connection makes a
-// subflow ACK (the fourth ACK of MP_JOIN, DATA_FIN, ADD_ADDR echoes,
-// MP_PRIO, connection-level window updates) by showing it a segment just
-// below rcv_nxt, which it answers with an ACK and counts as BadSeq.
-// The window a subflow advertises is the engine's (its right edge never
-// moves left in subflow space), not strictly relative to DATA_ACK: a peer
-// may send beyond the connection window; that data is dropped on arrival
-// and resent after the data-level timeout. After MP_FAIL, data the MP_FAIL
-// sender had outstanding in the other direction is not recovered (it falls
-// back in both directions only when nothing of its own is unacknowledged).
+// Data beyond the connection window (a peer that ignores it, or a
+// connection-level zero-window probe) is dropped on arrival (counted as
+// NoDSSInWindow) and resent after the data-level timeout. After MP_FAIL,
+// data the MP_FAIL sender had outstanding in the other direction is not
+// recovered (it falls back in both directions only when nothing of its own
+// is unacknowledged).
 package conn

@@ -12,6 +12,9 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 	o := &sf.out
 	o.Want = 0
 	syn := seg.Flags.Has(tcp.FlagSYN)
+	if syn {
+		sf.sentWS, sf.wsShift = seg.Options.HasWScale, seg.Options.WScale
+	}
 	switch sf.role {
 	case roleMPC:
 		if c.infPending && !syn && len(seg.Payload) > 0 && seg.Seq.GreaterThanEq(c.infSeq) {
@@ -156,7 +159,7 @@ func (c *Conn) capFlags() uint8 {
 func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
 	c := sf.c
 	d := &o.DSS
-	*d = mptcp.DSS{HasAck: true, DataAck: c.dataAck() & 0xffffffff}
+	*d = mptcp.DSS{HasAck: true, DataAck: sf.windowAck(seg) & 0xffffffff}
 	c.rcvAdvEnd = c.rcv.limit() // the right edge this DATA_ACK's window shows
 	if len(seg.Payload) > 0 {
 		if i := sf.findTx(seg.Seq); i >= 0 {
@@ -366,7 +369,11 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 	if r.Present.Has(mptcp.SubtypeDSS) {
 		d := &r.DSS
 		if d.HasAck {
-			c.onDataAck(d.DataAckFrom(c.sndBase+c.sndMax) - c.sndBase)
+			v := d.DataAckFrom(c.sndBase+c.sndMax) - c.sndBase
+			if v <= c.sndMax {
+				c.rxAck, c.rxHasAck = v, true
+			}
+			c.onDataAck(v)
 		}
 		if d.HasMap {
 			sf.onMapping(d, seg)
@@ -503,9 +510,9 @@ func (sf *Subflow) acceptRx(m rxMap, seg *tcp.Segment) bool {
 		c.mib.Inc(mptcp.MibDSSNoMatchTCP)
 		return false
 	}
-	// Data beyond the connection window is legal on the wire (a subflow's
-	// window edge does not shrink with the connection's) and is dropped
-	// when it arrives; only mappings no sender could produce are refused.
+	// Data beyond the connection window (a window probe, or a peer that
+	// read an old window differently) is dropped when it arrives; only
+	// mappings no sender could produce are refused.
 	if m.dsn >= c.rcv.limit()+1<<31 || m.dsn+uint64(m.n)+1<<31 < c.rcv.nxt {
 		c.mib.Inc(mptcp.MibNoDSSInWindow)
 		return false
@@ -593,4 +600,28 @@ const maxRxMaps = 8192
 // same DSNs.
 func consistent(x, m *rxMap) bool {
 	return m.dsn-x.dsn == uint64(int64(int32(m.sseq-x.sseq)))
+}
+
+// windowAck returns the DATA_ACK to send with seg. The peer adds the
+// segment's window to its DATA_ACK to find the connection-level right edge
+// (RFC 8684 §3.3.4), but the engine never moves a subflow's right edge left
+// in subflow space: once DATA_ACK has moved on through other subflows, the
+// window a subflow still has to show would put that edge beyond the
+// receive buffer. The DATA_ACK is then lowered (an old DATA_ACK, which the
+// peer only uses for the window) so that the sum is the buffer's limit.
+func (sf *Subflow) windowAck(seg *tcp.Segment) uint64 {
+	c := sf.c
+	ack := c.dataAck()
+	if !c.bufReady || c.finRcvd || c.fallback {
+		return ack
+	}
+	wnd := uint64(seg.Window)
+	if sf.sentWS && sf.peerWS {
+		wnd <<= sf.wsShift
+	}
+	lim := c.rcvBase + c.rcv.limit()
+	if ack+wnd > lim && wnd <= lim-c.rcvBase {
+		ack = lim - wnd
+	}
+	return ack
 }

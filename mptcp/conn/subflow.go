@@ -1,8 +1,6 @@
 package conn
 
 import (
-	"time"
-
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -66,8 +64,10 @@ type Subflow struct {
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
 	poison                  bool
-	noOpt                   int  // segments in a row without any MPTCP option // the segment being processed had a refused mapping
-	needAck                 bool // send an ACK at the next Output (fourth ACK of MP_JOIN)
+	noOpt                   int   // segments in a row without any MPTCP option // the segment being processed had a refused mapping
+	needAck                 bool  // ask the engine for a pure ACK (SendACK) at the next Output
+	sentWS, peerWS          bool  // window scale option in our SYN, in the peer's
+	wsShift                 uint8 // our receive window shift (when both sent the option)
 
 	iss seqnum.Value
 	irs seqnum.Value
@@ -392,20 +392,33 @@ func (x *sfExt) OnSegment(seg *tcp.Segment) {
 	(*Subflow)(x).onSegment(seg)
 }
 
-// forceACK makes the engine send an ACK now: it is shown a segment just
-// below rcv_nxt, which the engine answers with an ACK (and counts as
-// BadSeq). It is how the connection sends the fourth ACK of MP_JOIN, a
-// DATA_FIN or a connection-level window update until tcp.Endpoint has a
-// method for it.
-func (sf *Subflow) forceACK(now time.Duration) {
-	if sf.ep == nil || sf.closed {
-		return
+// RecvWindowLimit implements tcp.WindowLimiter: the subflow never
+// advertises beyond the connection-level window (RFC 8684 §3.3.4), whose
+// right edge is the connection receive buffer's limit. The window counts
+// from the DSN the subflow's rcv_nxt maps to, or from DATA_ACK when that is
+// higher or unknown (rcv_nxt at the end of every mapping received): the
+// peer adds the window to the DATA_ACK of the same segment.
+func (x *sfExt) RecvWindowLimit() int {
+	sf := (*Subflow)(x)
+	c := sf.c
+	if !c.bufReady || c.fallback || sf.fbRx {
+		return 1 << 30 // the engine's own buffer rule (Free) applies
 	}
-	switch sf.ep.State() {
-	case tcp.Established, tcp.CloseWait, tcp.FinWait1, tcp.FinWait2:
-	default:
-		return
+	from := max(sf.dsnOfRx(sf.rxNxt), c.rcv.nxt)
+	lim := c.rcv.limit()
+	if from >= lim {
+		return 0
 	}
-	seg := tcp.Segment{Seq: sf.ep.RcvNxt() - 1, Ack: sf.ep.SndNxt(), Flags: tcp.FlagACK}
-	sf.ep.Input(&seg, now)
+	return int(min(lim-from, 1<<30))
+}
+
+// dsnOfRx returns the DSN subflow byte seq maps to through the received
+// mappings, or 0 when no mapping covers it.
+func (sf *Subflow) dsnOfRx(seq seqnum.Value) uint64 {
+	i := sf.findRx(seq)
+	if i >= len(sf.rx) || seq.LessThan(sf.rx[i].sseq) {
+		return 0
+	}
+	m := &sf.rx[i]
+	return m.dsn + uint64(m.sseq.Size(seq))
 }

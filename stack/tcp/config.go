@@ -119,6 +119,24 @@ type Extension interface {
 	OnSegment(seg *Segment)
 }
 
+// WindowLimiter is an optional interface of an Extension. When Config.Ext
+// implements it, the receive window the endpoint advertises is at most
+// RecvWindowLimit bytes from rcv_nxt (and at most what the RecvBuffer has
+// free). MPTCP uses it to keep a subflow's window within the
+// connection-level window, which is relative to DATA_ACK (RFC 8684
+// §3.3.4). A right edge already advertised never moves left (RFC 9293
+// §3.8.6.2.2): a limit below it gives the same edge again, not a smaller
+// one. When the limit grows (the application read at the connection
+// level), call Endpoint.RecvBufferFreed or Endpoint.SendACK so that the
+// opened window is advertised.
+type WindowLimiter interface {
+	// RecvWindowLimit returns the most bytes, counted from the subflow's
+	// rcv_nxt, that the next segment (SYNs included) may advertise; a
+	// negative value counts as 0. It is called once per outgoing segment
+	// and on window-update checks, and must not allocate.
+	RecvWindowLimit() int
+}
+
 // SendBuffer holds the bytes of the outgoing stream from snd_una on.
 // Offsets are relative to the first unacknowledged byte. Offset 0 is the
 // subflow-relative sequence number (seq - ISS - 1) equal to the sum of all
@@ -129,7 +147,14 @@ type SendBuffer interface {
 	// Buffered returns the bytes held: sent-but-unacknowledged plus unsent.
 	Buffered() int
 	// CopyAt copies bytes starting at offset off into p and returns the
-	// count (less than len(p) only at the end of the buffered data).
+	// count. It may copy fewer than len(p) bytes anywhere, not only at
+	// the end of the buffered data: an MPTCP subflow stops each copy at
+	// the end of a DSS mapping, so that a segment carries one mapping. The
+	// endpoint then sends a shorter segment (even one that sender SWS
+	// avoidance or Nagle would have held back), sends the FIN only with or
+	// after the last buffered byte, and asks again from the next offset.
+	// When off < Buffered() and len(p) > 0 it must copy at least one byte:
+	// a buffer that copies none stalls the connection until it does.
 	CopyAt(off int, p []byte) int
 	// Consume drops the first n bytes: they were acknowledged.
 	Consume(n int)

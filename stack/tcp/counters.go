@@ -36,6 +36,7 @@ type Counters struct {
 	WindowProbes       uint64 // zero-window probes sent
 	DelayedACKs        uint64 // ACKs sent because the delayed-ACK timer fired
 	WindowUpdates      uint64 // window updates sent after the application read
+	ForcedACKs         uint64 // pure ACKs sent because SendACK asked for one
 	RcvBufGrown        uint64 // receive-buffer autotuning steps
 	LostRetransmits    uint64 // retransmissions detected lost again (SACKs of later data)
 	ReorderingRaised   uint64 // times the duplicate threshold grew after observed reordering

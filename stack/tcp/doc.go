@@ -49,6 +49,10 @@
 // data segments. The owner of an external RecvBuffer calls
 // Endpoint.RecvBufferFreed after the application consumed from it, so that
 // the opened window gets advertised (Read does this for the built-in ring).
+// An Extension that also implements WindowLimiter caps the advertised
+// window (MPTCP's connection-level window, relative to DATA_ACK), and
+// Endpoint.SendACK makes the next Output a pure ACK carrying the
+// extension's options (MP_JOIN's fourth ACK, DATA_FIN, ADD_ADDR echoes).
 //
 // # Protocol
 //

@@ -16,6 +16,7 @@ type Endpoint struct {
 	err   error
 	cc    cc.Controller
 	ext   Extension
+	wl    WindowLimiter // Config.Ext's window limit, nil when it has none
 
 	snd     SendBuffer
 	rcv     RecvBuffer
@@ -50,6 +51,7 @@ type Endpoint struct {
 	lastAckSent  seqnum.Value
 	rcvUnacked   int // bytes received since the last ACK we sent
 	ackNow       bool
+	forceACK     bool // SendACK: the next Output is a pure ACK
 	wsOK, sackOK bool
 	tsOK         bool
 	tsRecent     uint32
@@ -163,6 +165,9 @@ func newEndpoint(cfg Config, now time.Duration) (*Endpoint, error) {
 	}
 	cfg.setDefaults()
 	e := &Endpoint{cfg: cfg, cc: cfg.CC, ext: cfg.Ext, lastOOO: -1}
+	if wl, ok := cfg.Ext.(WindowLimiter); ok {
+		e.wl = wl
+	}
 	e.snd, e.rcv = cfg.Send, cfg.Recv
 	if e.snd == nil {
 		e.sndRing = newSendRing(cfg.SendBufSize)
@@ -332,7 +337,7 @@ func (e *Endpoint) checkWindowUpdate() {
 	if !e.state.canRecvData() {
 		return
 	}
-	edge := e.rcvNxt.Add(seqnum.Size(e.rcv.Free()))
+	edge := e.rcvNxt.Add(seqnum.Size(e.recvSpace()))
 	if !edge.GreaterThan(e.rcvAdvEnd) {
 		return
 	}
@@ -347,6 +352,26 @@ func (e *Endpoint) checkWindowUpdate() {
 		}
 		e.ackNow = true
 	}
+}
+
+// SendACK makes the next Output return a pure ACK: no payload, no SYN or
+// FIN, sequence number snd_nxt, acknowledging rcv_nxt, with the current
+// window, timestamps, SACK blocks and the options Config.Ext writes for it.
+// It is sent even when nothing else needs sending, and before any data,
+// retransmission or probe waiting in the same Output loop (a pending RST
+// still comes first). MPTCP uses it for option-only segments: the fourth
+// ACK of MP_JOIN, DATA_FIN and DATA_ACK updates, ADD_ADDR echoes, MP_PRIO
+// and connection-level window updates. Calling it again before Output
+// still gives one ACK. It reports whether the ACK was scheduled: false in
+// CLOSED, SYN-SENT and SYN-RECEIVED (no synchronized ACK exists yet).
+// Counted in Counters.ForcedACKs when sent.
+func (e *Endpoint) SendACK() bool {
+	switch e.state {
+	case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
+		e.forceACK = true
+		return true
+	}
+	return false
 }
 
 // PeerClosed reports whether the peer's FIN was received and every byte
@@ -419,6 +444,7 @@ func (e *Endpoint) fail(err error) {
 		e.err = err
 	}
 	e.state = Closed
+	e.forceACK = false
 	e.stopTimers()
 }
 

@@ -45,6 +45,16 @@ func (e *Endpoint) Output(now time.Duration, payload []byte) (Segment, bool) {
 			return seg, false
 		}
 	}
+	if e.forceACK {
+		e.forceACK = false
+		switch e.state {
+		case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
+			e.header(&seg, now, e.sndNxt, FlagACK)
+			e.finish(&seg)
+			e.counters.ForcedACKs++
+			return seg, true
+		}
+	}
 	if e.inRecovery && e.retransmit(&seg, now, payload) {
 		return seg, true
 	}
@@ -87,7 +97,7 @@ func (e *Endpoint) synSegment(seg *Segment, now time.Duration) {
 			o.TSEcr = e.tsRecent
 		}
 	}
-	w := min(e.rcv.Free(), 65535)
+	w := min(e.recvSpace(), 65535)
 	seg.Window = uint16(w)
 	e.synWnd = w
 	if !active {
@@ -133,7 +143,7 @@ func (e *Endpoint) header(seg *Segment, now time.Duration, seq seqnum.Value, fla
 			o.SACK[0] = e.dsack
 			n = 1
 		}
-		if e.lastOOO >= 0 && e.lastOOO < e.ooo.len() && room > 0 {
+		if e.lastOOO >= 0 && e.lastOOO < e.ooo.len() && n < room {
 			r := e.ooo.r[e.lastOOO]
 			o.SACK[n] = SACKBlock{r.start, r.end}
 			n++
@@ -171,10 +181,22 @@ func (e *Endpoint) finish(seg *Segment) {
 	e.counters.SegsOut++
 }
 
+// recvSpace is the window we could offer from rcv_nxt: the receive
+// buffer's free space, capped by the extension's WindowLimiter.
+func (e *Endpoint) recvSpace() int {
+	free := e.rcv.Free()
+	if e.wl != nil {
+		if l := e.wl.RecvWindowLimit(); l < free {
+			free = max(l, 0)
+		}
+	}
+	return free
+}
+
 // windowField computes the window to advertise and records its right edge.
 // The edge never moves left (RFC 9293 §3.8.6.2.2).
 func (e *Endpoint) windowField() uint16 {
-	edge := e.rcvNxt.Add(seqnum.Size(e.rcv.Free()))
+	edge := e.rcvNxt.Add(seqnum.Size(e.recvSpace()))
 	if edge.LessThan(e.rcvAdvEnd) {
 		edge = e.rcvAdvEnd
 	}
@@ -342,7 +364,17 @@ func (e *Endpoint) sendNew(seg *Segment, now time.Duration, payload []byte) bool
 		return false
 	}
 	if n > 0 {
+		// The buffer may copy less than asked (an MPTCP copy stops at the
+		// end of a DSS mapping). The FIN goes only with the last byte
+		// actually copied, so that it never precedes unsent data.
 		n = e.snd.CopyAt(int(e.sndUna.Size(e.sndNxt)), payload[:n])
+		if n < avail {
+			fin = false
+		}
+		if n <= 0 && !fin {
+			*seg = Segment{} // nothing came from the buffer: send nothing
+			return false
+		}
 		seg.Payload = payload[:n]
 		if n == avail {
 			seg.Flags |= FlagPSH

@@ -73,9 +73,20 @@ func (e *Endpoint) sendProbe(seg *Segment, now time.Duration, payload []byte) bo
 	end := seqnum.Min(e.sndNxt, dataEnd)
 	n := min(room, len(payload), int(e.sndUna.Size(end)))
 	s := end.Sub(seqnum.Size(n))
+	for tries := 0; n > 0; tries++ {
+		// A short copy stopped at a boundary of the buffer (an MPTCP
+		// mapping's end) before the tail: probe the piece after it, so
+		// that the probe still ends with the last byte sent.
+		c := e.snd.CopyAt(int(e.sndUna.Size(s)), payload[:n])
+		if c >= n || c <= 0 || tries == 3 {
+			n = max(c, 0)
+			break
+		}
+		s = s.Add(seqnum.Size(c))
+		n -= c
+	}
 	seg.Seq = s
 	if n > 0 {
-		n = e.snd.CopyAt(int(e.sndUna.Size(s)), payload[:n])
 		seg.Payload = payload[:n]
 	}
 	after := s.Add(seqnum.Size(n))
