@@ -326,19 +326,11 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 		}
 		if ready {
 			m.estab = true
-			c.setStatus(stEstablished)
-			if l := m.lst; l != nil {
-				m.lst = nil
-				if l.closed.Load() || !l.acceptQ.Enqueue(c) {
-					l.pending.Add(-1)
-					w.drop(DropAcceptQueue)
-					mc.Abort()
-					m.appClosed = true
-				} else {
-					l.wake()
-				}
-			} else {
-				c.wakeWriter()
+			l := m.lst
+			m.lst = nil
+			if !w.handOver(c, l) {
+				mc.Abort()
+				m.appClosed = true
 			}
 		}
 	}

@@ -293,19 +293,11 @@ func (w *worker) deliver(f *flow) {
 	st := ep.State()
 	if !f.estab && st != tcp.Closed && st != tcp.SynSent && st != tcp.SynRcvd {
 		f.estab = true
-		c.setStatus(stEstablished)
-		if l := f.lst; l != nil {
-			f.lst = nil
-			if l.closed.Load() || !l.acceptQ.Enqueue(c) {
-				l.pending.Add(-1)
-				w.drop(DropAcceptQueue)
-				ep.Abort()
-				f.appClosed = true
-			} else {
-				l.wake()
-			}
-		} else {
-			c.wakeWriter()
+		l := f.lst
+		f.lst = nil
+		if !w.handOver(c, l) {
+			ep.Abort()
+			f.appClosed = true
 		}
 	}
 	if ep.PeerClosed() && !c.hasStatus(stEOF) {
@@ -518,4 +510,23 @@ func (w *worker) pickPort(k *flowKey) bool {
 		}
 	}
 	return false
+}
+
+// handOver publishes a connection that just became established: to its
+// listener's accept queue, or to the dialer waiting to write when l is nil.
+// It reports false, counted, when the accept queue is closed or full; the
+// caller then aborts the connection.
+func (w *worker) handOver(c *Conn, l *listener) bool {
+	c.setStatus(stEstablished)
+	if l == nil {
+		c.wakeWriter()
+		return true
+	}
+	if l.closed.Load() || !l.acceptQ.Enqueue(c) {
+		l.pending.Add(-1)
+		w.drop(DropAcceptQueue)
+		return false
+	}
+	l.wake()
+	return true
 }
