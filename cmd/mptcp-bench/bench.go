@@ -91,6 +91,17 @@ type config struct {
 	gateway    netip.Addr
 	title      string
 	help       bool
+
+	// loopback and record
+	subflows int   // loopback: in-memory paths (one subflow each)
+	mtu      int   // IP MTU of the paths (0: the subcommand's default)
+	paths    int   // record: testbed paths
+	rates    []int // record: per-path rate limits in Mbit/s (one value: every path)
+	noKernel bool  // record: skip the kernel reference run
+
+	// onStart, when set, is called once the test's data streams are
+	// connected (record brings paths up from there).
+	onStart func()
 }
 
 // secondsFlag parses a non-negative number of seconds.
@@ -207,6 +218,12 @@ func parseArgs(args []string) (config, error) {
 	fs.StringVar(&c.title, "title", "", "")
 	fs.BoolVar(&c.help, "h", false, "")
 	fs.BoolVar(&c.help, "help", false, "")
+	fs.IntVar(&c.subflows, "subflows", 1, "")
+	fs.IntVar(&c.mtu, "mtu", 0, "")
+	fs.IntVar(&c.paths, "paths", 6, "")
+	var rates string
+	fs.StringVar(&rates, "rate", "", "")
+	fs.BoolVar(&c.noKernel, "no-kernel", false, "")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -217,8 +234,14 @@ func parseArgs(args []string) (config, error) {
 		return c, fmt.Errorf("unexpected argument %q: options start with '-' (see -h)", fs.Arg(0))
 	}
 	c.bytes = n
-	if c.sub != "" {
-		return c, nil
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.sub == "" {
+		for _, name := range []string{"subflows", "mtu", "paths", "rate", "no-kernel"} {
+			if set[name] {
+				return c, fmt.Errorf("--%s belongs to the loopback and record subcommands (see -h)", name)
+			}
+		}
 	}
 	if gateway != "" {
 		g, err := netip.ParseAddr(gateway)
@@ -226,6 +249,12 @@ func parseArgs(args []string) (config, error) {
 			return c, fmt.Errorf("--gateway %q is not an IP address", gateway)
 		}
 		c.gateway = g
+	}
+	if c.sub != "" {
+		if err := parseSub(&c, set, rates, blk); err != nil {
+			return c, err
+		}
+		return c, nil
 	}
 	if c.kernel && (len(c.ifaces) > 0 || c.gateway.IsValid()) {
 		return c, errors.New("--iface and --gateway select our AF_XDP stack; with --kernel the kernel routes the subflows (configure paths with `ip mptcp endpoint`): drop one or the other")
@@ -275,9 +304,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	}
-	if c.sub != "" {
-		fmt.Fprintf(stderr, "mptcp-bench %s: not yet available: needs the AF_XDP stack (issue 4/5)\n", c.sub)
-		return exitUsage
+	switch c.sub {
+	case "loopback":
+		return loopback(ctx, c, stdout, stderr)
+	case "record":
+		return record(ctx, c, stdout, stderr)
 	}
 	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
 	if c.kernel {
@@ -361,6 +392,31 @@ func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
 // client runs one test and prints it.
 func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.Writer) int {
+	res, err := measure(ctx, c, dial, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
+		return exitFail
+	}
+	if c.json {
+		if err := report.WriteJSON(stdout, res); err != nil {
+			fmt.Fprintf(stderr, "mptcp-bench: writing JSON: %v\n", err)
+			return exitFail
+		}
+	}
+	if c.plot != "" {
+		if err := writePlot(c.plot, res, c, ""); err != nil {
+			fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
+			return exitFail
+		}
+	}
+	return exitOK
+}
+
+// measure runs one test. Text and JSON-stream output is printed as the
+// test goes (and the final summary with it); the -J document is left to
+// the caller, which may add to it. A failed test has printed its error
+// document (-J, --json-stream) and returns the error explained.
+func measure(ctx context.Context, c config, dial iperf.Dialer, stdout io.Writer) (iperf.Result, error) {
 	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
 	out := stdout
 	if c.title != "" && !c.json && !c.jsonStream {
@@ -370,7 +426,7 @@ func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.
 	stream := report.NewJSONStream(stdout)
 	o := iperf.Options{Duration: c.duration, Bytes: c.bytes, Reverse: c.reverse, Parallel: c.parallel,
 		Interval: c.interval, BlockSize: c.blockSize, Title: c.title, Bitrate: c.bitrate,
-		Congestion: c.congestion}
+		Congestion: c.congestion, Subflows: subflowsOf}
 	startDoc := iperf.Result{Host: c.host, Port: c.port, Reverse: c.reverse, Parallel: c.parallel, BlockSize: c.blockSize,
 		Duration: c.duration, Bytes: c.bytes, Started: time.Now()}
 	if c.bytes > 0 {
@@ -388,6 +444,15 @@ func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.
 		o.OnConnected = text.Connected
 		o.OnInterval = text.Interval
 	}
+	if c.onStart != nil {
+		prev := o.OnConnected
+		o.OnConnected = func(s []iperf.StreamResult) {
+			if prev != nil {
+				prev(s)
+			}
+			c.onStart()
+		}
+	}
 	res, err := iperf.Run(ctx, dial, o)
 	res.Host, res.Port = c.host, c.port
 	if err != nil {
@@ -398,31 +463,21 @@ func client(ctx context.Context, c config, dial iperf.Dialer, stdout, stderr io.
 		case c.jsonStream:
 			_ = stream.Error(errors.New(msg))
 		}
-		fmt.Fprintf(stderr, "mptcp-bench: %s\n", msg)
-		return exitFail
+		return res, errors.New(msg)
 	}
 	switch {
 	case c.json:
-		if err := report.WriteJSON(stdout, res); err != nil {
-			fmt.Fprintf(stderr, "mptcp-bench: writing JSON: %v\n", err)
-			return exitFail
-		}
 	case c.jsonStream:
 		_ = stream.End(res)
 	default:
 		text.Final(res)
 	}
-	if c.plot != "" {
-		if err := writePlot(c.plot, res, c); err != nil {
-			fmt.Fprintf(stderr, "mptcp-bench: %v\n", err)
-			return exitFail
-		}
-	}
-	return exitOK
+	return res, nil
 }
 
-// writePlot writes the SVG plot to path.
-func writePlot(path string, res iperf.Result, c config) error {
+// writePlot writes the SVG plot to path; title replaces the default one
+// when set.
+func writePlot(path string, res iperf.Result, c config, title string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("--plot: %v: check that the directory exists and is writable", err)
@@ -431,7 +486,9 @@ func writePlot(path string, res iperf.Result, c config) error {
 	if c.reverse {
 		dir = "from"
 	}
-	title := fmt.Sprintf("mptcp-bench %s %s, %d stream(s)", dir, net.JoinHostPort(c.host, strconv.Itoa(c.port)), c.parallel)
+	if title == "" {
+		title = fmt.Sprintf("mptcp-bench %s %s, %d stream(s)", dir, net.JoinHostPort(c.host, strconv.Itoa(c.port)), c.parallel)
+	}
 	if err := report.WriteSVG(f, res, report.PlotOptions{Title: title}); err != nil {
 		f.Close()
 		return fmt.Errorf("--plot %s: %v", path, err)

@@ -62,8 +62,33 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-c", "h", "--plot", "x.svg", "-i", "0"}, "interval", nil},
 		{[]string{"-c", "h", "extra"}, "unexpected argument", nil},
 		{[]string{"--bogus"}, "bogus", nil},
-		{[]string{"loopback"}, "", func(c config) bool { return c.sub == "loopback" }},
-		{[]string{"record", "-t", "5"}, "", func(c config) bool { return c.sub == "record" }},
+		{[]string{"loopback"}, "", func(c config) bool { return c.sub == "loopback" && c.subflows == 1 && c.mtu == 1500 }},
+		{[]string{"loopback", "--subflows", "3", "--mtu", "9000", "--kernel", "-R", "-J"}, "", func(c config) bool {
+			return c.subflows == 3 && c.mtu == 9000 && c.kernel && c.reverse && c.json
+		}},
+		{[]string{"loopback", "--subflows", "9"}, "1..8", nil},
+		{[]string{"loopback", "--mtu", "9001"}, "576..9000", nil},
+		{[]string{"loopback", "-c", "h"}, "does not apply", nil},
+		{[]string{"loopback", "--paths", "2"}, "does not apply", nil},
+		{[]string{"loopback", "-C", "reno"}, "congestion control", nil},
+		{[]string{"record", "-t", "5"}, "", func(c config) bool { return c.sub == "record" && c.paths == 6 && c.mtu == 9000 && c.rates == nil }},
+		{[]string{"record", "--paths", "3", "--rate", "100,200,300", "--mtu", "1500"}, "", func(c config) bool {
+			return c.paths == 3 && c.mtu == 1500 && len(c.rates) == 3 && c.rates[2] == 300
+		}},
+		{[]string{"record", "--paths", "3", "--rate", "100,200"}, "2 values for 3 paths", nil},
+		{[]string{"record", "--rate", "fast"}, "Mbit/s per path", nil},
+		{[]string{"record", "--paths", "9"}, "1..8", nil},
+		{[]string{"record", "--subflows", "2"}, "does not apply", nil},
+		{[]string{"record", "--kernel"}, "--no-kernel", nil},
+		{[]string{"record", "-c", "h"}, "need --iface", nil},
+		{[]string{"record", "--iface", "eth1=10.0.0.1/24"}, "give -c HOST", nil},
+		{[]string{"record", "--iface", "eth1=10.0.0.1/24", "-c", "10.0.0.2", "--paths", "2"}, "real NICs", nil},
+		{[]string{"record", "--iface", "eth1=10.0.0.1/24", "--iface", "eth2=10.0.1.1/24", "-c", "10.0.0.2"}, "", func(c config) bool {
+			return len(c.ifaces) == 2 && c.host == "10.0.0.2"
+		}},
+		{[]string{"record", "-J", "--json-stream"}, "exclude", nil},
+		{[]string{"-c", "h", "--subflows", "2"}, "belongs to the loopback and record", nil},
+		{[]string{"-c", "h", "--mtu", "9000"}, "belongs to the loopback and record", nil},
 	} {
 		c, err := parseArgs(tc.args)
 		if tc.err != "" {
@@ -91,13 +116,7 @@ func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, o.String(), e.String()
 }
 
-func TestPlaceholdersAndHelp(t *testing.T) {
-	for _, sub := range []string{"loopback", "record"} {
-		code, _, errOut := runArgs(t, sub)
-		if code != exitUsage || !strings.Contains(errOut, "not yet available: needs the AF_XDP stack (issue 4/5)") {
-			t.Errorf("%s: exit %d, %q", sub, code, errOut)
-		}
-	}
+func TestHelpAndUsageErrors(t *testing.T) {
 	code, _, errOut := runArgs(t, "-c", "127.0.0.1")
 	if code != exitUsage || !strings.Contains(errOut, "give --iface IF=CIDR") || !strings.Contains(errOut, "--kernel") {
 		t.Errorf("without --kernel or --iface: exit %d, %q", code, errOut)
