@@ -56,8 +56,11 @@ staticcheck:
 	@command -v staticcheck >/dev/null 2>&1 || [ -x $(GOBIN)/staticcheck ] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@PATH="$$PATH:$(GOBIN)" staticcheck $(PKGS)
 
+# make demo: one MPTCP connection over two namespaced paths, served by
+# mptcp-server on AF_XDP to the kernel's MPTCP client; path 1 is removed
+# mid-run and the connection carries on (needs root; < 30 s).
 demo: deps build
-	$(GO) run ./perf/demo
+	$(GO) run ./perf/demo -bin bin
 
 clean:
 	rm -rf bin $(BENCH_OUT)

@@ -40,7 +40,11 @@ type registry struct {
 	conns    map[*trackedConn]struct{}
 	services map[string]*serviceStats
 	order    []string
+	closed   []debugConn // the last closedKept connections closed, oldest first
 }
+
+// closedKept is how many closed connections /debug/mptcp remembers.
+const closedKept = 32
 
 func newRegistry() *registry {
 	return &registry{conns: map[*trackedConn]struct{}{}, services: map[string]*serviceStats{}}
@@ -68,6 +72,13 @@ func (r *registry) snapshot() []*trackedConn {
 		out = append(out, c)
 	}
 	return out
+}
+
+// closedSnapshot returns a copy of the closed list.
+func (r *registry) closedSnapshot() []debugConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]debugConn{}, r.closed...)
 }
 
 // trackingListener registers every accepted connection.
@@ -152,8 +163,15 @@ func (c *trackedConn) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowSt
 func (c *trackedConn) Close() error {
 	c.once.Do(func() {
 		c.stats.Open.Add(-1)
+		now := time.Now()
+		last := describe(c, now)
+		last.closedAt = now
 		c.reg.mu.Lock()
 		delete(c.reg.conns, c)
+		if len(c.reg.closed) == closedKept {
+			c.reg.closed = append(c.reg.closed[:0], c.reg.closed[1:]...)
+		}
+		c.reg.closed = append(c.reg.closed, last)
 		c.reg.mu.Unlock()
 	})
 	return c.Conn.Close()

@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/mpxdp/mpxdp/internal/iperf"
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 )
 
 // metricsDeps is what /metrics and /debug/mptcp read.
@@ -111,37 +113,78 @@ func (d *metricsDeps) writeMetrics(w io.Writer) {
 
 // debugConn is one entry of /debug/mptcp.
 type debugConn struct {
-	Service  string              `json:"service"`
-	Local    string              `json:"local"`
-	Remote   string              `json:"remote"`
-	AgeSec   float64             `json:"age_seconds"`
-	MPTCP    bool                `json:"mptcp"`
-	Info     *iperf.MPTCPInfo    `json:"mptcp_info,omitempty"`
-	Subflows []iperf.SubflowStat `json:"subflows"`
-	Error    string              `json:"error,omitempty"`
+	Service  string           `json:"service"`
+	Local    string           `json:"local"`
+	Remote   string           `json:"remote"`
+	AgeSec   float64          `json:"age_seconds"`
+	MPTCP    bool             `json:"mptcp"`
+	Info     *iperf.MPTCPInfo `json:"mptcp_info,omitempty"` // kernel sockets
+	Stack    *conn.Info       `json:"mpxdp_info,omitempty"` // connections of our AF_XDP stack
+	Subflows []debugSubflow   `json:"subflows"`
+	Error    string           `json:"error,omitempty"`
+	// ClosedAgoSec is set in the closed list: seconds since Close; the
+	// subflows are as they were at Close.
+	ClosedAgoSec float64 `json:"closed_ago_seconds,omitempty"`
+	closedAt     time.Time
 }
 
-// debugMPTCP lists open connections with their subflows.
+// debugSubflow is one subflow: its counters and, on our stack, its TCP
+// state (a subflow the peer closed stays listed until ours closes too).
+type debugSubflow struct {
+	iperf.SubflowStat
+	State string `json:"state,omitempty"`
+}
+
+// stackConn is what a connection of our AF_XDP stack (stack.Conn) tells
+// beyond iperf.SubflowSource.
+type stackConn interface {
+	MPTCP() bool
+	Info() conn.Info
+	Subflows(dst []conn.SubflowInfo) []conn.SubflowInfo
+}
+
+// describe reports one tracked connection for /debug/mptcp.
+func describe(c *trackedConn, now time.Time) debugConn {
+	dc := debugConn{Service: c.service, Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(),
+		AgeSec: now.Sub(c.opened).Seconds(), Subflows: []debugSubflow{}}
+	states := map[[2]netip.AddrPort]string{}
+	if sc, ok := c.Conn.(stackConn); ok {
+		info := sc.Info()
+		dc.MPTCP, dc.Stack = sc.MPTCP(), &info
+		for _, s := range sc.Subflows(nil) {
+			key := [2]netip.AddrPort{netip.AddrPortFrom(s.Tuple.LocalAddr, s.Tuple.LocalPort), netip.AddrPortFrom(s.Tuple.RemoteAddr, s.Tuple.RemotePort)}
+			states[key] = s.State.String()
+		}
+	} else if info, ok, err := iperf.KernelMPTCPInfo(c.Conn); err != nil {
+		dc.Error = err.Error()
+	} else if ok {
+		dc.MPTCP, dc.Info = true, &info
+	}
+	subs, err := c.AppendSubflows(nil)
+	if err != nil {
+		dc.Error = err.Error()
+	}
+	for _, s := range subs {
+		dc.Subflows = append(dc.Subflows, debugSubflow{SubflowStat: s, State: states[[2]netip.AddrPort{s.Local, s.Remote}]})
+	}
+	return dc
+}
+
+// debugMPTCP lists open connections with their subflows, then the last
+// closed ones (at most closedKept) as they were when they closed.
 func (d *metricsDeps) debugMPTCP(w io.Writer) error {
 	conns := d.reg.snapshot()
+	now := time.Now()
 	out := struct {
 		Connections []debugConn `json:"connections"`
-	}{Connections: []debugConn{}}
+		Closed      []debugConn `json:"closed"`
+	}{Connections: []debugConn{}, Closed: d.reg.closedSnapshot()}
 	sort.Slice(conns, func(i, j int) bool { return conns[i].opened.Before(conns[j].opened) })
 	for _, c := range conns {
-		dc := debugConn{Service: c.service, Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(),
-			AgeSec: time.Since(c.opened).Seconds(), Subflows: []iperf.SubflowStat{}}
-		if info, ok, err := iperf.KernelMPTCPInfo(c.Conn); err != nil {
-			dc.Error = err.Error()
-		} else if ok {
-			dc.MPTCP, dc.Info = true, &info
-		}
-		subs, err := c.AppendSubflows(nil)
-		if err != nil {
-			dc.Error = err.Error()
-		}
-		dc.Subflows = append(dc.Subflows, subs...)
-		out.Connections = append(out.Connections, dc)
+		out.Connections = append(out.Connections, describe(c, now))
+	}
+	for i := range out.Closed {
+		out.Closed[i].ClosedAgoSec = max(now.Sub(out.Closed[i].closedAt).Seconds(), 1e-9)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
