@@ -29,8 +29,11 @@ const usageText = `mptcp-bench: an iperf3-compatible client that reports through
 
 Usage:
   mptcp-bench -c HOST [options]        run a test against an iperf3 server
-  mptcp-bench loopback [options]       (not yet available: needs the AF_XDP stack)
-  mptcp-bench record [options]         (not yet available: needs the AF_XDP stack)
+  mptcp-bench loopback [options]       our stack against itself over in-memory links: the
+                                       stack's CPU ceiling on any machine (no NIC, no root)
+  mptcp-bench record [options]         the record setup on a namespaced testbed (root): one
+                                       connection, paths added one by one, our stack then
+                                       kernel MPTCP on the same topology
 
 Options:
   -c HOST            server to connect to
@@ -58,12 +61,38 @@ Options:
   --title TEXT       prefix every output line with TEXT (sent to the server too)
   -h, --help         this help
 
+loopback options (with -t, -n, -R, -P, -i, -l, -b, -J, --json-stream, --plot):
+  --subflows N       in-memory paths, one subflow each (default 1, at most 8): the server
+                     stack announces paths 1..N-1 and the client joins them
+  --mtu M            IP MTU of the paths (default 1500, 576..9000)
+  --kernel           then run the same test over kernel MPTCP on a loopback interface and
+                     print both with the ratio. As root: lo of a private network namespace
+                     with MTU M and N-1 signal endpoints (N subflows); otherwise this
+                     namespace's lo (its own MTU) with 1 subflow
+
+record options (with -t, -n, -R, -P, -i, -l, -b, -J, --json-stream, --plot):
+  --paths N          veth paths between namespaces (default 6, at most 8); our stack (AF_XDP)
+                     dials a kernel MPTCP server on path 0, which announces path i at
+                     i*t/N s (a signal endpoint), so the connection grows a subflow per path
+  --mtu M            MTU of every path (default 9000)
+  --rate MBIT[,...]  limit every path (one value) or each path to MBIT Mbit/s (tbf on a
+                     router namespace between the two ends)
+  --no-kernel        skip the kernel reference (by default kernel MPTCP runs as the client on
+                     the same topology and both are printed with the ratio)
+  --iface IF=CIDR    real hardware instead of the testbed (repeat per NIC, with -c HOST): our
+                     stack dials HOST, whose kernel path manager announces its other
+                     addresses (ip mptcp endpoint add ADDR dev IF signal); no kernel reference
+                     (the NICs are ours): run mptcp-bench --kernel -c HOST afterwards
+
 Examples:
   mptcp-server --kernel --iperf :5201 &           # or: iperf3 -s
   mptcp-bench --kernel -c 10.100.0.2 -t 10 -i 1
   mptcp-bench --kernel -c 10.100.0.2 -R -P 4 -n 10G --plot run.svg
   mptcp-bench --kernel -c 10.100.0.2 --json-stream | jq .
   mptcp-bench --iface veth0=10.100.0.1/24 -c 10.100.0.2 -n 1G    # our AF_XDP stack
+  mptcp-bench loopback --subflows 2 --mtu 9000 -t 10 --kernel      # CPU ceiling vs kernel
+  mptcp-bench record -t 12                                         # 6 paths, MTU 9000 (root)
+  mptcp-bench record --paths 3 --rate 1000 -t 6 --plot record.svg
 
 Each interval prints one line per subflow (interface, local->remote, bitrate,
 share of the total, retransmits, congestion window, smoothed RTT), then [SUM].

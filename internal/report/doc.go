@@ -4,5 +4,10 @@
 // JSON stream (one object per line per interval), and a hand-written SVG
 // plot of throughput over time per subflow and in total.
 //
+// It also lays two runs side by side (Run, WriteComparison,
+// WriteComparedJSON, JSONStream.Comparison): mptcp-bench loopback and
+// record print our stack next to the kernel MPTCP reference measured in
+// the same invocation, with the ratio.
+//
 // It owns presentation only; the figures come from internal/iperf.
 package report
