@@ -1,0 +1,449 @@
+package stack
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/tcp"
+)
+
+// TestXDPMPTCPBadInputFromPeer: a kernel MPTCP client downloads from our
+// listener over two subflows while a raw MPTCP peer in the peer namespace
+// (mpRawPeer, from a made-up address on path 1) sends hostile MPTCP input
+// at the same connection:
+//
+//   - MP_JOIN SYNs with an unknown token: answered with a RST, counted
+//     (MPJoinNoTokenFound, DropJoinRefused);
+//   - MP_JOINs with the right token (from the keys read off the
+//     connection's handshake) and a wrong HMAC in the third ACK: the
+//     subflow is reset and not added (MPJoinAckHMacFailure);
+//   - ADD_ADDRs with a wrong HMAC on a joined subflow: dropped without an
+//     echo (AddAddrDrop); one with the right HMAC is echoed, to show the
+//     injection itself works;
+//   - DSS mappings on joined subflows that contradict an earlier mapping
+//     of the same subflow bytes (DSSNotMatching), lie far outside the
+//     receive window (NoDSSInWindow), or do not cover the segment they
+//     came with (DSSNoMatchTCP): the mapping is refused and the subflow
+//     reset (DSSCorruptionReset), its data never reaches the connection.
+//
+// Meanwhile the download keeps running (its reader slows down until the
+// injection is over, so that it cannot finish early), both of its subflows
+// stay, and it completes byte-exact.
+func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
+	x := newMPTopo(t, "mpbad", nil)
+	p0, p1 := x.topo.Paths[0], x.topo.Paths[1]
+	if err := x.topo.Peer.MPTCPLimits(2, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.topo.Peer.MPTCPEndpoint(p1.PeerAddr, p1.Peer.Name, "subflow"); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		size     = 64 << 20
+		port     = 5201
+		nUnknown = 40 // MP_JOIN SYNs with an unknown token
+		nBadHMAC = 20 // MP_JOINs with a wrong HMAC in the third ACK
+		nAddAddr = 40 // ADD_ADDRs with a wrong HMAC
+		nDSS     = 15 // joined subflows per kind of bad DSS mapping
+	)
+	ln, err := x.s.Listen("tcp", ":5201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type served struct {
+		sum []byte
+		err error
+	}
+	conns := make(chan *Conn, 1)
+	done := make(chan served, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- served{err: err}
+			return
+		}
+		sc := c.(*Conn)
+		conns <- sc
+		defer c.Close()
+		sum, err := sendPRNG(c, 9, size)
+		sc.CloseWrite()
+		io.Copy(io.Discard, c)
+		done <- served{sum: sum, err: err}
+	}()
+
+	spoof := spoofAddr(p1.Prefix)
+	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof.As4(), dst: p1.OurAddr.As4(), dport: port, rng: rand.New(rand.NewPCG(3, 4))}
+	capFD := -1
+	var kc net.Conn
+	err = x.topo.Peer.Do(func() error {
+		var err error
+		if capFD, err = openCaptureSock(p0.Peer.Index); err != nil {
+			return err
+		}
+		if raw.rx, err = openPacketSock(p1.Peer.Index, raw.src); err != nil {
+			return err
+		}
+		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
+			return err
+		}
+		var d net.Dialer
+		d.SetMultipathTCP(true)
+		d.Timeout = 5 * time.Second
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(p0.OurAddr, port).String())
+		return err
+	})
+	for _, fd := range []int{raw.rx, raw.tx} {
+		if fd >= 0 {
+			defer unix.Close(fd)
+		}
+	}
+	if err != nil {
+		if capFD >= 0 {
+			unix.Close(capFD)
+		}
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	raw.ckey, raw.skey, err = captureKeys(capFD, port, 3*time.Second)
+	unix.Close(capFD)
+	if err != nil {
+		t.Fatalf("reading the MPTCP keys off the kernel client's handshake: %v", err)
+	}
+	kc.SetDeadline(time.Now().Add(50 * time.Second))
+
+	// The download, read slowly while hold is set (and not to its last
+	// 8 MiB), so that the connection is busy for the whole injection.
+	var hold atomic.Bool
+	hold.Store(true)
+	defer hold.Store(false)
+	quarter := make(chan struct{})
+	type downloaded struct {
+		sum []byte
+		n   int64
+		err error
+	}
+	dl := make(chan downloaded, 1)
+	go func() {
+		h := sha256.New()
+		buf := make([]byte, 256<<10)
+		var n int64
+		signalled := false
+		for n < size {
+			lim := len(buf)
+			if n >= size/4 && !signalled {
+				close(quarter)
+				signalled = true
+			}
+			if hold.Load() && n >= size/4 {
+				if size-n <= 8<<20 {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				lim = 16 << 10
+				time.Sleep(time.Millisecond)
+			}
+			k, err := kc.Read(buf[:lim])
+			h.Write(buf[:k])
+			n += int64(k)
+			if err != nil {
+				if !signalled {
+					close(quarter)
+				}
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				dl <- downloaded{h.Sum(nil), n, err}
+				return
+			}
+		}
+		if !signalled {
+			close(quarter)
+		}
+		dl <- downloaded{h.Sum(nil), n, nil}
+	}()
+
+	var sc *Conn
+	select {
+	case sc = <-conns:
+	case s := <-done:
+		t.Fatalf("our server: %v", s.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("our listener accepted no connection in 10 s")
+	}
+	select {
+	case <-quarter:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the download did not reach a quarter in 20 s")
+	}
+	if in := waitSubflows(sc, 2); in.SubflowsTotal != 2 || in.Fallback {
+		t.Fatalf("our connection %+v: want MPTCP with 2 subflows before the injection", in)
+	}
+	in0 := sc.Info()
+	token := in0.Token
+	if raw.skey.Token() != token {
+		t.Fatalf("the server key read off the wire gives token %#x, our connection's is %#x", raw.skey.Token(), token)
+	}
+	// The kernel client sends nothing: our DATA_ACK is its IDSN + 1.
+	rcvNxt := in0.RcvNxt
+	if want := raw.ckey.IDSN() + 1; rcvNxt != want {
+		t.Errorf("our DATA_ACK %#x, want the client's IDSN+1 %#x", rcvNxt, want)
+	}
+	orig := map[tcp.FourTuple]bool{}
+	for _, s := range sc.Subflows(nil) {
+		orig[s.Tuple] = true
+	}
+
+	mib0, st0, km0 := x.s.MIB(), x.s.Stats(), x.kernelMIB(t)
+	start := time.Now()
+	sport := uint16(20000)
+	next := func() uint16 { sport++; return sport }
+	var res struct {
+		unknownRST, unknownOther    int
+		hmacRST, hmacOther          int
+		addAddrSent, controlEchoed  int
+		conflictRST, oowRST, tcpRST int
+		dssJoins, dssLost           int
+		reasons                     map[int]int
+	}
+	res.reasons = map[int]int{}
+
+	// MP_JOIN with an unknown token.
+	for i := 0; i < nUnknown; i++ {
+		bad := token ^ uint32(0x80000001+i*0x10000)
+		if _, r := raw.join(next(), bad, false); r == joinSYNRST {
+			res.unknownRST++
+		} else {
+			res.unknownOther++
+		}
+	}
+	// MP_JOIN with the right token and a wrong HMAC in the third ACK.
+	for i := 0; i < nBadHMAC; i++ {
+		sf, r := raw.join(next(), token, true)
+		switch r {
+		case joinACKRST:
+			res.hmacRST++
+		case joinEstablished:
+			t.Errorf("a join with a wrong HMAC in its third ACK was established (port %d)", sf.sport)
+			raw.reset(sf)
+		default:
+			res.hmacOther++
+		}
+	}
+	// joined returns an established backup subflow of the raw peer.
+	joined := func() (rawSubflow, bool) {
+		for try := 0; try < 3; try++ {
+			sf, r := raw.join(next(), token, false)
+			if r == joinEstablished {
+				return sf, true
+			}
+			if r == joinACKRST {
+				t.Errorf("a join with the right HMAC was reset (port %d)", sf.sport)
+			}
+			if sf.sport != 0 {
+				raw.reset(sf)
+			}
+		}
+		return rawSubflow{}, false
+	}
+	// ADD_ADDR with a wrong HMAC, then one with the right HMAC.
+	if sf, ok := joined(); !ok {
+		t.Error("no joined subflow for the ADD_ADDR injection")
+	} else {
+		var ob [40]byte
+		pf := p1.Prefix.Addr().As4()
+		for i := 0; i < nAddAddr; i++ {
+			pf[3] = byte(100 + i)
+			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: netip.AddrFrom4(pf)}
+			a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &a), nil)
+			res.addAddrSent++
+			time.Sleep(200 * time.Microsecond)
+		}
+		pf[3] = 200
+		good := mptcp.AddAddr{ID: 200, Addr: netip.AddrFrom4(pf)}
+		good.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, good.ID, good.Addr, 0)
+		for try := 0; try < 3 && res.controlEchoed == 0; try++ {
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &good), nil)
+			var r mptcp.Received
+			raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+				_ = mptcp.ParseTCPOptions(th.Options(), &r)
+				if !r.Present.Has(mptcp.SubtypeAddAddr) || !r.AddAddr.Echo {
+					return false
+				}
+				if r.AddAddr.ID != good.ID {
+					t.Errorf("our stack echoed ADD_ADDR id %d (%v), which had a wrong HMAC", r.AddAddr.ID, r.AddAddr.Addr)
+					return false
+				}
+				res.controlEchoed++
+				return true
+			})
+		}
+		raw.reset(sf)
+	}
+	// Bad DSS mappings, each on a subflow of its own (a refused mapping
+	// resets the subflow it came on).
+	payload := bytes.Repeat([]byte{0xa5}, 100)
+	far := rcvNxt + 64<<10 // in the receive buffer, beyond anything delivered
+	dssKind := func(send func(sf rawSubflow), count *int) {
+		for i := 0; i < nDSS; i++ {
+			sf, ok := joined()
+			if !ok {
+				res.dssLost++
+				continue
+			}
+			res.dssJoins++
+			send(sf)
+			if th, ok := raw.waitRST(sf); ok {
+				*count++
+				res.reasons[rstReason(th)]++
+			} else {
+				raw.reset(sf)
+			}
+		}
+	}
+	// A mapping that contradicts an earlier one for the same subflow
+	// bytes: the second half comes first (out of order), then the first
+	// half maps the same range 8 bytes further on.
+	dssKind(func(sf rawSubflow) {
+		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: far, SubflowSeq: 1, DataLen: 200}
+		raw.data(sf, 100, payload, &m)
+		m.DSN += 8
+		raw.data(sf, 0, payload, &m)
+	}, &res.conflictRST)
+	// A mapping 2^40 bytes beyond the receive window.
+	dssKind(func(sf rawSubflow) {
+		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: rcvNxt + 1<<40, SubflowSeq: 1, DataLen: 100}
+		raw.data(sf, 0, payload, &m)
+	}, &res.oowRST)
+	// A mapping for other subflow bytes than the segment's.
+	dssKind(func(sf rawSubflow) {
+		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: far, SubflowSeq: 5001, DataLen: 100}
+		raw.data(sf, 0, payload, &m)
+	}, &res.tcpRST)
+	injected := time.Since(start)
+
+	// The connection is as before: both original subflows established,
+	// none of ours left, MPTCP in use on both ends.
+	var live conn2Info
+	for i := 0; i < 200; i++ {
+		if live = sc.Info(); live.SubflowsTotal == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if live.SubflowsTotal != 2 || live.Fallback {
+		t.Errorf("our connection after the injection: %+v, want MPTCP with 2 live subflows", live)
+		for _, s := range sc.Subflows(nil) {
+			t.Logf("  subflow %v state %v backup %v", s.Tuple, s.State, s.Backup)
+		}
+	}
+	for _, s := range sc.Subflows(nil) {
+		if orig[s.Tuple] && s.State != tcp.Established {
+			t.Errorf("original subflow %v is %v after the injection, want ESTABLISHED", s.Tuple, s.State)
+		}
+		if !orig[s.Tuple] && s.State != tcp.Closed {
+			t.Errorf("subflow %v of the raw peer is still %v", s.Tuple, s.State)
+		}
+	}
+	kin := checkKernelInfo(t, kc, 2)
+	mib1, st1 := x.s.MIB(), x.s.Stats()
+	hold.Store(false)
+
+	var d downloaded
+	select {
+	case d = <-dl:
+	case <-time.After(40 * time.Second):
+		t.Fatal("the download did not finish in 40 s after the injection")
+	}
+	if d.err != nil {
+		t.Fatalf("kernel client: %v after %d bytes", d.err, d.n)
+	}
+	kc.Close()
+	var s served
+	select {
+	case s = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("our server did not finish")
+	}
+	if s.err != nil {
+		t.Fatalf("our server: %v", s.err)
+	}
+	if d.n != size || !bytes.Equal(d.sum, s.sum) {
+		t.Fatalf("kernel received %d bytes (want %d), SHA-256 equal: %v", d.n, size, bytes.Equal(d.sum, s.sum))
+	}
+
+	dm := mib1.Sub(&mib0)
+	km1 := x.kernelMIB(t)
+	kd := func(k string) uint64 { return km1[k] - km0[k] }
+	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; MP_TCPRST reasons %v",
+		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.reasons)
+	got := map[string]uint64{}
+	for c := mptcp.Counter(0); c < mptcp.NumCounters; c++ {
+		if dm[c] != 0 {
+			got[c.Name()] = dm[c]
+		}
+	}
+	t.Logf("our MIB during the injection: %v; JoinRefused drops %d", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused))
+	t.Logf("kernel MPTCP_INFO: %+v", kin)
+
+	// At least half of each kind must have been seen and answered (as in
+	// TestXDPBadInputFromPeer); each answer must be counted.
+	atLeast := func(what string, n, of int) {
+		t.Helper()
+		if n < (of+1)/2 {
+			t.Errorf("%s: %d of %d answered as expected, want at least half", what, n, of)
+		}
+	}
+	counted := func(c mptcp.Counter, min, max int) {
+		t.Helper()
+		if v := dm.Get(c); v < uint64(min) || v > uint64(max) {
+			t.Errorf("our %s grew by %d, want %d to %d", c.Name(), v, min, max)
+		}
+	}
+	atLeast("MP_JOIN with an unknown token", res.unknownRST, nUnknown)
+	counted(mptcp.MibMPJoinNoTokenFound, res.unknownRST, nUnknown)
+	if v := st1.Drop(DropJoinRefused) - st0.Drop(DropJoinRefused); v < uint64(res.unknownRST) {
+		t.Errorf("stack JoinRefused drops grew by %d, want at least %d", v, res.unknownRST)
+	}
+	atLeast("MP_JOIN with a wrong HMAC", res.hmacRST, nBadHMAC)
+	counted(mptcp.MibMPJoinAckHMacFailure, res.hmacRST, nBadHMAC)
+	if res.addAddrSent > 0 {
+		if res.controlEchoed == 0 {
+			t.Error("the ADD_ADDR with the right HMAC was never echoed: the injection did not reach the connection")
+		}
+		counted(mptcp.MibAddAddrDrop, res.addAddrSent/2, res.addAddrSent)
+		counted(mptcp.MibAddAddr, res.controlEchoed, 3)
+		if v := int(live.AddAddrAccepted) - int(in0.AddAddrAccepted); v != int(dm.Get(mptcp.MibAddAddr)) {
+			t.Errorf("accepted ADD_ADDRs grew by %d, want %d (only the right HMAC)", v, dm.Get(mptcp.MibAddAddr))
+		}
+	}
+	atLeast("DSS mapping contradicting an earlier one", res.conflictRST, nDSS)
+	counted(mptcp.MibDSSNotMatching, res.conflictRST, nDSS)
+	atLeast("DSS mapping outside the window", res.oowRST, nDSS)
+	counted(mptcp.MibNoDSSInWindow, res.oowRST, nDSS)
+	atLeast("DSS mapping not matching the segment", res.tcpRST, nDSS)
+	counted(mptcp.MibDSSNoMatchTCP, res.tcpRST, nDSS)
+	counted(mptcp.MibDSSCorruptionReset, res.conflictRST+res.oowRST+res.tcpRST, 3*nDSS)
+	// Good joins are counted as such (the ADD_ADDR one and the DSS ones).
+	if v := dm.Get(mptcp.MibMPJoinAckRx); v < uint64(res.dssJoins) {
+		t.Errorf("our MPJoinAckRx grew by %d, want at least %d", v, res.dssJoins)
+	}
+	for _, k := range []string{"MPCapableFallbackACK", "MPCapableFallbackSYNACK", "DSSNotMatching", "DSSNoMatchTCP", "InfiniteMapRx", "MPFailRx", "MPFastcloseRx", "MPRstRx", "RmAddr"} {
+		if kd(k) != 0 {
+			t.Errorf("kernel %s +%d during the test, want 0", k, kd(k))
+		}
+	}
+}

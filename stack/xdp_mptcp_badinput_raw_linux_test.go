@@ -1,0 +1,293 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/seqnum"
+)
+
+// mpRawPeer is a hand-made MPTCP endpoint in the peer namespace, for
+// sending hostile MPTCP segments at our stack. It writes IPv4/TCP segments
+// with MPTCP options through a raw socket, from a source address that the
+// peer kernel does not own: the kernel then drops our stack's answers
+// (not for it, and it does not forward) instead of resetting them, and a
+// packet socket on the peer's interface, filtered to that address, reads
+// them. Our stack answers a SYN at the Ethernet source it came from, so no
+// ARP for the made-up address is needed.
+type mpRawPeer struct {
+	t          *testing.T
+	tx, rx     int     // raw IPv4 socket (IP_HDRINCL); AF_PACKET socket
+	src, dst   [4]byte // made-up source; our stack's address
+	dport      uint16  // our listener's port
+	ckey, skey mptcp.Key
+	h          mptcp.Hasher
+	rng        *rand.Rand
+	buf        [1600]byte
+	rbuf       [1 << 16]byte
+}
+
+// rawSubflow is a subflow the raw peer opened: its port and its next
+// sequence number and acknowledgment number.
+type rawSubflow struct {
+	sport    uint16
+	seq, ack seqnum.Value
+}
+
+// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex that
+// sees only frames to dst (a classic BPF filter, attached before the
+// socket is bound so that nothing else is queued), with a receive timeout
+// of 20 ms. Call it inside the namespace.
+func openPacketSock(ifindex int, dst [4]byte) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
+	}
+	k := uint32(dst[0])<<24 | uint32(dst[1])<<16 | uint32(dst[2])<<8 | uint32(dst[3])
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                   // EtherType
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 3, K: 0x0800}, // IPv4?
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 14 + 16},              // IPv4 destination
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: k},
+		{Code: unix.BPF_RET | unix.BPF_K, K: 1 << 16},
+		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
+	}
+	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("SO_ATTACH_FILTER: %w", err)
+	}
+	tv := unix.NsecToTimeval((20 * time.Millisecond).Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("SO_RCVTIMEO: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_IP), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("binding the packet socket to ifindex %d: %w", ifindex, err)
+	}
+	return fd, nil
+}
+
+// openCaptureSock opens an AF_PACKET socket for every frame on ifindex,
+// both directions (only ETH_P_ALL sockets see outgoing frames), with a
+// receive timeout of 20 ms, for reading the MPTCP keys off a handshake.
+// Call it inside the namespace.
+func openCaptureSock(ifindex int) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons16(unix.ETH_P_ALL)))
+	if err != nil {
+		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
+	}
+	tv := unix.NsecToTimeval((20 * time.Millisecond).Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func htons16(v uint16) uint16 { return v<<8 | v>>8 }
+
+// readTCP reads the next IPv4/TCP frame from packet socket fd into buf
+// and returns its IPv4 header and TCP segment; ok is false when nothing
+// came before the socket's timeout or the frame is not IPv4/TCP.
+func readTCP(fd int, buf []byte) (header.IPv4, header.TCP, bool) {
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil || n < header.EthernetHeaderLen {
+		return nil, nil, false
+	}
+	eth, k, err := header.ParseEthernet(buf[:n])
+	if err != nil || eth.EtherType() != header.EtherTypeIPv4 {
+		return nil, nil, false
+	}
+	ip, _, err := header.ParseIPv4(buf[k:n])
+	if err != nil || ip.Protocol() != unix.IPPROTO_TCP {
+		return nil, nil, false
+	}
+	th, _, err := header.ParseTCP(ip.Payload())
+	if err != nil {
+		return nil, nil, false
+	}
+	return ip, th, true
+}
+
+// captureKeys reads the MPTCP keys of the connection to port dport off
+// the wire: the client's third ACK (or first data) carries MP_CAPABLE with
+// both. It gives up after d.
+func captureKeys(fd int, dport uint16, d time.Duration) (client, server mptcp.Key, err error) {
+	buf := make([]byte, 1<<16)
+	var r mptcp.Received
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		_, th, ok := readTCP(fd, buf)
+		if !ok || th.DstPort() != dport {
+			continue
+		}
+		_ = mptcp.ParseTCPOptions(th.Options(), &r)
+		if r.Present.Has(mptcp.SubtypeCapable) && r.Capable.Keys == 2 {
+			return r.Capable.SenderKey, r.Capable.ReceiverKey, nil
+		}
+	}
+	return 0, 0, errors.New("no MP_CAPABLE with both keys seen on the wire")
+}
+
+// wireOption is an MPTCP option that can serialise itself.
+type wireOption interface {
+	Size() int
+	Write(b []byte) int
+}
+
+// options writes a TCP option area into b: an MSS option when mss is not
+// 0, then the given options, padded with NOPs to a multiple of 4.
+func options(b []byte, mss uint16, opts ...wireOption) []byte {
+	n := 0
+	if mss != 0 {
+		b[0], b[1], b[2], b[3] = 2, 4, byte(mss>>8), byte(mss)
+		n = 4
+	}
+	for _, o := range opts {
+		n += o.Write(b[n:])
+	}
+	for n&3 != 0 {
+		b[n] = 1
+		n++
+	}
+	return b[:n]
+}
+
+// send writes one segment from sport to our listener.
+func (p *mpRawPeer) send(sport uint16, seq, ack seqnum.Value, flags header.TCPFlags, opts, payload []byte) {
+	tl := header.TCPMinHeaderLen + len(opts) + len(payload)
+	n := header.EncodeIPv4(p.buf[:], &header.IPv4Fields{TotalLen: uint16(header.IPv4MinHeaderLen + tl), TTL: 64, Protocol: unix.IPPROTO_TCP, Src: p.src, Dst: p.dst, DF: true})
+	header.EncodeTCP(p.buf[n:], &header.TCPFields{SrcPort: sport, DstPort: p.dport, Seq: seq, Ack: ack, Flags: flags, Window: 65535, OptionsLen: len(opts)})
+	copy(p.buf[n+header.TCPMinHeaderLen:], opts)
+	copy(p.buf[n+header.TCPMinHeaderLen+len(opts):], payload)
+	seg := header.TCP(p.buf[n : n+tl])
+	seg.FinishChecksum(header.PseudoHeaderSumIPv4(p.src, p.dst, unix.IPPROTO_TCP, uint16(tl)))
+	if err := unix.Sendto(p.tx, p.buf[:n+tl], 0, &unix.SockaddrInet4{Addr: p.dst}); err != nil {
+		p.t.Errorf("raw sendto: %v", err)
+	}
+}
+
+// recv returns the next segment our stack sent to sport for which want
+// reports true (any segment when want is nil), waiting at most d.
+// Segments to other ports are skipped.
+func (p *mpRawPeer) recv(sport uint16, d time.Duration, want func(header.TCP) bool) (header.TCP, bool) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		_, th, ok := readTCP(p.rx, p.rbuf[:])
+		if !ok || th.DstPort() != sport || th.SrcPort() != p.dport {
+			continue
+		}
+		if want == nil || want(th) {
+			return th, true
+		}
+	}
+	return nil, false
+}
+
+// joinResult is how our stack answered an MP_JOIN handshake.
+type joinResult uint8
+
+const (
+	joinNoAnswer    joinResult = iota // nothing came back in time
+	joinSYNRST                        // the SYN was answered with a RST
+	joinACKRST                        // the third ACK was answered with a RST
+	joinEstablished                   // SYN/ACK, then the fourth ACK
+)
+
+// replyTimeout bounds each wait for an answer from our stack.
+const replyTimeout = 500 * time.Millisecond
+
+// join runs the MP_JOIN handshake from sport with token (as a backup
+// subflow, so that our scheduler sends nothing on it), with the right
+// HMAC in the third ACK unless badHMAC. The SYN/ACK's HMAC is checked
+// against the captured keys.
+func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, joinResult) {
+	var ob [40]byte
+	iss := seqnum.Value(p.rng.Uint32())
+	nonce := p.rng.Uint32()
+	syn := mptcp.Join{Form: mptcp.JoinSYN, Backup: true, AddrID: 77, Token: token, Nonce: nonce}
+	p.send(sport, iss, 0, header.TCPFlagSYN, options(ob[:], 1400, &syn), nil)
+	th, ok := p.recv(sport, replyTimeout, nil)
+	if !ok {
+		return rawSubflow{}, joinNoAnswer
+	}
+	if th.Flags().Has(header.TCPFlagRST) {
+		return rawSubflow{}, joinSYNRST
+	}
+	if !th.Flags().Has(header.TCPFlagSYN | header.TCPFlagACK) {
+		p.t.Errorf("join from port %d: answer %v to the SYN, want SYN/ACK or RST", sport, th.Flags())
+		return rawSubflow{}, joinNoAnswer
+	}
+	var r mptcp.Received
+	_ = mptcp.ParseTCPOptions(th.Options(), &r)
+	if !r.Present.Has(mptcp.SubtypeJoin) || r.Join.Form != mptcp.JoinSYNACK {
+		p.t.Fatalf("join from port %d: SYN/ACK without MP_JOIN (present %b)", sport, r.Present)
+	}
+	mac := p.h.JoinHMAC(p.skey, p.ckey, r.Join.Nonce, nonce)
+	if mptcp.TruncatedJoinHMAC(&mac) != r.Join.TruncatedHMAC {
+		p.t.Fatalf("join from port %d: the SYN/ACK's HMAC %#x does not match the captured keys (%#x)", sport, r.Join.TruncatedHMAC, mptcp.TruncatedJoinHMAC(&mac))
+	}
+	sf := rawSubflow{sport: sport, seq: iss + 1, ack: th.Seq() + 1}
+	mac = p.h.JoinHMAC(p.ckey, p.skey, nonce, r.Join.Nonce)
+	ack := mptcp.Join{Form: mptcp.JoinACK}
+	copy(ack.HMAC[:], mac[:mptcp.JoinHMACLen])
+	if badHMAC {
+		ack.HMAC[p.rng.IntN(mptcp.JoinHMACLen)] ^= byte(1 + p.rng.IntN(255))
+	}
+	p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
+	th, ok = p.recv(sport, replyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
+	switch {
+	case !ok:
+		return sf, joinNoAnswer
+	case th.Flags().Has(header.TCPFlagRST):
+		return sf, joinACKRST
+	}
+	return sf, joinEstablished
+}
+
+// data sends payload on sf at relative offset off (from the first data
+// byte) with the given MPTCP options.
+func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...wireOption) {
+	var ob [40]byte
+	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, options(ob[:], 0, opts...), payload)
+}
+
+// reset closes sf with a RST at its exact next sequence number.
+func (p *mpRawPeer) reset(sf rawSubflow) {
+	p.send(sf.sport, sf.seq, 0, header.TCPFlagRST, nil, nil)
+}
+
+// waitRST waits for our stack's RST on sf, skipping other segments.
+func (p *mpRawPeer) waitRST(sf rawSubflow) (header.TCP, bool) {
+	return p.recv(sf.sport, replyTimeout, func(th header.TCP) bool { return th.Flags().Has(header.TCPFlagRST) })
+}
+
+// rstReason returns the MP_TCPRST reason of a RST, or -1 without one.
+func rstReason(th header.TCP) int {
+	var r mptcp.Received
+	_ = mptcp.ParseTCPOptions(th.Options(), &r)
+	if !r.Present.Has(mptcp.SubtypeTCPRST) {
+		return -1
+	}
+	return int(r.TCPRST.Reason)
+}
+
+// spoofAddr returns the made-up peer-side address on prefix pf that the
+// raw peer uses (.77: the testbed gives out .1 and .2).
+func spoofAddr(pf netip.Prefix) netip.Addr {
+	a := pf.Addr().As4()
+	a[3] = 77
+	return netip.AddrFrom4(a)
+}
