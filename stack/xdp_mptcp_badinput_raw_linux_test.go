@@ -53,9 +53,9 @@ func openPacketSock(ifindex int, dst [4]byte) (int, error) {
 	}
 	k := uint32(dst[0])<<24 | uint32(dst[1])<<16 | uint32(dst[2])<<8 | uint32(dst[3])
 	prog := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                   // EtherType
+		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                    // EtherType
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 3, K: 0x0800}, // IPv4?
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 14 + 16},              // IPv4 destination
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 14 + 16},               // IPv4 destination
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: k},
 		{Code: unix.BPF_RET | unix.BPF_K, K: 1 << 16},
 		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
