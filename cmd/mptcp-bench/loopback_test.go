@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mpxdp/mpxdp/internal/iperf"
+	"github.com/mpxdp/mpxdp/internal/testbed"
 )
 
 // loopback over two in-memory paths, -J: iperf3's keys, and a
@@ -72,6 +73,7 @@ func TestLoopbackJSON(t *testing.T) {
 // loopback --kernel in text: our run, the kernel's, and the comparison
 // with a ratio; -R and a plot too.
 func TestLoopbackKernelText(t *testing.T) {
+	needKernelLoopback(t)
 	plot := filepath.Join(t.TempDir(), "lo.svg")
 	code, out, errOut := runArgs(t, "loopback", "-t", "0.6", "-i", "0.2", "--kernel", "-R", "--plot", plot)
 	if code != exitOK {
@@ -93,6 +95,7 @@ func TestLoopbackKernelText(t *testing.T) {
 
 // loopback --kernel --json-stream ends with a comparison event.
 func TestLoopbackJSONStream(t *testing.T) {
+	needKernelLoopback(t)
 	code, out, errOut := runArgs(t, "loopback", "-t", "0.5", "-i", "0.25", "--kernel", "--json-stream")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -124,5 +127,16 @@ func TestLoopbackJSONStream(t *testing.T) {
 	}
 	if got := d.BitsPerSecond / d.Reference.BitsPerSecond; got/d.Ratio > 1.0001 || got/d.Ratio < 0.9999 {
 		t.Errorf("ratio %v, want %v", d.Ratio, got)
+	}
+}
+
+// needKernelLoopback skips t when loopback --kernel cannot run: it needs
+// either a private namespace (root) or kernel MPTCP enabled here.
+func needKernelLoopback(t *testing.T) {
+	if testbed.Available() == nil {
+		return
+	}
+	if err := kernelMPTCPOn(); err != nil {
+		t.Skipf("loopback --kernel needs kernel MPTCP here or root for a private namespace: %v", err)
 	}
 }
