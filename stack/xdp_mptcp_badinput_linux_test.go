@@ -310,7 +310,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 				*count++
 				res.reasons[rstReason(th)]++
 			} else {
-				raw.reset(sf)
+				raw.reset(sf, 100, 200) // the mapping was accepted: so was its data
 			}
 		}
 	}

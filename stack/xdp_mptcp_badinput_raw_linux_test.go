@@ -264,9 +264,14 @@ func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...wireOpt
 	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, options(ob[:], 0, opts...), payload)
 }
 
-// reset closes sf with a RST at its exact next sequence number.
-func (p *mpRawPeer) reset(sf rawSubflow) {
+// reset closes sf with a RST at its exact next sequence number, or, when
+// data may have been accepted, at each of the offsets after it: one of
+// them is our stack's rcv_nxt, the others draw challenge ACKs.
+func (p *mpRawPeer) reset(sf rawSubflow, offs ...int) {
 	p.send(sf.sport, sf.seq, 0, header.TCPFlagRST, nil, nil)
+	for _, off := range offs {
+		p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), 0, header.TCPFlagRST, nil, nil)
+	}
 }
 
 // waitRST waits for our stack's RST on sf, skipping other segments.
