@@ -55,7 +55,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		port     = 5201
 		nUnknown = 40 // MP_JOIN SYNs with an unknown token
 		nBadHMAC = 20 // MP_JOINs with a wrong HMAC in the third ACK
-		nAddAddr = 40 // ADD_ADDRs with a wrong HMAC
+		nAddAddr = 40 // ADD_ADDRs with a wrong HMAC on a raw subflow
+		nKernAdd = 40 // ADD_ADDRs with a wrong HMAC on the kernel's subflow
 		nDSS     = 15 // joined subflows per kind of bad DSS mapping
 	)
 	ln, err := x.s.Listen("tcp", ":5201")
@@ -93,7 +94,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		if capFD, err = openCaptureSock(p0.Peer.Index); err != nil {
 			return err
 		}
-		if raw.rx, err = openPacketSock(p1.Peer.Index, raw.src); err != nil {
+		if raw.rx, err = openPacketSock(p1.Peer.Index, raw.src, false); err != nil {
 			return err
 		}
 		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
@@ -214,13 +215,25 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		unknownRST, unknownOther    int
 		hmacRST, hmacOther          int
 		addAddrSent, controlEchoed  int
+		kernAddSent, kernAddDrops   int
 		conflictRST, oowRST, tcpRST int
 		dssJoins, dssLost           int
 		reasons                     map[int]int
 	}
 	res.reasons = map[int]int{}
+	// At least half of each kind must have been seen and answered (as in
+	// TestXDPBadInputFromPeer); each answer must be counted.
+	atLeast := func(what string, n, of int) {
+		t.Helper()
+		if n < (of+1)/2 {
+			t.Errorf("%s: %d of %d answered or counted as expected, want at least half", what, n, of)
+		}
+	}
 
+	phases := map[string]time.Duration{}
+	phase := func(name string, since time.Time) { phases[name] = time.Since(since).Round(time.Millisecond) }
 	// MP_JOIN with an unknown token.
+	t0 := time.Now()
 	for i := 0; i < nUnknown; i++ {
 		bad := token ^ uint32(0x80000001+i*0x10000)
 		if _, r := raw.join(next(), bad, false); r == joinSYNRST {
@@ -229,7 +242,9 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 			res.unknownOther++
 		}
 	}
+	phase("unknown-token", t0)
 	// MP_JOIN with the right token and a wrong HMAC in the third ACK.
+	t0 = time.Now()
 	for i := 0; i < nBadHMAC; i++ {
 		sf, r := raw.join(next(), token, true)
 		switch r {
@@ -258,7 +273,9 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		}
 		return rawSubflow{}, false
 	}
+	phase("bad-join-hmac", t0)
 	// ADD_ADDR with a wrong HMAC, then one with the right HMAC.
+	t0 = time.Now()
 	if sf, ok := joined(); !ok {
 		t.Error("no joined subflow for the ADD_ADDR injection")
 	} else {
@@ -293,6 +310,50 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		}
 		raw.reset(sf)
 	}
+	phase("add-addr", t0)
+	t0 = time.Now()
+	// ADD_ADDR with a wrong HMAC on the kernel's own subflow (path 0),
+	// from the kernel's address and port, at the kernel's sequence number.
+	kport := uint16(kc.LocalAddr().(*net.TCPAddr).Port)
+	sniff := -1
+	if err := x.topo.Peer.Do(func() error {
+		var err error
+		sniff, err = openPacketSock(p0.Peer.Index, p0.PeerAddr.As4(), true)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mibK := x.s.MIB()
+	sbuf := make([]byte, 1<<16)
+	// The first segment may take a while (the kernel acknowledges on the
+	// subflow that got data); later a stale one does as well: the
+	// kernel's sequence number does not move, an old ACK stays old.
+	k, haveK := latestKernelSegment(sniff, sbuf, kport, port, time.Second)
+	for i := 0; i < nKernAdd && haveK; i++ {
+		if k2, ok := latestKernelSegment(sniff, sbuf, kport, port, time.Millisecond); ok {
+			k = k2
+		}
+		a := mptcp.AddAddr{ID: uint8(100 + i), Addr: netip.AddrFrom4([4]byte{10, 99, 0, byte(1 + i)})}
+		a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
+		raw.sendOnKernelSubflow(p0.PeerAddr.As4(), p0.OurAddr.As4(), kport, k, &a)
+		res.kernAddSent++
+		time.Sleep(200 * time.Microsecond)
+	}
+	unix.Close(sniff)
+	if !haveK {
+		t.Errorf("saw no segment of the kernel's subflow %v:%d -> %v:%d in 1 s", p0.PeerAddr, kport, p0.OurAddr, port)
+	}
+	for i := 0; i < 50; i++ {
+		m := x.s.MIB()
+		if res.kernAddDrops = int(m.Get(mptcp.MibAddAddrDrop) - mibK.Get(mptcp.MibAddAddrDrop)); res.kernAddDrops >= res.kernAddSent {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	atLeast("ADD_ADDR with a wrong HMAC on the kernel's subflow", res.kernAddDrops, nKernAdd)
+	phase("add-addr-kernel-subflow", t0)
+	t0 = time.Now()
+
 	// Bad DSS mappings, each on a subflow of its own (a refused mapping
 	// resets the subflow it came on).
 	payload := bytes.Repeat([]byte{0xa5}, 100)
@@ -333,6 +394,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: far, SubflowSeq: 5001, DataLen: 100}
 		raw.data(sf, 0, payload, &m)
 	}, &res.tcpRST)
+	phase("dss", t0)
 	injected := time.Since(start)
 
 	// The connection is as before: both original subflows established,
@@ -388,8 +450,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	dm := mib1.Sub(&mib0)
 	km1 := x.kernelMIB(t)
 	kd := func(k string) uint64 { return km1[k] - km0[k] }
-	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; MP_TCPRST reasons %v",
-		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.reasons)
+	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; MP_TCPRST reasons %v; phases %v",
+		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.reasons, phases)
 	got := map[string]uint64{}
 	for c := mptcp.Counter(0); c < mptcp.NumCounters; c++ {
 		if dm[c] != 0 {
@@ -399,14 +461,6 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	t.Logf("our MIB during the injection: %v; JoinRefused drops %d", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused))
 	t.Logf("kernel MPTCP_INFO: %+v", kin)
 
-	// At least half of each kind must have been seen and answered (as in
-	// TestXDPBadInputFromPeer); each answer must be counted.
-	atLeast := func(what string, n, of int) {
-		t.Helper()
-		if n < (of+1)/2 {
-			t.Errorf("%s: %d of %d answered as expected, want at least half", what, n, of)
-		}
-	}
 	counted := func(c mptcp.Counter, min, max int) {
 		t.Helper()
 		if v := dm.Get(c); v < uint64(min) || v > uint64(max) {
@@ -424,7 +478,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		if res.controlEchoed == 0 {
 			t.Error("the ADD_ADDR with the right HMAC was never echoed: the injection did not reach the connection")
 		}
-		counted(mptcp.MibAddAddrDrop, res.addAddrSent/2, res.addAddrSent)
+		counted(mptcp.MibAddAddrDrop, (res.addAddrSent+res.kernAddSent)/2, res.addAddrSent+res.kernAddSent)
 		counted(mptcp.MibAddAddr, res.controlEchoed, 3)
 		if v := int(live.AddAddrAccepted) - int(in0.AddAddrAccepted); v != int(dm.Get(mptcp.MibAddAddr)) {
 			t.Errorf("accepted ADD_ADDRs grew by %d, want %d (only the right HMAC)", v, dm.Get(mptcp.MibAddAddr))
@@ -441,7 +495,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	if v := dm.Get(mptcp.MibMPJoinAckRx); v < uint64(res.dssJoins) {
 		t.Errorf("our MPJoinAckRx grew by %d, want at least %d", v, res.dssJoins)
 	}
-	for _, k := range []string{"MPCapableFallbackACK", "MPCapableFallbackSYNACK", "DSSNotMatching", "DSSNoMatchTCP", "InfiniteMapRx", "MPFailRx", "MPFastcloseRx", "MPRstRx", "RmAddr"} {
+	for _, k := range []string{"MPCapableFallbackACK", "MPCapableFallbackSYNACK", "DSSNotMatching", "DSSNoMatchTCP", "InfiniteMapRx", "MPFailRx", "MPFastcloseRx", "MPRstRx", "RmAddr", "EchoAdd", "AddAddr", "AddAddrDrop"} {
 		if kd(k) != 0 {
 			t.Errorf("kernel %s +%d during the test, want 0", k, kd(k))
 		}

@@ -42,20 +42,27 @@ type rawSubflow struct {
 	seq, ack seqnum.Value
 }
 
-// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex that
-// sees only frames to dst (a classic BPF filter, attached before the
-// socket is bound so that nothing else is queued), with a receive timeout
-// of 20 ms. Call it inside the namespace.
-func openPacketSock(ifindex int, dst [4]byte) (int, error) {
+// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex
+// that sees only frames to dst (or, with fromSrc, only frames from that
+// address, in both directions), with a receive timeout of 20 ms. The
+// classic BPF filter is attached before the socket is bound, so that
+// nothing else is queued. Call it inside the namespace.
+func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
 	}
-	k := uint32(dst[0])<<24 | uint32(dst[1])<<16 | uint32(dst[2])<<8 | uint32(dst[3])
+	k := uint32(addr[0])<<24 | uint32(addr[1])<<16 | uint32(addr[2])<<8 | uint32(addr[3])
+	off := uint32(header.EthernetHeaderLen + 16) // IPv4 destination
+	proto := uint16(unix.ETH_P_IP)
+	if fromSrc {
+		off -= 4
+		proto = unix.ETH_P_ALL // only ETH_P_ALL sockets see outgoing frames
+	}
 	prog := []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                    // EtherType
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 3, K: 0x0800}, // IPv4?
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 14 + 16},               // IPv4 destination
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off},
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: k},
 		{Code: unix.BPF_RET | unix.BPF_K, K: 1 << 16},
 		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
@@ -70,7 +77,7 @@ func openPacketSock(ifindex int, dst [4]byte) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("SO_RCVTIMEO: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_IP), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(proto), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("binding the packet socket to ifindex %d: %w", ifindex, err)
 	}
@@ -104,7 +111,13 @@ func htons16(v uint16) uint16 { return v<<8 | v>>8 }
 // and returns its IPv4 header and TCP segment; ok is false when nothing
 // came before the socket's timeout or the frame is not IPv4/TCP.
 func readTCP(fd int, buf []byte) (header.IPv4, header.TCP, bool) {
-	n, _, err := unix.Recvfrom(fd, buf, 0)
+	return readTCPFlags(fd, buf, 0)
+}
+
+// readTCPFlags is readTCP with recvfrom flags (unix.MSG_DONTWAIT: do not
+// wait at all).
+func readTCPFlags(fd int, buf []byte, flags int) (header.IPv4, header.TCP, bool) {
+	n, _, err := unix.Recvfrom(fd, buf, flags)
 	if err != nil || n < header.EthernetHeaderLen {
 		return nil, nil, false
 	}
@@ -168,9 +181,14 @@ func options(b []byte, mss uint16, opts ...wireOption) []byte {
 
 // send writes one segment from sport to our listener.
 func (p *mpRawPeer) send(sport uint16, seq, ack seqnum.Value, flags header.TCPFlags, opts, payload []byte) {
+	p.sendWindow(sport, seq, ack, flags, 65535, opts, payload)
+}
+
+// sendWindow is send with the given window field.
+func (p *mpRawPeer) sendWindow(sport uint16, seq, ack seqnum.Value, flags header.TCPFlags, window uint16, opts, payload []byte) {
 	tl := header.TCPMinHeaderLen + len(opts) + len(payload)
 	n := header.EncodeIPv4(p.buf[:], &header.IPv4Fields{TotalLen: uint16(header.IPv4MinHeaderLen + tl), TTL: 64, Protocol: unix.IPPROTO_TCP, Src: p.src, Dst: p.dst, DF: true})
-	header.EncodeTCP(p.buf[n:], &header.TCPFields{SrcPort: sport, DstPort: p.dport, Seq: seq, Ack: ack, Flags: flags, Window: 65535, OptionsLen: len(opts)})
+	header.EncodeTCP(p.buf[n:], &header.TCPFields{SrcPort: sport, DstPort: p.dport, Seq: seq, Ack: ack, Flags: flags, Window: window, OptionsLen: len(opts)})
 	copy(p.buf[n+header.TCPMinHeaderLen:], opts)
 	copy(p.buf[n+header.TCPMinHeaderLen+len(opts):], payload)
 	seg := header.TCP(p.buf[n : n+tl])
@@ -295,4 +313,56 @@ func spoofAddr(pf netip.Prefix) netip.Addr {
 	a := pf.Addr().As4()
 	a[3] = 77
 	return netip.AddrFrom4(a)
+}
+
+// kernelSegment is what the raw peer knows of the kernel's side of a live
+// subflow from the last segment the kernel sent on it.
+type kernelSegment struct {
+	seq, ack seqnum.Value
+	window   uint16
+}
+
+// latestKernelSegment drains packet socket fd (opened with fromSrc on the
+// kernel's address) and returns the last segment from sport to dport, if
+// any came within d. Segments with an ADD_ADDR are the raw peer's own
+// and skipped.
+func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duration) (kernelSegment, bool) {
+	var k kernelSegment
+	var r mptcp.Received
+	found := false
+	for end := time.Now().Add(d); ; {
+		flags := 0
+		if found {
+			flags = unix.MSG_DONTWAIT
+		}
+		_, th, ok := readTCPFlags(fd, buf, flags)
+		if !ok {
+			if found || time.Now().After(end) {
+				return k, found
+			}
+			continue
+		}
+		if th.SrcPort() != sport || th.DstPort() != dport || th.Flags().Has(header.TCPFlagRST) {
+			continue
+		}
+		if _ = mptcp.ParseTCPOptions(th.Options(), &r); r.Present.Has(mptcp.SubtypeAddAddr) {
+			continue
+		}
+		k = kernelSegment{seq: th.Seq().Add(seqnum.Size(len(th.Payload()))), ack: th.Ack(), window: th.Window()}
+		found = true
+	}
+}
+
+// sendOnKernelSubflow sends a pure ACK with opt on the kernel's subflow
+// from the kernel's address src and port sport to our address dst: at the kernel's next sequence
+// number (in our window), acknowledging one byte less than the kernel did
+// (an old ACK: neither a duplicate ACK nor a window update). It carries no
+// timestamp: one older than the kernel's latest would be dropped by PAWS,
+// a newer one would make our stack drop the kernel's own segments.
+func (p *mpRawPeer) sendOnKernelSubflow(src, dst [4]byte, sport uint16, k kernelSegment, opt wireOption) {
+	var ob [40]byte
+	s, d := p.src, p.dst
+	p.src, p.dst = src, dst
+	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, options(ob[:], 0, opt), nil)
+	p.src, p.dst = s, d
 }
