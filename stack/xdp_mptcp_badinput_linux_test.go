@@ -218,6 +218,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		kernAddSent, kernAddDrops   int
 		conflictRST, oowRST, tcpRST int
 		dssJoins, dssLost           int
+		nearAcked                   int
 		reasons                     map[int]int
 	}
 	res.reasons = map[int]int{}
@@ -389,6 +390,31 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: rcvNxt + 1<<40, SubflowSeq: 1, DataLen: 100}
 		raw.data(sf, 0, payload, &m)
 	}, &res.oowRST)
+	// A mapping just beyond the receive window (8 MiB past DATA_ACK with a
+	// 4 MiB buffer): a sender could get there, so the kernel's way is
+	// taken: the subflow acknowledges the bytes, the connection drops
+	// them (NoDSSInWindow) and keeps the subflow.
+	for i := 0; i < nDSS; i++ {
+		sf, ok := joined()
+		if !ok {
+			res.dssLost++
+			continue
+		}
+		res.dssJoins++
+		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: rcvNxt + 8<<20, SubflowSeq: 1, DataLen: 100}
+		raw.data(sf, 0, payload, &m)
+		th, ok := raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+			return th.Flags().Has(header.TCPFlagRST) || th.Ack() == sf.seq.Add(100)
+		})
+		switch {
+		case !ok:
+		case th.Flags().Has(header.TCPFlagRST):
+			t.Errorf("a mapping just beyond the window reset the subflow (port %d)", sf.sport)
+		default:
+			res.nearAcked++
+		}
+		raw.reset(sf, 100)
+	}
 	// A mapping for other subflow bytes than the segment's.
 	dssKind(func(sf rawSubflow) {
 		m := mptcp.DSS{HasMap: true, DSN64: true, DSN: far, SubflowSeq: 5001, DataLen: 100}
@@ -450,8 +476,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	dm := mib1.Sub(&mib0)
 	km1 := x.kernelMIB(t)
 	kd := func(k string) uint64 { return km1[k] - km0[k] }
-	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; MP_TCPRST reasons %v; phases %v",
-		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.reasons, phases)
+	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; just beyond the window acknowledged %d; MP_TCPRST reasons %v; phases %v",
+		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.nearAcked, res.reasons, phases)
 	got := map[string]uint64{}
 	for c := mptcp.Counter(0); c < mptcp.NumCounters; c++ {
 		if dm[c] != 0 {
@@ -487,7 +513,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	atLeast("DSS mapping contradicting an earlier one", res.conflictRST, nDSS)
 	counted(mptcp.MibDSSNotMatching, res.conflictRST, nDSS)
 	atLeast("DSS mapping outside the window", res.oowRST, nDSS)
-	counted(mptcp.MibNoDSSInWindow, res.oowRST, nDSS)
+	atLeast("DSS mapping just beyond the window", res.nearAcked, nDSS)
+	counted(mptcp.MibNoDSSInWindow, res.oowRST+res.nearAcked, 2*nDSS)
 	atLeast("DSS mapping not matching the segment", res.tcpRST, nDSS)
 	counted(mptcp.MibDSSNoMatchTCP, res.tcpRST, nDSS)
 	counted(mptcp.MibDSSCorruptionReset, res.conflictRST+res.oowRST+res.tcpRST, 3*nDSS)
