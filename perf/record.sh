@@ -20,4 +20,26 @@ run tcp-engine     -bench 'BenchmarkPipe|CopyBaseline' -benchtime 2s ./stack/tcp
 run stack-pipe     -bench 'BenchmarkCopy$|PipeGoodput|WorkerPath' -benchtime 2s ./stack/
 run stack-xdp      -bench 'XDPIngress' -benchtime 2s ./stack/
 run mptcp-conn     -bench 'ConnMemory' -benchtime 2s ./mptcp/conn/
+# mptcp-bench loopback and record (issue 5): each prints our stack next to kernel MPTCP
+# measured in the same invocation, with the ratio (full output in $out/<name>.txt).
+bench() {
+  local name=$1; shift
+  echo "== $name: mptcp-bench $*" | tee -a "$out/commands.txt"
+  if "$out/mptcp-bench" "$@" >"$out/$name.txt" 2>&1; then
+    grep -A4 '^Comparison' "$out/$name.txt" || true
+  else
+    echo "$name failed: see $out/$name.txt"
+  fi
+}
+go build -o "$out/mptcp-bench" ./cmd/mptcp-bench
+for sf in 1 2; do
+  for mtu in 1500 9000; do
+    bench "loopback-$sf-$mtu" loopback --subflows "$sf" --mtu "$mtu" -t 5 --kernel
+  done
+done
+if [ "$(id -u)" -eq 0 ]; then
+  bench record record --plot "$out/record.svg"
+else
+  echo "record: skipped (needs root for the namespaced testbed)"
+fi
 echo "raw output in $out"
