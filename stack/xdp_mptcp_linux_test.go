@@ -89,6 +89,28 @@ var kernelDeadline = 60 * time.Second
 // mpSize is the size of the interop downloads (about 2 s each here).
 func mpSize() int64 { return 256 << 20 }
 
+// mpShortSize is the size of the downloads of the load-sensitive tests
+// (path failure, loss): 32 MiB, 256 MiB with -mptcp-long.
+func mpShortSize() int64 {
+	if *mptcpLong {
+		return 256 << 20
+	}
+	return 32 << 20
+}
+
+// kernelMIBKeys are the peer's MPTcpExt counters every interop test logs
+// (their change over the transfer).
+var kernelMIBKeys = []string{"NoDSSInWindow", "OFOQueue", "DuplicateData", "MPJoinSynRx", "MPJoinAckRx", "RcvWndShared", "RcvWndConflict", "MPTCPRetrans"}
+
+// mibDelta formats after-before for keys.
+func mibDelta(before, after map[string]uint64, keys []string) string {
+	var b bytes.Buffer
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s +%d ", k, after[k]-before[k])
+	}
+	return b.String()
+}
+
 // kernelMIB returns the peer's MPTcpExt counters.
 func (x *mpTopo) kernelMIB(t *testing.T) map[string]uint64 {
 	m, err := x.topo.Peer.MPTcpExt()
@@ -156,10 +178,14 @@ func serveDownload(ln net.Listener, n int64, mid func(*Conn), end ...func(*Conn)
 // listener; setup configures the peer's path manager; subs is the number
 // of subflows both sides must report.
 func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr string, during ...func()) (iperf.MPTCPInfo, conn2Info) {
+	return testKernelClientMPSize(t, x, mpSize(), setup, wantJoinCtr, during...)
+}
+
+// testKernelClientMPSize is testKernelClientMP with a download of size bytes.
+func testKernelClientMPSize(t *testing.T, x *mpTopo, size int64, setup func() error, wantJoinCtr string, during ...func()) (iperf.MPTCPInfo, conn2Info) {
 	if err := setup(); err != nil {
 		t.Fatal(err)
 	}
-	size := mpSize()
 	ln, err := x.s.Listen("tcp", ":5201")
 	if err != nil {
 		t.Fatal(err)
@@ -211,8 +237,8 @@ func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr
 			}
 		}
 		t.Logf("our MIB: %v; stack stats %+v", x.s.MIBMap(), x.s.Stats())
-		t.Logf("kernel MIB: %v", x.kernelMIB(t))
-		t.Fatalf("kernel client: %v after %d bytes", err, n)
+		t.Logf("kernel MIB: %s", mibDelta(before, x.kernelMIB(t), kernelMIBKeys))
+		t.Fatalf("kernel client: %v after %d bytes in %v", err, n, el)
 	}
 	kc.Close()
 	var sum []byte
@@ -245,6 +271,7 @@ func testKernelClientMP(t *testing.T, x *mpTopo, setup func() error, wantJoinCtr
 	t.Logf("kernel MPTCP_INFO: %+v", kin)
 	t.Logf("our subflows: %v", oursSubs)
 	t.Logf("our MIB: %v", x.s.MIBMap())
+	t.Logf("kernel MIB: %s", mibDelta(before, after, kernelMIBKeys))
 	t.Logf("kernel MPTCP client downloaded %d MiB from our stack over 2 subflows in %v (%.2f Gbit/s); stack drops %v",
 		n>>20, el, float64(n)*8/el.Seconds()/1e9, x.s.Stats().Drops)
 	return kin, ours
@@ -633,15 +660,12 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 // (the kernel drops data beyond its MPTCP window, NoDSSInWindow, and our
 // data-level retransmission backs off; see the report).
 func TestXDPMPTCPPathFailure(t *testing.T) {
-	if !*mptcpLong {
-		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -mptcp-long")
-	}
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpf", Router: true}, func(c *Config, topo *testbed.Topology) {
 		p1 := topo.Paths[1]
 		c.Endpoints = []pm.Endpoint{{ID: 1, Addr: p1.OurAddr, Ifname: p1.Ours.Name, Flags: pm.Signal}}
 		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
 	})
-	testKernelClientMP(t, x, func() error { return x.topo.Peer.MPTCPLimits(2, 1) }, "MPJoinSynAckRx", func() {
+	testKernelClientMPSize(t, x, mpShortSize(), func() error { return x.topo.Peer.MPTCPLimits(2, 1) }, "MPJoinSynAckRx", func() {
 		if err := x.topo.SetLoss(1, 100); err != nil {
 			t.Error(err)
 			return
@@ -665,15 +689,12 @@ func TestXDPMPTCPPathFailure(t *testing.T) {
 //
 // Behind -mptcp-long for the same reason as TestXDPMPTCPPathFailure.
 func TestXDPMPTCPLossOnOnePath(t *testing.T) {
-	if !*mptcpLong {
-		t.Skip("flaky under load (kernel NoDSSInWindow, data-level back-off): run with -mptcp-long")
-	}
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpl", LossPct: []float64{0, 2}, LossBothWays: true}, func(c *Config, topo *testbed.Topology) {
 		p1 := topo.Paths[1]
 		c.Endpoints = []pm.Endpoint{{ID: 1, Addr: p1.OurAddr, Ifname: p1.Ours.Name, Flags: pm.Signal}}
 		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
 	})
-	testKernelClientMP(t, x, func() error { return x.topo.Peer.MPTCPLimits(2, 1) }, "MPJoinSynAckRx")
+	testKernelClientMPSize(t, x, mpShortSize(), func() error { return x.topo.Peer.MPTCPLimits(2, 1) }, "MPJoinSynAckRx")
 	toPeer, toOurs, err := x.topo.LossCounters(1)
 	if err != nil {
 		t.Fatal(err)

@@ -132,6 +132,13 @@ type recvBuf struct {
 	read uint64
 	nxt  uint64
 	ooo  ranges
+	// [clipLo, clipHi) may hold bytes that arrived beyond the buffer's
+	// end and were not stored (empty when equal): mark does not count
+	// them as received until a later put stores them from clipLo on. A
+	// subflow acknowledges data when it arrives but the connection marks
+	// it only once it is in order on that subflow, when the buffer's end
+	// may have moved past it.
+	clipLo, clipHi uint64
 }
 
 func newRecvBuf(size, maxRanges int, start uint64) recvBuf {
@@ -155,9 +162,18 @@ func (b *recvBuf) put(dsn uint64, p []byte) {
 	}
 	if lim := b.limit(); end > lim {
 		if dsn >= lim {
+			b.noteClip(dsn, end)
 			return
 		}
+		b.noteClip(lim, end)
 		p = p[:lim-dsn]
+	}
+	b.trimClip()
+	if b.clipHi > b.clipLo && dsn <= b.clipLo && dsn+uint64(len(p)) > b.clipLo {
+		b.clipLo = dsn + uint64(len(p))
+		if b.clipLo >= b.clipHi {
+			b.clipLo, b.clipHi = 0, 0
+		}
 	}
 	for len(p) > 0 {
 		i := dsn & b.mask
@@ -165,6 +181,26 @@ func (b *recvBuf) put(dsn uint64, p []byte) {
 		p = p[k:]
 		dsn += uint64(k)
 	}
+}
+
+// trimClip forgets the part of the clipped range below nxt (in order
+// already: stored before it was clipped, or not needed).
+func (b *recvBuf) trimClip() {
+	if b.clipLo < b.nxt {
+		b.clipLo = b.nxt
+	}
+	if b.clipLo >= b.clipHi {
+		b.clipLo, b.clipHi = 0, 0
+	}
+}
+
+// noteClip records that bytes [s, e) were not stored.
+func (b *recvBuf) noteClip(s, e uint64) {
+	if b.clipHi <= b.clipLo {
+		b.clipLo, b.clipHi = s, e
+		return
+	}
+	b.clipLo, b.clipHi = min(b.clipLo, s), max(b.clipHi, e)
 }
 
 // slice returns up to two pieces of the buffer holding [dsn, dsn+n), which
@@ -179,8 +215,26 @@ func (b *recvBuf) slice(dsn uint64, n int) ([]byte, []byte) {
 
 // mark records [s, e) as received (clipped to [nxt, limit)) and advances
 // nxt over what became contiguous. It returns how many bytes were new and
-// whether the range set had room.
+// whether the range set had room. Bytes that may not have been stored
+// (see clipLo) are left out.
 func (b *recvBuf) mark(s, e uint64) (fresh uint64, ok bool) {
+	b.trimClip()
+	if b.clipHi > b.clipLo && s < b.clipHi && e > b.clipLo {
+		ok = true
+		if s < b.clipLo {
+			fresh, ok = b.mark1(s, b.clipLo)
+		}
+		if e > b.clipHi {
+			f, ok2 := b.mark1(b.clipHi, e)
+			fresh += f
+			ok = ok && ok2
+		}
+		return fresh, ok
+	}
+	return b.mark1(s, e)
+}
+
+func (b *recvBuf) mark1(s, e uint64) (fresh uint64, ok bool) {
 	if s < b.nxt {
 		s = b.nxt
 	}

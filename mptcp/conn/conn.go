@@ -164,11 +164,16 @@ type Conn struct {
 	// receive side (DSN space)
 	rcv        recvBuf
 	rcvAdvEnd  uint64 // connection-level right edge last advertised
-	peerFinSet bool
-	peerFinDSN uint64
-	finRcvd    bool
-	rdClosed   bool
-	bufReady   bool
+	rcvWndSent uint64 // highest DATA_ACK plus window we sent (what Linux calls rcv_wnd_sent)
+	// strictWindow drops data that becomes in order on its subflow but
+	// lies out of order beyond rcvWndSent, as Linux does (NoDSSInWindow).
+	// Tests set it to play the kernel's part.
+	strictWindow bool
+	peerFinSet   bool
+	peerFinDSN   uint64
+	finRcvd      bool
+	rdClosed     bool
+	bufReady     bool
 
 	subflows []*Subflow
 	cands    [MaxSubflows]sched.Candidate
@@ -183,14 +188,28 @@ type Conn struct {
 	infSeq     seqnum.Value
 	infDSN     uint64
 
-	rtoAt     time.Duration
-	probeAt   time.Duration // connection-level window probe
-	rtoShift  uint
-	lastAckAt time.Duration
-	now       time.Duration
-	err       error
-	closing   bool
-	fastClose bool
+	rtoAt   time.Duration
+	probeAt time.Duration // connection-level window probe
+	// gotDataAck: a DATA_ACK arrived, so the peer's connection-level
+	// window is known. Until then new data goes in order on the initial
+	// subflow only (Linux drops out-of-order data beyond the window it
+	// last advertised, and it has advertised none).
+	gotDataAck bool
+	// Orphan detection: a subflow's TCP ACK advanced while DATA_ACK did
+	// not; at orphanAt, if DATA_ACK is still orphanUna and no subflow
+	// holds that DSN unacknowledged, the peer dropped it at the data
+	// level and it is reinjected.
+	orphanAt    time.Duration
+	orphanUna   uint64
+	tcpAcked    bool // a subflow's TCP ACK advanced in the segment being processed
+	orphanReinj uint64
+	noOrphans   bool // tests: turn the orphan reinjection off, to compare
+	rtoShift    uint
+	lastAckAt   time.Duration
+	now         time.Duration
+	err         error
+	closing     bool
+	fastClose   bool
 
 	// statistics (mptcp_info)
 	bytesSent, bytesRecv, bytesAcked, bytesRetrans uint64

@@ -28,6 +28,16 @@ func (c *Conn) pull(sf *Subflow) {
 	if len(c.reinj) == 0 && c.sndNxt >= c.snd.end && !c.sched.Redundant() {
 		return
 	}
+	if !c.gotDataAck {
+		// No DATA_ACK yet: the peer has not advertised a connection-level
+		// window, so everything goes in order on the initial subflow
+		// (the peer accepts in-order data whatever its window).
+		if sf.role != roleMPC || sf.stale {
+			return
+		}
+		c.pullInOrder(sf)
+		return
+	}
 	idx := -1
 	cands := c.cands[:0]
 	for i, s := range c.subflows {
@@ -86,6 +96,41 @@ func (c *Conn) pull(sf *Subflow) {
 		if r[0] < c.dataUna {
 			r[0] = c.dataUna
 		}
+		if r[0] >= r[1] {
+			c.reinj = append(c.reinj[:0], c.reinj[1:]...)
+			continue
+		}
+		n := int(min(uint64(chunk), r[1]-r[0]))
+		c.mapRange(sf, r[0], n)
+		r[0] += uint64(n)
+		c.bytesRetrans += uint64(n)
+		c.mib.Inc(mptcp.MibMPTCPRetrans)
+		return
+	}
+	lim := min(c.snd.end, c.rwndEnd)
+	if c.sndNxt >= lim {
+		return
+	}
+	n := int(min(uint64(chunk), lim-c.sndNxt))
+	c.mapRange(sf, c.sndNxt, n)
+	c.sndNxt += uint64(n)
+	c.sndMax = max(c.sndMax, c.sndNxt)
+}
+
+// pullInOrder maps the next range (reinjections first) onto sf without
+// asking the scheduler: before the first DATA_ACK only the initial subflow
+// carries data.
+func (c *Conn) pullInOrder(sf *Subflow) {
+	if !sf.dataReady() || sf.room() <= 0 {
+		return
+	}
+	chunk := sf.chunk()
+	if r := sf.room(); r > chunk {
+		chunk *= max(min(r/chunk, pullSegments, maxMapLen/chunk), 1)
+	}
+	for len(c.reinj) > 0 {
+		r := &c.reinj[0]
+		r[0] = max(r[0], c.dataUna)
 		if r[0] >= r[1] {
 			c.reinj = append(c.reinj[:0], c.reinj[1:]...)
 			continue
@@ -261,10 +306,13 @@ func (c *Conn) received(sf *Subflow, s, e uint64) {
 		c.mib.Inc(mptcp.MibDuplicateData)
 		return
 	}
-	if e > c.rcv.limit() {
-		c.mib.Inc(mptcp.MibNoDSSInWindow)
-	}
 	ahead := s > c.rcv.nxt
+	if e > c.rcv.limit() || (ahead && c.strictWindow && e > c.rcvWndSent) {
+		c.mib.Inc(mptcp.MibNoDSSInWindow)
+		if c.strictWindow && ahead {
+			return // dropped, as Linux drops it: the peer must reinject
+		}
+	}
 	fresh, ok := c.rcv.mark(s, e)
 	if !ok {
 		c.reasmDrops++ // no room for another hole: dropped, the peer resends
@@ -410,7 +458,11 @@ func (c *Conn) sfEstablished(sf *Subflow) {
 	}
 	sf.established = true
 	sf.lastUna = sf.ep.SndUna()
-	if c.bufReady && c.rwndEnd < c.dataUna+uint64(sf.ep.SendWindow()) {
+	if c.bufReady && sf.role == roleMPC && !c.gotDataAck && c.rwndEnd < c.dataUna+uint64(sf.ep.SendWindow()) {
+		// Before any DATA_ACK the initial subflow's own window bounds
+		// the in-order data it carries. A joining subflow's window says
+		// nothing about the connection's: only DATA_ACK plus window
+		// moves the edge from here on.
 		c.rwndEnd = c.dataUna + uint64(sf.ep.SendWindow())
 	}
 	c.event(Event{Type: EventSubflowEstablished, Subflow: sf})
@@ -431,6 +483,8 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 	}
 	c.rx = mptcp.Received{}
 	c.rxHasAck = false
+	c.tcpAcked = false
+	una := c.dataUna
 	if seg.Flags.Has(tcp.FlagSYN) {
 		sf.peerWS = seg.Options.HasWScale
 	}
@@ -497,11 +551,137 @@ func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
 			c.rwndEnd = e
 		}
+	} else if c.bufReady && !c.gotDataAck && sf.role == roleMPC && sf.established {
+		// Still no DATA_ACK: the initial subflow's window bounds the
+		// in-order data (see pull).
+		if e := c.dataUna + uint64(sf.ep.SendWindow()); e > c.rwndEnd {
+			c.rwndEnd = e
+		}
 	}
+	c.watchOrphans(una, now)
 	if (c.fallback || sf.fbRx) && sf.ep.PeerClosed() && !c.finRcvd {
 		c.finRcvd = true
 	}
 	c.checkSubflow(sf, now)
+}
+
+// watchOrphans arms the orphan check after a segment that advanced some
+// subflow's TCP ACK while data is outstanding (una is DATA_UNA before the
+// segment). Data a subflow delivered, that DATA_ACK does not cover and
+// that no subflow still holds, was dropped by the peer at the data level
+// (Linux drops out-of-order data beyond its window after acknowledging it
+// on the subflow): it is reinjected within a few round trips instead of
+// after the data-level timeout.
+func (c *Conn) watchOrphans(una uint64, now time.Duration) {
+	if !c.bufReady || c.fallback || c.dataUna >= c.sndNxt {
+		c.orphanAt = 0
+		return
+	}
+	if c.tcpAcked && c.orphanAt == 0 {
+		c.orphanAt = now + c.orphanDelay()
+		c.orphanUna = c.dataUna
+	}
+}
+
+// orphanDelay is how long a DATA_ACK may lag behind the subflow ACKs: two
+// of the largest smoothed RTT plus room for a delayed ACK.
+func (c *Conn) orphanDelay() time.Duration {
+	var r time.Duration
+	for _, sf := range c.subflows {
+		if sf.ep != nil && !sf.closed && !sf.stale {
+			r = max(r, sf.ep.SRTT())
+		}
+	}
+	return 2*r + orphanSlack
+}
+
+// orphanSlack is the time a peer may take beyond the round trip to send
+// its DATA_ACK (a delayed ACK).
+const orphanSlack = 50 * time.Millisecond
+
+// maxOrphanReinject bounds the DSNs one orphan check looks at (from
+// DATA_UNA on).
+const maxOrphanReinject = 2 << 20
+
+// checkOrphans runs the orphan check due at now (see watchOrphans). When
+// DATA_UNA moved since the check was armed, it looks again one delay
+// later; when it did not, every DSN from DATA_UNA on (up to
+// maxOrphanReinject) that no subflow holds unacknowledged is reinjected.
+func (c *Conn) checkOrphans(now time.Duration) {
+	if c.orphanAt == 0 || now < c.orphanAt {
+		return
+	}
+	c.orphanAt = 0
+	if c.dataUna >= c.sndNxt {
+		return
+	}
+	if c.dataUna != c.orphanUna {
+		c.orphanAt = now + c.orphanDelay()
+		c.orphanUna = c.dataUna
+		return
+	}
+	if c.noOrphans {
+		return
+	}
+	lim := min(c.sndNxt, c.dataUna+maxOrphanReinject)
+	d := c.dataUna
+	if covered, _ := c.cover(d); covered {
+		// Still on its way (or waiting for reinjection): look again.
+		c.orphanAt = now + c.orphanDelay()
+		return
+	}
+	for i := 0; d < lim && i < 64 && len(c.reinj) < cap(c.reinj); i++ {
+		covered, end := c.cover(d)
+		end = min(end, lim)
+		if !covered {
+			if d == c.dataUna {
+				c.orphanReinj++
+			}
+			c.queueReinject(d, end)
+		}
+		if end <= d {
+			break
+		}
+		d = end
+	}
+}
+
+// cover reports whether a live subflow holds DSN d unacknowledged (or a
+// reinjection waits for it) and where that stops: the end of the covering
+// range when covered, else the start of the next covered DSN (or sndNxt).
+func (c *Conn) cover(d uint64) (bool, uint64) {
+	covered, end := false, c.sndNxt
+	note := func(s, e uint64) {
+		switch {
+		case s <= d && d < e:
+			if !covered {
+				covered, end = true, e
+			} else {
+				end = max(end, e)
+			}
+		case s > d && !covered:
+			end = min(end, s)
+		}
+	}
+	for _, r := range c.reinj {
+		note(r[0], r[1])
+	}
+	for _, sf := range c.subflows {
+		if sf.closed || sf.stale {
+			continue
+		}
+		for i := range sf.tx {
+			m := &sf.tx[i]
+			s, e := m.dsn, m.dsn+uint64(m.n)
+			if sf.txUna.GreaterThan(m.sseq) {
+				s += uint64(min(m.sseq.Size(sf.txUna), seqnum.Size(m.n)))
+			}
+			if s < e {
+				note(s, e)
+			}
+		}
+	}
+	return covered, end
 }
 
 // checkSubflow notices progress, stalls and the end of sf.
@@ -661,6 +841,7 @@ func (c *Conn) runTimers(now time.Duration) {
 	}
 	c.resendAnnouncements(now)
 	c.maybeSendFin()
+	c.checkOrphans(now)
 	outstanding := c.dataUna < c.sndMax
 	if !outstanding {
 		c.rtoAt = 0
@@ -696,9 +877,17 @@ func (c *Conn) runTimers(now time.Duration) {
 	if c.finSent && !c.finAcked {
 		c.ackSoon()
 	}
-	c.rtoShift = min(c.rtoShift+1, 6)
+	c.rtoShift = min(c.rtoShift+1, maxConnRTOShift)
 	c.rtoAt = now + c.connRTO()
 }
+
+// maxConnRTOShift and maxConnRTO cap the back-off of the data-level
+// timeout: a subflow that stalls is handled by the stale rule, and data
+// the peer dropped at the data level must not wait for a long back-off.
+const (
+	maxConnRTOShift = 3
+	maxConnRTO      = 2 * time.Second
+)
 
 // connRTO is the connection-level retransmission timeout: twice the
 // largest subflow RTO, backed off.
@@ -709,7 +898,7 @@ func (c *Conn) connRTO() time.Duration {
 			r = max(r, 2*sf.ep.RTO())
 		}
 	}
-	return min(r<<c.rtoShift, 60*time.Second)
+	return min(r<<c.rtoShift, max(r, maxConnRTO))
 }
 
 // NextTimer returns the earliest deadline of the connection or its
@@ -732,6 +921,9 @@ func (c *Conn) NextTimer() time.Duration {
 	}
 	if c.probeAt != 0 && c.err == nil && !c.fallback && (t == 0 || c.probeAt < t) {
 		t = c.probeAt
+	}
+	if c.orphanAt != 0 && c.err == nil && !c.fallback && (t == 0 || c.orphanAt < t) {
+		t = c.orphanAt
 	}
 	return t
 }

@@ -162,6 +162,7 @@ type host struct {
 	app2     func() // extra application step (tests)
 	noRead   bool   // the application does not read (zero-window tests)
 	mangle   func(path int, t tcp.FourTuple, s *tcp.Segment)
+	strict   bool // drop out-of-order data beyond the advertised window, as Linux does
 }
 
 func newHost(t testing.TB, name string, id int, sim *simnet.Sim, cfg Config) *host {
@@ -229,6 +230,7 @@ func (h *host) listen(now time.Duration, tu tcp.FourTuple) {
 		if err != nil {
 			h.t.Fatalf("%s: accept: %v", h.name, err)
 		}
+		c.strictWindow = h.strict
 		h.attachPM(c)
 		h.conns = append(h.conns, c)
 		h.flows[tu] = flowRef{c, sf}
@@ -243,6 +245,7 @@ func (h *host) dial(now time.Duration) *Conn {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	c.strictWindow = h.strict
 	h.attachPM(c)
 	h.conns = append(h.conns, c)
 	h.flows[tu] = flowRef{c, sf}

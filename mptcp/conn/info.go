@@ -28,6 +28,11 @@ type Info struct {
 	LocalAddrUsed     uint8  // mptcpi_local_addr_used: distinct local addresses in use
 	Fallback          bool   // the connection runs as plain TCP (MPTCP_INFO_FLAG_FALLBACK)
 	RemoteKeyReceived bool   // MPTCP_INFO_FLAG_REMOTE_KEY_RECEIVED
+	// OrphanReinjects counts reinjections of data that a subflow
+	// delivered (its TCP ACK covers it) but that DATA_ACK never covered:
+	// the peer dropped it at the data level. Linux's mptcp_info has no
+	// such field.
+	OrphanReinjects uint64
 }
 
 // mptcp_info flag bits.
@@ -50,6 +55,7 @@ func (c *Conn) Info() Info {
 		AddAddrSignal:   uint8(min(c.addAddrSignal, 255)),
 		AddAddrAccepted: uint8(min(c.addAddrAccepted, 255)),
 		Fallback:        c.fallback,
+		OrphanReinjects: c.orphanReinj,
 	}
 	in.RemoteKeyReceived = c.fullyEst || (c.client && c.bufReady && !c.fallback)
 	if in.Fallback {

@@ -159,8 +159,18 @@ func (c *Conn) capFlags() uint8 {
 func (sf *Subflow) dss(seg *tcp.Segment, o *mptcp.Out) {
 	c := sf.c
 	d := &o.DSS
-	*d = mptcp.DSS{HasAck: true, DataAck: sf.windowAck(seg) & 0xffffffff}
+	ack := sf.windowAck(seg)
+	*d = mptcp.DSS{HasAck: true, DataAck: ack & 0xffffffff}
 	c.rcvAdvEnd = c.rcv.limit() // the right edge this DATA_ACK's window shows
+	if c.bufReady {
+		wnd := uint64(seg.Window)
+		if sf.sentWS && sf.peerWS {
+			wnd <<= sf.wsShift
+		}
+		if e := ack - c.rcvBase + wnd; e > c.rcvWndSent && !c.finRcvd {
+			c.rcvWndSent = e
+		}
+	}
 	if len(seg.Payload) > 0 {
 		if i := sf.findTx(seg.Seq); i >= 0 {
 			m := &sf.tx[i]
@@ -372,6 +382,7 @@ func (sf *Subflow) onSegment(seg *tcp.Segment) {
 			v := d.DataAckFrom(c.sndBase+c.sndMax) - c.sndBase
 			if v <= c.sndMax {
 				c.rxAck, c.rxHasAck = v, true
+				c.gotDataAck = true
 			}
 			c.onDataAck(v)
 		}

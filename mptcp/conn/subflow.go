@@ -251,6 +251,7 @@ func (s *sfSend) CopyAt(off int, p []byte) int {
 // Consume implements tcp.SendBuffer: the subflow acknowledged n bytes.
 func (s *sfSend) Consume(n int) {
 	sf := (*Subflow)(s)
+	sf.c.tcpAcked = true
 	sf.txUna = sf.txUna.Add(seqnum.Size(n))
 	k := 0
 	for k < len(sf.tx) && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)).LessThanEq(sf.txUna) {
@@ -395,30 +396,20 @@ func (x *sfExt) OnSegment(seg *tcp.Segment) {
 // RecvWindowLimit implements tcp.WindowLimiter: the subflow never
 // advertises beyond the connection-level window (RFC 8684 §3.3.4), whose
 // right edge is the connection receive buffer's limit. The window counts
-// from the DSN the subflow's rcv_nxt maps to, or from DATA_ACK when that is
-// higher or unknown (rcv_nxt at the end of every mapping received): the
-// peer adds the window to the DATA_ACK of the same segment.
+// from DATA_ACK, as Linux's subflow windows do: data queued above a hole
+// must not close the window of the subflow that has to carry the hole's
+// reinjection. The peer adds the window to the DATA_ACK of the same
+// segment (lowered when needed, see windowAck).
 func (x *sfExt) RecvWindowLimit() int {
 	sf := (*Subflow)(x)
 	c := sf.c
 	if !c.bufReady || c.fallback || sf.fbRx {
 		return 1 << 30 // the engine's own buffer rule (Free) applies
 	}
-	from := max(sf.dsnOfRx(sf.rxNxt), c.rcv.nxt)
+	from := c.rcv.nxt
 	lim := c.rcv.limit()
 	if from >= lim {
 		return 0
 	}
 	return int(min(lim-from, 1<<30))
-}
-
-// dsnOfRx returns the DSN subflow byte seq maps to through the received
-// mappings, or 0 when no mapping covers it.
-func (sf *Subflow) dsnOfRx(seq seqnum.Value) uint64 {
-	i := sf.findRx(seq)
-	if i >= len(sf.rx) || seq.LessThan(sf.rx[i].sseq) {
-		return 0
-	}
-	m := &sf.rx[i]
-	return m.dsn + uint64(m.sseq.Size(seq))
 }
