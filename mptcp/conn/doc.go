@@ -120,11 +120,32 @@
 // (RecvBufferFreed) and, once a quarter of the buffer opened, one sends a
 // window update at once.
 //
+// # Sending within the peer's window (Linux interop)
+//
+// Linux drops data that is out of order at the connection level and
+// beyond the highest DATA_ACK plus window it sent (NoDSSInWindow), after
+// its subflow acknowledged it. The sender therefore: (1) until the first
+// DATA_ACK arrives, maps new data in order on the initial subflow only
+// (in-order data is always accepted; no window was advertised yet); (2)
+// never maps new data beyond the last DATA_ACK plus the window of the same
+// segment (a joining subflow's own window does not move the edge); (3)
+// reinjects orphans: when subflow ACKs advance but DATA_ACK stays put for
+// two round trips plus 50 ms and no subflow still holds the DSN at
+// DATA_ACK, the DSNs from there that no subflow holds are reinjected
+// (Info.OrphanReinjects); (4) caps the data-level timeout's back-off at
+// 2 s (or the base timeout). On the receiving side a subflow's window
+// counts from DATA_ACK (not from the DSN its own rcv_nxt maps to), so that
+// data queued above a hole cannot close the window of the subflow that has
+// to carry the hole's reinjection; bytes that arrive beyond the buffer are
+// never counted as received until they are stored.
+//
 // # Known gaps
 //
 // Data beyond the connection window (a peer that ignores it, or a
 // connection-level zero-window probe) is dropped on arrival (counted as
-// NoDSSInWindow) and resent after the data-level timeout. After MP_FAIL,
+// NoDSSInWindow) and reinjected by the peer's own rules. Orphan detection
+// may reinject data the peer holds out of order (there are no data-level
+// SACKs): it costs bandwidth, not correctness. After MP_FAIL,
 // data the MP_FAIL sender had outstanding in the other direction is not
 // recovered (it falls back in both directions only when nothing of its own
 // is unacknowledged).
