@@ -36,7 +36,7 @@ func TestRecordThreePaths(t *testing.T) {
 	}
 	ours := pathBytes(r)
 	for ifname, b := range ours {
-		if b == 0 {
+		if b <= 1 {
 			t.Errorf("our stack: path %s carried nothing: bytes by interface %v", ifname, ours)
 		}
 	}

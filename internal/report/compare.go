@@ -23,12 +23,14 @@ func (r Run) Goodput() float64 { return r.Result.Received.BitsPerSecond() }
 
 // SubflowsWithData counts the subflows of the run's connections that moved
 // payload (acknowledged as sender, received as receiver), from the last
-// sample of each stream.
+// sample of each stream. A subflow must have moved more than one byte: the
+// kernel's tcpi_bytes_acked and tcpi_bytes_received count the SYN (or
+// SYN-ACK) as one, so a join that never carried data reports 1.
 func SubflowsWithData(r iperf.Result) int {
 	n := 0
 	for _, s := range r.Streams {
 		for _, sf := range s.Subflows {
-			if sf.BytesAcked > 0 || sf.BytesReceived > 0 {
+			if sf.BytesAcked > 1 || sf.BytesReceived > 1 {
 				n++
 			}
 		}

@@ -24,9 +24,9 @@ func TestSubflowsWithDataAndRatio(t *testing.T) {
 	if n := SubflowsWithData(r); n != 2 {
 		t.Errorf("SubflowsWithData = %d, want 2", n)
 	}
-	r.Streams[0].Subflows[1].BytesAcked = 0
+	r.Streams[0].Subflows[1].BytesAcked = 1 // a kernel join that carried nothing: its SYN
 	if n := SubflowsWithData(r); n != 1 {
-		t.Errorf("after zeroing one: %d, want 1", n)
+		t.Errorf("with one subflow at 1 byte (its SYN): %d, want 1", n)
 	}
 	ours, ref := Run{Result: twoPathResult()}, Run{Result: kernelResult()}
 	if got := ours.Goodput(); got != 16000 {
