@@ -73,6 +73,13 @@ type Config struct {
 	// progress) mark a subflow stale: its data is reinjected on the others
 	// and it is not scheduled until it recovers [2].
 	StaleRTOs int
+	// StaleReset is how long a subflow may stay stale while another
+	// subflow carries the data before it is reset (MP_TCPRST
+	// "unacceptable performance") and reported closed, so that the path
+	// manager opens it again once the path works (RetryBase, RetryMax)
+	// instead of waiting out the subflow's own retransmission limit
+	// [3 s; negative: never].
+	StaleReset time.Duration
 	// NoMPTCP makes Dial send a plain SYN (a client without MPTCP) and
 	// Accept refuse MPTCP (a server without MPTCP): the connection runs in
 	// fallback mode. For tests and for operators who turn MPTCP off.
@@ -113,6 +120,9 @@ func (c *Config) defaults() error {
 	}
 	if c.StaleRTOs <= 0 {
 		c.StaleRTOs = 2
+	}
+	if c.StaleReset == 0 {
+		c.StaleReset = 3 * time.Second
 	}
 	if c.TCP.MSS == 0 {
 		c.TCP.MSS = 1460

@@ -705,9 +705,25 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 	}
 	if !sf.stale && ep.SndUna() != ep.SndNxt() && ep.Counters().RTOs >= sf.staleRTOs+uint64(c.cfg.StaleRTOs) {
 		sf.stale = true
+		sf.staleAt = now
 		c.mib.Inc(mptcp.MibSubflowStale)
 		c.reinject(sf)
 	}
+	if sf.stale && c.cfg.StaleReset > 0 && now-sf.staleAt >= c.cfg.StaleReset && ep.State() != tcp.Closed && c.otherCarrier(sf) {
+		// Stale for long while another subflow carries the data: give
+		// it up so that the path manager can open a fresh one.
+		c.resetSubflow(sf, mptcp.ResetUnacceptablePerformance)
+	}
+}
+
+// otherCarrier reports whether a subflow other than sf can carry data.
+func (c *Conn) otherCarrier(sf *Subflow) bool {
+	for _, x := range c.subflows {
+		if x != sf && !x.stale && x.dataReady() {
+			return true
+		}
+	}
+	return false
 }
 
 // reinject queues sf's unacknowledged mapped data for the other subflows.
@@ -924,6 +940,13 @@ func (c *Conn) NextTimer() time.Duration {
 	}
 	if c.orphanAt != 0 && c.err == nil && !c.fallback && (t == 0 || c.orphanAt < t) {
 		t = c.orphanAt
+	}
+	for _, sf := range c.subflows {
+		if sf.stale && !sf.closed && c.cfg.StaleReset > 0 && sf.ep != nil && sf.ep.State() != tcp.Closed && c.otherCarrier(sf) {
+			if x := sf.staleAt + c.cfg.StaleReset; t == 0 || x < t {
+				t = x
+			}
+		}
 	}
 	return t
 }

@@ -1,6 +1,8 @@
 package conn
 
 import (
+	"time"
+
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/seqnum"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -99,6 +101,7 @@ type Subflow struct {
 	rmAddr     []uint8
 
 	stale        bool
+	staleAt      time.Duration // when the subflow went stale
 	staleRTOs    uint64
 	lastUna      seqnum.Value
 	ifname       string
