@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -42,11 +43,12 @@ type rawSubflow struct {
 	seq, ack seqnum.Value
 }
 
-// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex
-// that sees only frames to dst (or, with fromSrc, only frames from that
-// address, in both directions), with a receive timeout of 20 ms. The
-// classic BPF filter is attached before the socket is bound, so that
-// nothing else is queued. Call it inside the namespace.
+// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex, in
+// both directions (ETH_P_ALL: only those sockets see outgoing frames),
+// that sees only frames to addr (or, with fromSrc, only frames from it),
+// with a receive timeout of 20 ms. The classic BPF filter is attached
+// before the socket is bound, so that nothing else is queued. Call it
+// inside the namespace.
 func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -54,10 +56,8 @@ func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 	}
 	k := uint32(addr[0])<<24 | uint32(addr[1])<<16 | uint32(addr[2])<<8 | uint32(addr[3])
 	off := uint32(header.EthernetHeaderLen + 16) // IPv4 destination
-	proto := uint16(unix.ETH_P_IP)
 	if fromSrc {
 		off -= 4
-		proto = unix.ETH_P_ALL // only ETH_P_ALL sockets see outgoing frames
 	}
 	prog := []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                    // EtherType
@@ -77,7 +77,7 @@ func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("SO_RCVTIMEO: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(proto), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("binding the packet socket to ifindex %d: %w", ifindex, err)
 	}
@@ -365,4 +365,32 @@ func (p *mpRawPeer) sendOnKernelSubflow(src, dst [4]byte, sport uint16, k kernel
 	p.src, p.dst = src, dst
 	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, options(ob[:], 0, opt), nil)
 	p.src, p.dst = s, d
+}
+
+// payload100 is the payload of the raw peer's data segments.
+var payload100 = bytes.Repeat([]byte{0xa5}, 100)
+
+// unknownToken sends an MP_JOIN SYN with token from sport and reports
+// whether it was answered with a RST.
+func (p *mpRawPeer) unknownToken(sport uint16, token uint32) bool {
+	_, r := p.join(sport, token, false)
+	return r == joinSYNRST
+}
+
+// dssConflict sends, on sf, a mapping that contradicts an earlier one for
+// the same subflow bytes: the second half of a 200-byte mapping at dsn
+// comes first (out of order), then the first half maps the same range 8
+// bytes further on.
+func (p *mpRawPeer) dssConflict(sf rawSubflow, dsn uint64) {
+	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
+	p.data(sf, 100, payload100, &m)
+	m.DSN += 8
+	p.data(sf, 0, payload100, &m)
+}
+
+// dssAt sends, on sf, 100 bytes mapped at dsn (64-bit) from subflow
+// offset ssn (1: the segment's own first byte).
+func (p *mpRawPeer) dssAt(sf rawSubflow, dsn uint64, ssn uint32) {
+	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: ssn, DataLen: 100}
+	p.data(sf, 0, payload100, &m)
 }
