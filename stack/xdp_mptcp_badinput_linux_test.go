@@ -32,15 +32,26 @@ import (
 //   - ADD_ADDRs with a wrong HMAC on a joined subflow: dropped without an
 //     echo (AddAddrDrop); one with the right HMAC is echoed, to show the
 //     injection itself works;
+//   - ADD_ADDRs with a wrong HMAC on the kernel's own subflow (its address,
+//     port and sequence numbers, read off the wire): dropped (AddAddrDrop),
+//     and the kernel sees no echo;
 //   - DSS mappings on joined subflows that contradict an earlier mapping
-//     of the same subflow bytes (DSSNotMatching), lie far outside the
-//     receive window (NoDSSInWindow), or do not cover the segment they
-//     came with (DSSNoMatchTCP): the mapping is refused and the subflow
-//     reset (DSSCorruptionReset), its data never reaches the connection.
+//     of the same subflow bytes, in order or not (DSSNotMatching), lie
+//     2^40 bytes beyond the receive window (NoDSSInWindow), or do not
+//     cover the segment they came with (DSSNoMatchTCP): the mapping is
+//     refused and the subflow reset (DSSCorruptionReset, MP_TCPRST), its
+//     data never reaches the connection;
+//   - a mapping 8 MiB beyond the window (4 MiB buffer): the subflow
+//     acknowledges the bytes, the connection drops them (NoDSSInWindow)
+//     and keeps the subflow.
 //
 // Meanwhile the download keeps running (its reader slows down until the
-// injection is over, so that it cannot finish early), both of its subflows
-// stay, and it completes byte-exact.
+// injection is over, so that it cannot finish early, and must move at
+// least 1 MiB during it), both of its subflows stay established, the raw
+// peer's are all gone, and the download completes byte-exact. Each kind
+// must be answered as expected at least half the times (as in
+// TestXDPBadInputFromPeer) and each answer counted. How the kernel answers
+// and counts the same input: TestKernelMPTCPBadInputCounters.
 func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	x := newMPTopo(t, "mpbad", nil)
 	p0, p1 := x.topo.Paths[0], x.topo.Paths[1]
