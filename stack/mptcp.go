@@ -46,6 +46,10 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 	// the whole option space (a 24-byte DSS, an ADD_ADDR next to it): take
 	// the difference off the MSS so that no frame exceeds the MTU.
 	tc.MSS -= mptcpOptionSlack
+	// A subflow's bytes move to the connection at once; a delayed ACK of
+	// its tail would pin the peer's connection send buffer (see
+	// tcp.Config.QuickACKShort).
+	tc.QuickACKShort = true
 	return conn.Config{
 		Tokens:      s.tokens,
 		MIB:         s.mib.Worker(w.id),
