@@ -325,15 +325,15 @@ type kernelSegment struct {
 
 // latestKernelSegment drains packet socket fd (opened with fromSrc on the
 // kernel's address) and returns the last segment from sport to dport, if
-// any came within d. Segments with an ADD_ADDR are the raw peer's own
-// and skipped.
+// any came within d (0: only what is queued already). Segments with an
+// ADD_ADDR are the raw peer's own and skipped.
 func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duration) (kernelSegment, bool) {
 	var k kernelSegment
 	var r mptcp.Received
 	found := false
 	for end := time.Now().Add(d); ; {
 		flags := 0
-		if found {
+		if found || d == 0 {
 			flags = unix.MSG_DONTWAIT
 		}
 		_, th, ok := readTCPFlags(fd, buf, flags)
