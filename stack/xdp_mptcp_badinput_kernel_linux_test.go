@@ -34,6 +34,8 @@ import (
 //   - MP_JOIN with an unknown token: RST; MPJoinSynRx, MPJoinNoTokenFound.
 //   - wrong HMAC in the third ACK: RST; MPJoinAckHMacFailure (our RST also
 //     carries MP_TCPRST: MPRstTx).
+//   - a third ACK without MP_JOIN: RST, no counter (ours counts it as
+//     MPJoinAckHMacFailure).
 //   - ADD_ADDR with a wrong HMAC: ignored, no counter, no echo (ours counts
 //     AddAddrDrop).
 //   - a mapping contradicting the one in force, in order: DSSNotMatching,
@@ -183,7 +185,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		return o
 	}
 	joined := func(o *outcome) (rawSubflow, bool) {
-		sf, r := raw.join(next(), token, false)
+		sf, r := raw.join(next(), token, ackGoodHMAC)
 		switch r {
 		case joinEstablished, joinNoFourthACK:
 			o.answers["join:"+joinName(r)]++
@@ -215,7 +217,14 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		}
 	})
 	results["bad-join-hmac"] = kind(n, func(o *outcome) {
-		sf, r := raw.join(next(), token, true)
+		sf, r := raw.join(next(), token, ackBadHMAC)
+		o.answers[joinName(r)]++
+		if r != joinACKRST && sf.sport != 0 {
+			raw.reset(sf)
+		}
+	})
+	results["join-ack-without-mp-join"] = kind(n, func(o *outcome) {
+		sf, r := raw.join(next(), token, ackNoJoin)
 		o.answers[joinName(r)]++
 		if r != joinACKRST && sf.sport != 0 {
 			raw.reset(sf)
@@ -321,6 +330,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 	}
 	expect("unknown-token", "RST", half, "MPJoinNoTokenFound", "MPJoinSynRx")
 	expect("bad-join-hmac", "third ACK RST", half, "MPJoinAckHMacFailure")
+	expect("join-ack-without-mp-join", "third ACK RST", half)                   // no counter (ours: MPJoinAckHMacFailure)
 	expect("add-addr-good-hmac", "join:established", 1, "AddAddr", "EchoAddTx") // our ADD_ADDR HMAC is the kernel's
 	expect("dss-conflict-in-order", "join:established", halfReset, "DSSNotMatching", "MPRstTx")
 	expect("dss-not-matching-tcp", "RST", halfReset, "DSSNoMatchTCP", "MPRstTx")

@@ -27,8 +27,9 @@ import (
 //   - MP_JOIN SYNs with an unknown token: answered with a RST, counted
 //     (MPJoinNoTokenFound, DropJoinRefused);
 //   - MP_JOINs with the right token (from the keys read off the
-//     connection's handshake) and a wrong HMAC in the third ACK: the
-//     subflow is reset and not added (MPJoinAckHMacFailure);
+//     connection's handshake) and a wrong HMAC in the third ACK, or no
+//     MP_JOIN in it at all: the subflow is reset and not added
+//     (MPJoinAckHMacFailure);
 //   - ADD_ADDRs with a wrong HMAC on a joined subflow: dropped without an
 //     echo (AddAddrDrop); one with the right HMAC is echoed, to show the
 //     injection itself works;
@@ -66,6 +67,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		port     = 5201
 		nUnknown = 40 // MP_JOIN SYNs with an unknown token
 		nBadHMAC = 20 // MP_JOINs with a wrong HMAC in the third ACK
+		nNoJoin  = 10 // MP_JOINs whose third ACK has no MP_JOIN
 		nAddAddr = 40 // ADD_ADDRs with a wrong HMAC on a raw subflow
 		nKernAdd = 40 // ADD_ADDRs with a wrong HMAC on the kernel's subflow
 		nDSS     = 15 // joined subflows per kind of bad DSS mapping
@@ -228,6 +230,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	var res struct {
 		unknownRST, unknownOther    int
 		hmacRST, hmacOther          int
+		noJoinRST                   int
 		addAddrSent, controlEchoed  int
 		kernAddSent, kernAddDrops   int
 		conflictRST, oowRST, tcpRST int
@@ -261,7 +264,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	// MP_JOIN with the right token and a wrong HMAC in the third ACK.
 	t0 = time.Now()
 	for i := 0; i < nBadHMAC; i++ {
-		sf, r := raw.join(next(), token, true)
+		sf, r := raw.join(next(), token, ackBadHMAC)
 		switch r {
 		case joinACKRST:
 			res.hmacRST++
@@ -275,7 +278,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	// joined returns an established backup subflow of the raw peer.
 	joined := func() (rawSubflow, bool) {
 		for try := 0; try < 3; try++ {
-			sf, r := raw.join(next(), token, false)
+			sf, r := raw.join(next(), token, ackGoodHMAC)
 			if r == joinEstablished {
 				return sf, true
 			}
@@ -287,6 +290,17 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 			}
 		}
 		return rawSubflow{}, false
+	}
+	// ... and a third ACK without MP_JOIN (no HMAC at all).
+	for i := 0; i < nNoJoin; i++ {
+		sf, r := raw.join(next(), token, ackNoJoin)
+		switch r {
+		case joinACKRST:
+			res.noJoinRST++
+		case joinEstablished:
+			t.Errorf("a join whose third ACK had no MP_JOIN was established (port %d)", sf.sport)
+			raw.reset(sf)
+		}
 	}
 	phase("bad-join-hmac", t0)
 	// ADD_ADDR with a wrong HMAC, then one with the right HMAC.
@@ -512,8 +526,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	dm := mib1.Sub(&mib0)
 	km1 := x.kernelMIB(t)
 	kd := func(k string) uint64 { return km1[k] - km0[k] }
-	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; just beyond the window acknowledged %d; MP_TCPRST reasons %v; phases %v",
-		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.nearAcked, res.reasons, phases)
+	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), third ACK without MP_JOIN %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; just beyond the window acknowledged %d; MP_TCPRST reasons %v; phases %v",
+		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, nNoJoin, res.noJoinRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.nearAcked, res.reasons, phases)
 	got := map[string]uint64{}
 	for c := mptcp.Counter(0); c < mptcp.NumCounters; c++ {
 		if dm[c] != 0 {
@@ -535,7 +549,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		t.Errorf("stack JoinRefused drops grew by %d, want at least %d", v, res.unknownRST)
 	}
 	atLeast("MP_JOIN with a wrong HMAC", res.hmacRST, nBadHMAC)
-	counted(mptcp.MibMPJoinAckHMacFailure, res.hmacRST, nBadHMAC)
+	atLeast("MP_JOIN without MP_JOIN in the third ACK", res.noJoinRST, nNoJoin)
+	counted(mptcp.MibMPJoinAckHMacFailure, res.hmacRST+res.noJoinRST, nBadHMAC+nNoJoin)
 	if res.addAddrSent > 0 {
 		if res.controlEchoed == 0 {
 			t.Error("the ADD_ADDR with the right HMAC was never echoed: the injection did not reach the connection")

@@ -228,11 +228,19 @@ const (
 // replyTimeout bounds each wait for an answer from our stack.
 const replyTimeout = 500 * time.Millisecond
 
+// thirdACK says what the raw peer's third ACK of an MP_JOIN carries.
+type thirdACK uint8
+
+const (
+	ackGoodHMAC thirdACK = iota // MP_JOIN with the right HMAC
+	ackBadHMAC                  // MP_JOIN with one byte of the HMAC changed
+	ackNoJoin                   // no MP_JOIN option at all
+)
+
 // join runs the MP_JOIN handshake from sport with token (as a backup
-// subflow, so that our scheduler sends nothing on it), with the right
-// HMAC in the third ACK unless badHMAC. The SYN/ACK's HMAC is checked
-// against the captured keys.
-func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, joinResult) {
+// subflow, so that our scheduler sends nothing on it), with the third ACK
+// that mode says. The SYN/ACK's HMAC is checked against the captured keys.
+func (p *mpRawPeer) join(sport uint16, token uint32, mode thirdACK) (rawSubflow, joinResult) {
 	var ob [40]byte
 	iss := seqnum.Value(p.rng.Uint32())
 	nonce := p.rng.Uint32()
@@ -262,10 +270,15 @@ func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, 
 	mac = p.h.JoinHMAC(p.ckey, p.skey, nonce, r.Join.Nonce)
 	ack := mptcp.Join{Form: mptcp.JoinACK}
 	copy(ack.HMAC[:], mac[:mptcp.JoinHMACLen])
-	if badHMAC {
+	switch mode {
+	case ackBadHMAC:
 		ack.HMAC[p.rng.IntN(mptcp.JoinHMACLen)] ^= byte(1 + p.rng.IntN(255))
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
+	case ackNoJoin:
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, nil, nil)
+	default:
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
 	}
-	p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
 	th, ok = p.recv(sport, replyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
 	switch {
 	case !ok:
@@ -374,7 +387,7 @@ var payload100 = bytes.Repeat([]byte{0xa5}, 100)
 // unknownToken sends an MP_JOIN SYN with token from sport and reports
 // whether it was answered with a RST.
 func (p *mpRawPeer) unknownToken(sport uint16, token uint32) bool {
-	_, r := p.join(sport, token, false)
+	_, r := p.join(sport, token, ackGoodHMAC)
 	return r == joinSYNRST
 }
 
