@@ -63,13 +63,13 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := p0.Prefix.Addr().As4()
-	a[3] = 78
+	a[3] = 78 // not the raw peer's usual .77: this test has its own namespaces, but be plain
 	spoof := netip.AddrFrom4(a)
 	if out, err := peer.Exec("ip", "neigh", "replace", spoof.String(), "lladdr", "02:00:00:00:00:4e", "dev", p0.Peer.Name, "nud", "permanent"); err != nil {
 		t.Fatalf("static neighbour for %v: %v: %s", spoof, err, out)
 	}
 	const port = 5301
-	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof.As4(), dst: p0.PeerAddr.As4(), dport: port, rng: rand.New(rand.NewPCG(5, 6))}
+	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof, dst: p0.PeerAddr, dport: port, rng: rand.New(rand.NewPCG(5, 6))}
 	capFD := -1
 	var ln net.Listener
 	var kc, ks net.Conn
@@ -81,7 +81,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		if raw.rx, err = openPacketSock(p0.Peer.Index, raw.src, false); err != nil {
 			return err
 		}
-		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
+		if raw.tx, err = openRawSocket(false); err != nil {
 			return err
 		}
 		var lc net.ListenConfig

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mpxdp/mpxdp/internal/testbed"
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -53,13 +54,68 @@ import (
 // must be answered as expected at least half the times (as in
 // TestXDPBadInputFromPeer) and each answer counted. How the kernel answers
 // and counts the same input: TestKernelMPTCPBadInputCounters.
-func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
-	x := newMPTopo(t, "mpbad", nil)
+func TestXDPMPTCPBadInputFromPeer(t *testing.T) { testMPTCPBadInput(t, false) }
+
+// TestXDPMPTCPBadInputFromPeerIPv6 is TestXDPMPTCPBadInputFromPeer over
+// IPv6: both paths, the raw peer and the announcements are IPv6.
+func TestXDPMPTCPBadInputFromPeerIPv6(t *testing.T) { testMPTCPBadInput(t, true) }
+
+// mpFamily picks a path's addresses of one IP version.
+type mpFamily bool
+
+func (v6 mpFamily) our(p testbed.Path) netip.Addr {
+	if v6 {
+		return p.OurAddr6
+	}
+	return p.OurAddr
+}
+
+func (v6 mpFamily) peer(p testbed.Path) netip.Addr {
+	if v6 {
+		return p.PeerAddr6
+	}
+	return p.PeerAddr
+}
+
+func (v6 mpFamily) prefix(p testbed.Path) netip.Prefix {
+	if v6 {
+		return p.Prefix6
+	}
+	return p.Prefix
+}
+
+// mpHost returns the address with host part h on prefix pf.
+func mpHost(pf netip.Prefix, h byte) netip.Addr {
+	a := pf.Addr().AsSlice()
+	a[len(a)-1] = h
+	ip, _ := netip.AddrFromSlice(a)
+	return ip
+}
+
+func testMPTCPBadInput(t *testing.T, v6 mpFamily) {
+	tag := "mpbad"
+	if v6 {
+		tag = "mpbad6"
+	}
+	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: tag, IPv6: bool(v6)}, func(c *Config, topo *testbed.Topology) {
+		if v6 {
+			for i, p := range topo.Paths {
+				c.Interfaces[i].Addrs = append(c.Interfaces[i].Addrs, netip.PrefixFrom(p.OurAddr6, p.Prefix6.Bits()))
+			}
+		}
+	})
 	p0, p1 := x.topo.Paths[0], x.topo.Paths[1]
 	if err := x.topo.Peer.MPTCPLimits(2, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.topo.Peer.MPTCPEndpoint(p1.PeerAddr, p1.Peer.Name, "subflow"); err != nil {
+	if v6 {
+		// The kernel's subflow from its path-1 address goes to our
+		// path-0 address (as over IPv4); IPv6 needs a route for that.
+		if out, err := x.topo.Peer.Exec("ip", "-6", "route", "add", v6.our(p0).String()+"/128", "from", v6.peer(p1).String(), "dev", p1.Peer.Name); err != nil {
+			t.Fatalf("source route for the kernel's second subflow: %v: %s", err, out)
+		}
+	}
+	if err := x.topo.Peer.MPTCPEndpoint(v6.peer(p1), p1.Peer.Name, "subflow"); err != nil {
 		t.Fatal(err)
 	}
 	const (
@@ -98,8 +154,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		done <- served{sum: sum, err: err}
 	}()
 
-	spoof := spoofAddr(p1.Prefix)
-	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof.As4(), dst: p1.OurAddr.As4(), dport: port, rng: rand.New(rand.NewPCG(3, 4))}
+	spoof := spoofAddr(v6.prefix(p1))
+	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof, dst: v6.our(p1), dport: port, rng: rand.New(rand.NewPCG(3, 4))}
 	capFD := -1
 	var kc net.Conn
 	err = x.topo.Peer.Do(func() error {
@@ -110,13 +166,13 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		if raw.rx, err = openPacketSock(p1.Peer.Index, raw.src, false); err != nil {
 			return err
 		}
-		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
+		if raw.tx, err = openRawSocket(bool(v6)); err != nil {
 			return err
 		}
 		var d net.Dialer
 		d.SetMultipathTCP(true)
 		d.Timeout = 5 * time.Second
-		kc, err = d.Dial("tcp", netip.AddrPortFrom(p0.OurAddr, port).String())
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(v6.our(p0), port).String())
 		return err
 	})
 	for _, fd := range []int{raw.rx, raw.tx} {
@@ -222,6 +278,14 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		orig[s.Tuple] = true
 	}
 
+	// Have the peer kernel resolve our path-1 address first: with IPv6 it
+	// holds the raw peer's first packets until its new link-local address
+	// has passed DAD (about 2 s after the interface came up).
+	// (Best effort: without it the first joins may go unanswered.)
+	if out, err := x.topo.Peer.Exec("ping", "-c1", "-W3", v6.our(p1).String()); err != nil {
+		t.Logf("ping %v from the peer: %v: %s", v6.our(p1), err, out)
+	}
+
 	mib0, st0, km0 := x.s.MIB(), x.s.Stats(), x.kernelMIB(t)
 	read0 := progress.Load()
 	start := time.Now()
@@ -309,17 +373,14 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		t.Error("no joined subflow for the ADD_ADDR injection")
 	} else {
 		var ob [40]byte
-		pf := p1.Prefix.Addr().As4()
 		for i := 0; i < nAddAddr; i++ {
-			pf[3] = byte(100 + i)
-			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: netip.AddrFrom4(pf)}
+			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: mpHost(v6.prefix(p1), byte(100+i))}
 			a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
 			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &a), nil)
 			res.addAddrSent++
 			time.Sleep(200 * time.Microsecond)
 		}
-		pf[3] = 200
-		good := mptcp.AddAddr{ID: 200, Addr: netip.AddrFrom4(pf)}
+		good := mptcp.AddAddr{ID: 200, Addr: mpHost(v6.prefix(p1), 200)}
 		good.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, good.ID, good.Addr, 0)
 		for try := 0; try < 3 && res.controlEchoed == 0; try++ {
 			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &good), nil)
@@ -347,16 +408,16 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	// subflow that got data, and the scheduler may favour either).
 	type kernelSub struct {
 		fd       int
-		src, dst [4]byte
+		src, dst netip.Addr
 		sport    uint16
 	}
 	var ksubs []kernelSub
 	for tup := range orig {
 		for _, p := range x.topo.Paths {
-			if p.PeerAddr != tup.RemoteAddr {
+			if v6.peer(p) != tup.RemoteAddr {
 				continue
 			}
-			ks := kernelSub{fd: -1, src: p.PeerAddr.As4(), dst: tup.LocalAddr.As4(), sport: tup.RemotePort}
+			ks := kernelSub{fd: -1, src: tup.RemoteAddr, dst: tup.LocalAddr, sport: tup.RemotePort}
 			if err := x.topo.Peer.Do(func() error {
 				var err error
 				ks.fd, err = openPacketSock(p.Peer.Index, ks.src, true)
@@ -384,7 +445,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	if ksub == nil {
 		t.Errorf("saw no segment on any of the kernel's %d subflows in 3 s", len(ksubs))
 	} else {
-		t.Logf("ADD_ADDRs with a wrong HMAC go on the kernel's subflow from %v:%d", netip.AddrFrom4(ksub.src), ksub.sport)
+		t.Logf("ADD_ADDRs with a wrong HMAC go on the kernel's subflow from %v:%d", ksub.src, ksub.sport)
 	}
 	for i := 0; i < nKernAdd && ksub != nil; i++ {
 		// A stale segment does as well: the kernel's sequence number
@@ -392,7 +453,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		if k2, ok := latestKernelSegment(ksub.fd, sbuf, ksub.sport, port, 0); ok {
 			k = k2
 		}
-		a := mptcp.AddAddr{ID: uint8(100 + i), Addr: netip.AddrFrom4([4]byte{10, 99, 0, byte(1 + i)})}
+		a := mptcp.AddAddr{ID: uint8(100 + i), Addr: mpHost(v6.prefix(p0), byte(100+i))}
 		a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
 		raw.sendOnKernelSubflow(ksub.src, ksub.dst, ksub.sport, k, &a)
 		res.kernAddSent++
@@ -534,7 +595,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 			got[c.Name()] = dm[c]
 		}
 	}
-	t.Logf("our MIB during the injection: %v; JoinRefused drops %d", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused))
+	t.Logf("our MIB during the injection: %v; JoinRefused drops %d; all drops %v", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused), st1.Drops)
 	t.Logf("kernel MPTCP_INFO: %+v", kin)
 
 	counted := func(c mptcp.Counter, min, max int) {
