@@ -188,10 +188,10 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		sf, r := raw.join(next(), token, ackGoodHMAC)
 		switch r {
 		case joinEstablished, joinNoFourthACK:
-			o.answers["join:"+joinName(r)]++
+			o.answers["join:"+rawJoinName(r)]++
 			return sf, true
 		}
-		o.answers["join:"+joinName(r)]++
+		o.answers["join:"+rawJoinName(r)]++
 		return sf, false
 	}
 	answer := func(o *outcome, sf rawSubflow, wait time.Duration) {
@@ -218,14 +218,14 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 	})
 	results["bad-join-hmac"] = kind(n, func(o *outcome) {
 		sf, r := raw.join(next(), token, ackBadHMAC)
-		o.answers[joinName(r)]++
+		o.answers[rawJoinName(r)]++
 		if r != joinACKRST && sf.sport != 0 {
 			raw.reset(sf)
 		}
 	})
 	results["join-ack-without-mp-join"] = kind(n, func(o *outcome) {
 		sf, r := raw.join(next(), token, ackNoJoin)
-		o.answers[joinName(r)]++
+		o.answers[rawJoinName(r)]++
 		if r != joinACKRST && sf.sport != 0 {
 			raw.reset(sf)
 		}
@@ -238,7 +238,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		var ob [40]byte
 		ad := mptcp.AddAddr{ID: 9, Addr: netip.AddrFrom4([4]byte{10, 99, 0, 9})}
 		ad.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, ad.ID, ad.Addr, 0) ^ 1
-		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ad), nil)
+		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ad), nil)
 		if _, echoed := raw.recv(sf.sport, 100*time.Millisecond, func(th header.TCP) bool {
 			var r mptcp.Received
 			_ = mptcp.ParseTCPOptions(th.Options(), &r)
@@ -256,7 +256,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		var ob [40]byte
 		ad := mptcp.AddAddr{ID: 9, Addr: netip.AddrFrom4([4]byte{10, 99, 0, 9})}
 		ad.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, ad.ID, ad.Addr, 0)
-		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ad), nil)
+		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ad), nil)
 		if _, echoed := raw.recv(sf.sport, 500*time.Millisecond, func(th header.TCP) bool {
 			var r mptcp.Received
 			_ = mptcp.ParseTCPOptions(th.Options(), &r)
@@ -343,7 +343,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 	}
 }
 
-// joinName names a join outcome for the logs.
-func joinName(r joinResult) string {
+// rawJoinName names a join outcome for the logs.
+func rawJoinName(r joinResult) string {
 	return [...]string{"no answer", "SYN RST", "third ACK RST", "established", "no fourth ACK"}[r]
 }

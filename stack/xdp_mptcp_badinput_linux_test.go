@@ -376,16 +376,16 @@ func testMPTCPBadInput(t *testing.T, v6 mpFamily) {
 		for i := 0; i < nAddAddr; i++ {
 			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: mpHost(v6.prefix(p1), byte(100+i))}
 			a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
-			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &a), nil)
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &a), nil)
 			res.addAddrSent++
 			time.Sleep(200 * time.Microsecond)
 		}
 		good := mptcp.AddAddr{ID: 200, Addr: mpHost(v6.prefix(p1), 200)}
 		good.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, good.ID, good.Addr, 0)
 		for try := 0; try < 3 && res.controlEchoed == 0; try++ {
-			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &good), nil)
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &good), nil)
 			var r mptcp.Received
-			raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+			raw.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool {
 				_ = mptcp.ParseTCPOptions(th.Options(), &r)
 				if !r.Present.Has(mptcp.SubtypeAddAddr) || !r.AddAddr.Echo {
 					return false
@@ -512,7 +512,7 @@ func testMPTCPBadInput(t *testing.T, v6 mpFamily) {
 		}
 		res.dssJoins++
 		raw.dssAt(sf, rcvNxt+8<<20, 1)
-		th, ok := raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+		th, ok := raw.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool {
 			return th.Flags().Has(header.TCPFlagRST) || th.Ack() == sf.seq.Add(100)
 		})
 		switch {

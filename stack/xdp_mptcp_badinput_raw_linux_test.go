@@ -17,8 +17,8 @@ import (
 )
 
 // mpRawPeer is a hand-made MPTCP endpoint in the peer namespace, for
-// sending hostile MPTCP segments at our stack. It writes IPv4/TCP segments
-// with MPTCP options through a raw socket, from a source address that the
+// sending hostile MPTCP segments at our stack. It writes TCP segments with
+// MPTCP options over IPv4 or IPv6 through a raw socket, from a source address that the
 // peer kernel does not own: the kernel then drops our stack's answers
 // (not for it, and it does not forward) instead of resetting them, and a
 // packet socket on the peer's interface, filtered to that address, reads
@@ -80,7 +80,7 @@ func openPacketSock(ifindex int, addr netip.Addr, fromSrc bool) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("SO_RCVTIMEO: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: rawHtons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("binding the packet socket to ifindex %d: %w", ifindex, err)
 	}
@@ -121,7 +121,7 @@ func addrFilter(addr netip.Addr, fromSrc bool) []unix.SockFilter {
 // receive timeout of 20 ms, for reading the MPTCP keys off a handshake.
 // Call it inside the namespace.
 func openCaptureSock(ifindex int) (int, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons16(unix.ETH_P_ALL)))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(rawHtons(unix.ETH_P_ALL)))
 	if err != nil {
 		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
 	}
@@ -130,25 +130,25 @@ func openCaptureSock(ifindex int) (int, error) {
 		unix.Close(fd)
 		return -1, err
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: rawHtons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
 	return fd, nil
 }
 
-func htons16(v uint16) uint16 { return v<<8 | v>>8 }
+func rawHtons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// readTCP reads the next IPv4/TCP or IPv6/TCP frame from packet socket fd
+// rawReadTCP reads the next IPv4/TCP or IPv6/TCP frame from packet socket fd
 // into buf and returns its TCP segment; ok is false when nothing came
 // before the socket's timeout or the frame is not TCP over IP.
-func readTCP(fd int, buf []byte) (header.TCP, bool) {
-	return readTCPFlags(fd, buf, 0)
+func rawReadTCP(fd int, buf []byte) (header.TCP, bool) {
+	return rawReadTCPFlags(fd, buf, 0)
 }
 
-// readTCPFlags is readTCP with recvfrom flags (unix.MSG_DONTWAIT: do not
+// rawReadTCPFlags is rawReadTCP with recvfrom flags (unix.MSG_DONTWAIT: do not
 // wait at all).
-func readTCPFlags(fd int, buf []byte, flags int) (header.TCP, bool) {
+func rawReadTCPFlags(fd int, buf []byte, flags int) (header.TCP, bool) {
 	n, _, err := unix.Recvfrom(fd, buf, flags)
 	if err != nil || n < header.EthernetHeaderLen {
 		return nil, false
@@ -188,7 +188,7 @@ func captureKeys(fd int, dport uint16, d time.Duration) (client, server mptcp.Ke
 	buf := make([]byte, 1<<16)
 	var r mptcp.Received
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		th, ok := readTCP(fd, buf)
+		th, ok := rawReadTCP(fd, buf)
 		if !ok || th.DstPort() != dport {
 			continue
 		}
@@ -200,15 +200,15 @@ func captureKeys(fd int, dport uint16, d time.Duration) (client, server mptcp.Ke
 	return 0, 0, errors.New("no MP_CAPABLE with both keys seen on the wire")
 }
 
-// wireOption is an MPTCP option that can serialise itself.
-type wireOption interface {
+// rawOption is an MPTCP option that can serialise itself.
+type rawOption interface {
 	Size() int
 	Write(b []byte) int
 }
 
-// options writes a TCP option area into b: an MSS option when mss is not
+// rawOptions writes a TCP option area into b: an MSS option when mss is not
 // 0, then the given options, padded with NOPs to a multiple of 4.
-func options(b []byte, mss uint16, opts ...wireOption) []byte {
+func rawOptions(b []byte, mss uint16, opts ...rawOption) []byte {
 	n := 0
 	if mss != 0 {
 		b[0], b[1], b[2], b[3] = 2, 4, byte(mss>>8), byte(mss)
@@ -260,7 +260,7 @@ func (p *mpRawPeer) sendWindow(sport uint16, seq, ack seqnum.Value, flags header
 // Segments to other ports are skipped.
 func (p *mpRawPeer) recv(sport uint16, d time.Duration, want func(header.TCP) bool) (header.TCP, bool) {
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		th, ok := readTCP(p.rx, p.rbuf[:])
+		th, ok := rawReadTCP(p.rx, p.rbuf[:])
 		if !ok || th.DstPort() != sport || th.SrcPort() != p.dport {
 			continue
 		}
@@ -282,8 +282,8 @@ const (
 	joinNoFourthACK                   // SYN/ACK, then nothing in answer to the third ACK
 )
 
-// replyTimeout bounds each wait for an answer from our stack.
-const replyTimeout = 500 * time.Millisecond
+// rawReplyTimeout bounds each wait for an answer from our stack.
+const rawReplyTimeout = 500 * time.Millisecond
 
 // thirdACK says what the raw peer's third ACK of an MP_JOIN carries.
 type thirdACK uint8
@@ -302,8 +302,8 @@ func (p *mpRawPeer) join(sport uint16, token uint32, mode thirdACK) (rawSubflow,
 	iss := seqnum.Value(p.rng.Uint32())
 	nonce := p.rng.Uint32()
 	syn := mptcp.Join{Form: mptcp.JoinSYN, Backup: true, AddrID: 77, Token: token, Nonce: nonce}
-	p.send(sport, iss, 0, header.TCPFlagSYN, options(ob[:], 1400, &syn), nil)
-	th, ok := p.recv(sport, replyTimeout, nil)
+	p.send(sport, iss, 0, header.TCPFlagSYN, rawOptions(ob[:], 1400, &syn), nil)
+	th, ok := p.recv(sport, rawReplyTimeout, nil)
 	if !ok {
 		return rawSubflow{}, joinNoAnswer
 	}
@@ -330,13 +330,13 @@ func (p *mpRawPeer) join(sport uint16, token uint32, mode thirdACK) (rawSubflow,
 	switch mode {
 	case ackBadHMAC:
 		ack.HMAC[p.rng.IntN(mptcp.JoinHMACLen)] ^= byte(1 + p.rng.IntN(255))
-		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ack), nil)
 	case ackNoJoin:
 		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, nil, nil)
 	default:
-		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ack), nil)
 	}
-	th, ok = p.recv(sport, replyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
+	th, ok = p.recv(sport, rawReplyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
 	switch {
 	case !ok:
 		return sf, joinNoFourthACK
@@ -348,9 +348,9 @@ func (p *mpRawPeer) join(sport uint16, token uint32, mode thirdACK) (rawSubflow,
 
 // data sends payload on sf at relative offset off (from the first data
 // byte) with the given MPTCP options.
-func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...wireOption) {
+func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...rawOption) {
 	var ob [40]byte
-	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, options(ob[:], 0, opts...), payload)
+	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, rawOptions(ob[:], 0, opts...), payload)
 }
 
 // reset closes sf with a RST at its exact next sequence number, or, when
@@ -365,7 +365,7 @@ func (p *mpRawPeer) reset(sf rawSubflow, offs ...int) {
 
 // waitRST waits for our stack's RST on sf, skipping other segments.
 func (p *mpRawPeer) waitRST(sf rawSubflow) (header.TCP, bool) {
-	return p.recv(sf.sport, replyTimeout, func(th header.TCP) bool { return th.Flags().Has(header.TCPFlagRST) })
+	return p.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool { return th.Flags().Has(header.TCPFlagRST) })
 }
 
 // rstReason returns the MP_TCPRST reason of a RST, or -1 without one.
@@ -412,7 +412,7 @@ func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duratio
 		if found || d == 0 {
 			flags = unix.MSG_DONTWAIT
 		}
-		th, ok := readTCPFlags(fd, buf, flags)
+		th, ok := rawReadTCPFlags(fd, buf, flags)
 		if !ok {
 			if found || time.Now().After(end) {
 				return k, found
@@ -436,16 +436,16 @@ func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duratio
 // (an old ACK: neither a duplicate ACK nor a window update). It carries no
 // timestamp: one older than the kernel's latest would be dropped by PAWS,
 // a newer one would make our stack drop the kernel's own segments.
-func (p *mpRawPeer) sendOnKernelSubflow(src, dst netip.Addr, sport uint16, k kernelSegment, opt wireOption) {
+func (p *mpRawPeer) sendOnKernelSubflow(src, dst netip.Addr, sport uint16, k kernelSegment, opt rawOption) {
 	var ob [40]byte
 	s, d := p.src, p.dst
 	p.src, p.dst = src, dst
-	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, options(ob[:], 0, opt), nil)
+	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, rawOptions(ob[:], 0, opt), nil)
 	p.src, p.dst = s, d
 }
 
-// payload100 is the payload of the raw peer's data segments.
-var payload100 = bytes.Repeat([]byte{0xa5}, 100)
+// rawPayload100 is the payload of the raw peer's data segments.
+var rawPayload100 = bytes.Repeat([]byte{0xa5}, 100)
 
 // unknownToken sends an MP_JOIN SYN with token from sport and reports
 // whether it was answered with a RST.
@@ -460,23 +460,23 @@ func (p *mpRawPeer) unknownToken(sport uint16, token uint32) bool {
 // bytes further on.
 func (p *mpRawPeer) dssConflict(sf rawSubflow, dsn uint64) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
-	p.data(sf, 100, payload100, &m)
+	p.data(sf, 100, rawPayload100, &m)
 	m.DSN += 8
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 }
 
 // dssConflictInOrder sends, on sf, the first half of a 200-byte mapping
 // at dsn, then the second half under the same mapping moved 8 bytes on.
 func (p *mpRawPeer) dssConflictInOrder(sf rawSubflow, dsn uint64) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 	m.DSN += 8
-	p.data(sf, 100, payload100, &m)
+	p.data(sf, 100, rawPayload100, &m)
 }
 
 // dssAt sends, on sf, 100 bytes mapped at dsn (64-bit) from subflow
 // offset ssn (1: the segment's own first byte).
 func (p *mpRawPeer) dssAt(sf rawSubflow, dsn uint64, ssn uint32) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: ssn, DataLen: 100}
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 }
