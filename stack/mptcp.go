@@ -34,11 +34,14 @@ type mpConn struct {
 	lastPort  *port
 	optPred   int
 	acts      []pm.Action
+	server    bool
+	ev        *mpEvents // the connection's event sink (SubscribeEvents)
 }
 
 // mptcpConfig returns the connection configuration for a new MPTCP
-// connection owned by w whose first subflow leaves through ifc.
-func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
+// connection owned by w whose first subflow leaves through ifc; its
+// events go to ev.
+func (w *worker) mptcpConfig(ifc *iface, key *flowKey, ev *mpEvents) conn.Config {
 	s := w.st
 	tc := w.flowConfig(ifc, key)
 	tc.ISS = 0
@@ -61,6 +64,7 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 		Checksum:    s.cfg.MPTCPChecksum,
 		SendBufSize: max(s.cfg.SendBuffer, 256<<10),
 		RecvBufSize: max(s.cfg.RecvBuffer, 256<<10),
+		Events:      ev.sink,
 	}
 }
 
@@ -69,13 +73,19 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 // the reserved 16).
 const mptcpOptionSlack = 40 - 12 - 16
 
-// newMPConn registers mc (whose first subflow is sf on route rt) with w.
-func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool) *mpConn {
-	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p}
+// newMPConn registers mc (whose first subflow is sf on route rt, whose
+// events go to ev) with w.
+func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool, ev *mpEvents) *mpConn {
+	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev}
 	m.master = &flow{mp: m, heapIdx: -1}
 	c.mp = m
 	c.fl = m.master
 	w.addSubflow(m, sf, rt)
+	ev.m = m
+	if ev.created {
+		ev.created = false
+		ev.report(conn.Event{Type: conn.EventCreated, Token: mc.Token()})
+	}
 	w.st.mpOwners.Store(mc, m)
 	w.nbusy.Add(1)
 	w.c.flowsOpen.Add(1)
@@ -126,6 +136,9 @@ func (m *mpConn) flowOf(sf *conn.Subflow) *flow {
 // mpInput gives the segment in w.seg to its subflow's connection.
 func (w *worker) mpInput(f *flow, now time.Duration) {
 	m := f.mp
+	if w.seg.Flags.Has(tcp.FlagRST) && w.st.events.active() {
+		m.ev.noteReset(f.sf, &w.seg)
+	}
 	m.mc.Input(f.sf, &w.seg, now)
 	w.markDirty(m.master)
 }
@@ -147,12 +160,13 @@ func (w *worker) mpListenSYN(p *port, eth header.Ethernet, key *flowKey, l *list
 	}
 	c := w.st.newConn(key, w)
 	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
-	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
+	ev := &mpEvents{w: w}
+	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key, ev), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
 	if err != nil {
 		w.drop(DropMalformed)
 		return true
 	}
-	m := w.newMPConn(c, mc, sf, rt, true)
+	m := w.newMPConn(c, mc, sf, rt, true, ev)
 	m.lst = l
 	l.pending.Add(1)
 	w.markDirty(m.master)
@@ -216,12 +230,13 @@ func (w *worker) handoffDirect(o int, p *port, frame []byte) {
 
 // mpDial opens an MPTCP connection for c (opDial with Config.MPTCP).
 func (w *worker) mpDial(c *Conn, key *flowKey, rt route, now time.Duration) {
-	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key), key.tuple(), w.st.sec.isn(key, now), now)
+	ev := &mpEvents{w: w}
+	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key, ev), key.tuple(), w.st.sec.isn(key, now), now)
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	m := w.newMPConn(c, mc, sf, rt, false)
+	m := w.newMPConn(c, mc, sf, rt, false, ev)
 	w.markDirty(m.master)
 }
 
