@@ -324,7 +324,7 @@ type mpEvents struct {
 	created bool
 	// resets are the MP_TCPRST options the peer sent on subflows, until
 	// the subflow's SF_CLOSED reports them (rare; only with subscribers).
-	resets []sfReset
+	resets  []sfReset
 	scratch []conn.SubflowInfo
 }
 
