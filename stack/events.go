@@ -424,6 +424,9 @@ func (ev *mpEvents) describe(out *MPTCPEvent, sf *conn.Subflow) {
 // noteReset records the MP_TCPRST of a RST the peer sent on sf, for the
 // SF_CLOSED that follows. Called for RST segments only, with subscribers.
 func (ev *mpEvents) noteReset(sf *conn.Subflow, seg *tcp.Segment) {
+	if sf == nil || sf.Closed() {
+		return // its SF_CLOSED is out already
+	}
 	var r mptcp.Received
 	_ = mptcp.ParseTCPOptions(seg.Options.Ext, &r)
 	if !r.Present.Has(mptcp.SubtypeTCPRST) {

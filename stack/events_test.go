@@ -266,3 +266,70 @@ func TestMPTCPEventString(t *testing.T) {
 		}
 	}
 }
+
+// TestMPTCPEventsReset: the server withdraws its second address (hand-
+// driven hosts, virtual time): it resets the subflow there with MP_TCPRST
+// "administratively prohibited". The client reports REMOVED and the
+// subflow's SF_CLOSED with the peer's reset reason (and its own abort or
+// ECONNRESET, whichever of REMOVE_ADDR and the RST it handled first); the
+// server reports its own SF_CLOSED (aborted locally), and the data goes on
+// over the first subflow.
+func TestMPTCPEventsReset(t *testing.T) {
+	h := newMPHandPath(t, 2, 1500, "roundrobin")
+	chA, cancelA := h.sa.SubscribeEvents(64)
+	defer cancelA()
+	chB, cancelB := h.sb.SubscribeEvents(64)
+	defer cancelB()
+	var srv *mpConn
+	h.sb.mpOwners.Range(func(_, v any) bool { srv = v.(*mpConn); return false })
+	if srv == nil {
+		t.Fatal("no server connection")
+	}
+	if !srv.mc.Withdraw(1) {
+		t.Fatal("Withdraw(1) refused")
+	}
+	srv.w.markDirty(srv.master)
+	for range 20 {
+		h.move()
+	}
+	drain := func(ch <-chan MPTCPEvent) []MPTCPEvent {
+		var evs []MPTCPEvent
+		for {
+			select {
+			case e := <-ch:
+				evs = append(evs, e)
+			default:
+				return evs
+			}
+		}
+	}
+	evA, evB := drain(chA), drain(chB)
+	t.Logf("client:%s\nserver:%s", evNames(evA), evNames(evB))
+	find := func(evs []MPTCPEvent, typ MPTCPEventType) (MPTCPEvent, bool) {
+		for _, e := range evs {
+			if e.Type == typ {
+				return e, true
+			}
+		}
+		return MPTCPEvent{}, false
+	}
+	if e, ok := find(evA, MPTCPRemoved); !ok || e.RemoteID != 1 {
+		t.Errorf("client: REMOVED %v (found %v), want remid=1", e, ok)
+	}
+	e, ok := find(evA, MPTCPSubflowClosed)
+	if !ok || e.Remote.Addr() != netip.MustParseAddr("10.1.0.2") || !e.HasReset ||
+		e.ResetReason != mptcp.ResetAdministrativelyDenied || e.ResetFlags != mptcp.TCPRSTFlagT ||
+		!errors.Is(e.Err, tcp.ErrConnectionReset) && !errors.Is(e.Err, tcp.ErrAborted) {
+		t.Errorf("client: SF_CLOSED %v (found %v, err %v), want the subflow to 10.1.0.2 reset with reason 3", e, ok, e.Err)
+	}
+	if s := e.String(); !strings.Contains(s, " ifname=a1 reset_reason=3 reset_flags=0x1") || !strings.Contains(s, " backup=0 error=10") {
+		t.Errorf("client: SF_CLOSED prints as %q", s)
+	}
+	e, ok = find(evB, MPTCPSubflowClosed)
+	if !ok || e.Local.Addr() != netip.MustParseAddr("10.1.0.2") || e.HasReset || !errors.Is(e.Err, tcp.ErrAborted) {
+		t.Errorf("server: SF_CLOSED %v (found %v, err %v), want its subflow on 10.1.0.2, aborted locally", e, ok, e.Err)
+	}
+	if _, ok := find(evA, MPTCPClosed); ok {
+		t.Error("client: the connection closed; the first subflow should carry on")
+	}
+}
