@@ -104,7 +104,14 @@
 // stalled it for 40 ms. Config.MPTCPScheduler picks the packet scheduler.
 // Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
 // worker through its command ring; Stack.MIB sums the workers' MPTCP
-// counters (kernel MPTcpExt names).
+// counters (kernel MPTcpExt names). Stack.SubscribeEvents streams each
+// connection's events as `ip mptcp monitor` names them (MPTCPEvent:
+// CREATED, ESTABLISHED, ANNOUNCED, REMOVED, SF_ESTABLISHED, SF_CLOSED with
+// the peer's MP_TCPRST reason, SF_PRIORITY, CLOSED): the owner worker
+// builds each event inside the connection's call that raised it and
+// offers it to every subscriber's channel without blocking; a full
+// channel loses it (Stack.EventsDropped). Nothing is done per packet
+// beyond a RST's check for MP_TCPRST while someone subscribes.
 //
 // Gaps: a subflow's segments that arrive on a third worker take two
 // hand-offs (hash owner, then the connection's owner); joins are accepted
