@@ -333,3 +333,22 @@ func TestMPTCPEventsReset(t *testing.T) {
 		t.Error("client: the connection closed; the first subflow should carry on")
 	}
 }
+
+// TestMPTCPEventsNoAllocPerPacket: with a subscriber, steady-state
+// segments of a two-subflow connection still allocate nothing (events are
+// built only when one happens).
+func TestMPTCPEventsNoAllocPerPacket(t *testing.T) {
+	h := newMPHandPath(t, 2, 1500, "roundrobin")
+	ch, cancel := h.sa.SubscribeEvents(8)
+	defer cancel()
+	_, cancelB := h.sb.SubscribeEvents(8)
+	defer cancelB()
+	if n := testing.AllocsPerRun(20, h.move); n != 0 {
+		t.Fatalf("%v allocations per 64 KiB moved with event subscribers", n)
+	}
+	select {
+	case e := <-ch:
+		t.Errorf("an event in the steady state: %v", e)
+	default:
+	}
+}
