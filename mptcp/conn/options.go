@@ -177,7 +177,7 @@ func (sf *Subflow) addAddrAlone(seg *tcp.Segment, o *mptcp.Out, space int, send 
 	if dss {
 		o.Want = o.Want.With(mptcp.SubtypeDSS)
 	}
-	if seg.Options.NumSACK == 0 && o.AddAddr.Size() > space {
+	if seg.Options.NumSACK == 0 && (o.AddAddr.Size()+3)&^3 > space {
 		// Too large for this subflow's option space (an IPv6 ADD_ADDR
 		// with a port and timestamps): it can never be sent here.
 		c := sf.c
