@@ -269,3 +269,51 @@ func TestAddAddrSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestAddAddrIPv6UnderLoss: the server announces an IPv6 address while it
+// receives an upload over a lossy path, so many of its pure ACKs carry a
+// SACK block and leave no room even for the ADD_ADDR alone: it waits for
+// one that does (or its resend) and is neither lost for good nor dropped.
+func TestAddAddrIPv6UnderLoss(t *testing.T) {
+	p := simnet.LinkConfig{Bandwidth: 100e6, Delay: 5 * time.Millisecond, QueueBytes: 256 << 10, Loss: 0.02}
+	sim, cl, sv := pair(t, 62, Config{}, Config{}, p)
+	cl.pmCfg = &pm.Config{Limits: pm.Limits{AddAddrAccepted: 1}}
+	const n = 8 << 20
+	announced, lastSACK := false, false
+	var annAt, sentAt time.Duration
+	sv.app2 = func() {
+		// Announce while the server reports a hole (its last ACK had a
+		// SACK block), so that its next ACKs have SACK blocks too.
+		if !announced && lastSACK && len(sv.conns) > 0 && sv.recvd >= 256<<10 {
+			announced = sv.conns[0].Announce(1, v6Announced, 0)
+			annAt = sim.Now()
+		}
+	}
+	sacked, sent := 0, false // server segments with SACK blocks between the announcement and the ADD_ADDR
+	sv.mangle = func(_ int, _ tcp.FourTuple, seg *tcp.Segment) {
+		var r mptcp.Received
+		_ = mptcp.ParseTCPOptions(seg.Options.Ext, &r)
+		if r.Present.Has(mptcp.SubtypeAddAddr) && !sent {
+			sent, sentAt = true, sim.Now()
+		}
+		lastSACK = seg.Options.NumSACK > 0
+		if announced && !sent && lastSACK {
+			sacked++
+		}
+	}
+	transfer(t, sim, cl, sv, n, 2*time.Minute)
+	if !announced {
+		t.Fatal("never announced: no ACK with a SACK block after 256 KiB, or Announce refused")
+	}
+	c := cl.conns[0]
+	if _, _, acc := c.PathManager().Counts(); acc != 1 || cl.count(mptcp.MibAddAddr) == 0 || sv.count(mptcp.MibEchoAdd) == 0 {
+		t.Fatalf("client PM accepted %d, AddAddr %d, server EchoAdd %d", acc, cl.count(mptcp.MibAddAddr), sv.count(mptcp.MibEchoAdd))
+	}
+	if d := sv.count(mptcp.MibAddAddrTxDrop); d != 0 {
+		t.Errorf("AddAddrTxDrop %d, want 0", d)
+	}
+	if sacked == 0 {
+		t.Error("no ACK with SACK blocks went out while the ADD_ADDR waited: the test does not exercise that case")
+	}
+	t.Logf("AddAddrTx %d; %d ACKs with SACK blocks before it, sent %v after the announcement", sv.count(mptcp.MibAddAddrTx), sacked, sentAt-annAt)
+}
