@@ -79,6 +79,7 @@ type worker struct {
 	hBuf    []*handoff
 
 	seg     tcp.Segment
+	segOut  tcp.Segment // the segment service builds (OutputTo)
 	optsIn  header.TCPOptions
 	optsOut header.TCPOptions
 	c       counters
