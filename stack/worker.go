@@ -339,6 +339,21 @@ func (p *port) alloc() (link.Frame, bool) {
 	return f, true
 }
 
+// ready reports whether p can lend a transmit frame now (refilling its
+// stock from the queue when it is empty).
+func (p *port) ready() bool {
+	if len(p.stock) > 0 {
+		return true
+	}
+	n := p.q.Alloc(p.stock[:cap(p.stock)])
+	if n == 0 {
+		p.flush()
+		n = p.q.Alloc(p.stock[:cap(p.stock)])
+	}
+	p.stock = p.stock[:n]
+	return n > 0
+}
+
 // unalloc returns an unused frame to the stock.
 func (p *port) unalloc(f link.Frame) { p.stock = append(p.stock, f) }
 

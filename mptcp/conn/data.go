@@ -48,7 +48,9 @@ func (c *Conn) pull(sf *Subflow) {
 		if s.dataReady() && !s.stale {
 			cd.Usable = true
 			cd.SRTT = s.ep.SRTT()
-			cd.Room = s.room()
+			if !s.blocked {
+				cd.Room = s.room()
+			}
 		}
 		cands = append(cands, cd)
 	}
@@ -794,7 +796,9 @@ func (c *Conn) closeConn() {
 // Output returns the next segment any subflow has to send, the subflow it
 // belongs to, and false when none has anything. Payload bytes are copied
 // into payload (the transmit frame). Call it until it returns false after
-// every Input, OnTimer, Write, Read or close call.
+// every Input, OnTimer, Write, Read or close call. Blocked subflows
+// (SetBlocked) are skipped: a segment is only built for a subflow whose
+// device can take it.
 func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment, bool) {
 	c.now = now
 	c.runTimers(now)
@@ -802,7 +806,7 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 	for k := 0; k < n; k++ {
 		i := (c.next + k) % n
 		sf := c.subflows[i]
-		if sf.ep == nil {
+		if sf.ep == nil || sf.blocked {
 			continue
 		}
 		if sf.needAck && !sf.closed {

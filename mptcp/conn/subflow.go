@@ -101,6 +101,7 @@ type Subflow struct {
 	rmAddr     []uint8
 
 	stale        bool
+	blocked      bool          // the device has no transmit buffer for the subflow's path (SetBlocked)
 	staleAt      time.Duration // when the subflow went stale
 	staleRTOs    uint64
 	lastUna      seqnum.Value
@@ -130,6 +131,17 @@ func (sf *Subflow) Backup() bool { return sf.backup || sf.peerBackup }
 // Stale reports whether the subflow stopped making progress (its data was
 // reinjected on the others).
 func (sf *Subflow) Stale() bool { return sf.stale }
+
+// SetBlocked tells the connection whether the device the subflow leaves
+// through can take a frame now. While it is blocked, Output asks its
+// engine for nothing and the scheduler gives new ranges to the other
+// subflows (it counts as having no room): a path whose transmit queue is
+// full pushes data back onto the others instead of losing segments that
+// were already built. The stack sets it before every Output.
+func (sf *Subflow) SetBlocked(blocked bool) { sf.blocked = blocked }
+
+// Blocked reports what SetBlocked last set.
+func (sf *Subflow) Blocked() bool { return sf.blocked }
 
 // tcpConfig returns the engine configuration of the subflow.
 func (sf *Subflow) tcpConfig(iss seqnum.Value) tcp.Config {
