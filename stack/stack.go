@@ -172,10 +172,16 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	s.mib = mptcp.NewMIB(nq)
 	s.wakers = make([]waker, nq)
 	for i := range s.wakers {
-		// A worker with a single queue that can be woken sleeps in its
-		// Wait (frames and commands end the sleep at once); others poll
-		// their queues every pollSlice while they sleep on a channel.
-		if wk, ok := links[0].Queues[i].(link.Waker); ok && len(links) == 1 {
+		// A worker whose queues can be woken sleeps in its first queue's
+		// Wait (frames and commands end the sleep at once): a single
+		// queue, or pipe ends joined into one wait (a worker serving
+		// several interfaces). Others poll their queues every pollSlice
+		// while they sleep on a channel.
+		qs := make([]link.Queue, len(links))
+		for j, l := range links {
+			qs[j] = l.Queues[i]
+		}
+		if wk, ok := qs[0].(link.Waker); ok && (len(qs) == 1 || link.JoinQueueWaits(qs)) {
 			s.wakers[i] = wk
 		} else {
 			s.wakers[i] = newChanWaker()
@@ -235,16 +241,26 @@ func (w *worker) run(core int) {
 	for !w.stop.Load() {
 		now := w.st.now()
 		pending := w.cmds.Len() > 0 || w.inbox.Len() > 0
-		if w.pollQueues(now) || pending || len(w.again) > 0 {
+		got := w.pollQueues(now)
+		stalled := w.txStalled()
+		if got || pending || len(w.again) > 0 && !stalled {
 			lastWork = now
 			continue
 		}
-		if busy || now-lastWork < spin {
+		// Idle, or stalled: flows wait for transmit frames that only the
+		// peer can give back. A stalled worker sleeps at once (spinning
+		// would keep the peer's goroutine, which the last transmit woke
+		// onto this P, from running) and for at most pollSlice; a pipe
+		// end wakes it when the peer gives frames back.
+		if busy || !stalled && now-lastWork < spin {
 			continue
 		}
 		d := maxWait
 		if t := w.NextTimer(); t != 0 {
 			d = min(d, t-now)
+		}
+		if stalled {
+			d = min(d, pollSlice)
 		}
 		if d <= 0 {
 			continue

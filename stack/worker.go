@@ -25,6 +25,9 @@ type port struct {
 	txq   []link.Frame // filled frames waiting for Transmit
 	stock []link.Frame // allocated, still empty frames
 	rx    []link.Frame
+	// starved: alloc found no free frame since the worker's last
+	// pollQueues (the peer or the device holds them all).
+	starved bool
 }
 
 // handoff carries a copy of a frame to the worker that owns its flow.
@@ -91,6 +94,7 @@ type worker struct {
 	directFrom int // the worker that handed a direct frame over
 	now        time.Duration
 	flowCnt    int
+	iterTx     int          // frames transmitted since the last pollQueues began
 	nbusy      atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
 	sleep      atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
 	stop       atomic.Bool
@@ -138,6 +142,10 @@ func maxFrameCap(qs []link.Queue) int {
 // Poll. It reports whether anything was received.
 func (w *worker) pollQueues(now time.Duration) bool {
 	got, full := false, false
+	w.iterTx = 0
+	for _, p := range w.ports {
+		p.starved = false
+	}
 	for i, p := range w.ports {
 		n := p.q.Receive(p.rx)
 		if n > 0 {
@@ -155,6 +163,21 @@ func (w *worker) pollQueues(now time.Duration) bool {
 		w.flushWakes()
 	}
 	return got
+}
+
+// txStalled reports whether the last pollQueues transmitted nothing
+// because a port had no free frame: its flows wait for frames to come
+// back, and polling again at once cannot help.
+func (w *worker) txStalled() bool {
+	if w.iterTx > 0 {
+		return false
+	}
+	for _, p := range w.ports {
+		if p.starved {
+			return true
+		}
+	}
+	return false
 }
 
 // flushWakes wakes the readers whose data deliver left for later.
@@ -329,6 +352,7 @@ func (p *port) alloc() (link.Frame, bool) {
 			p.flush()
 			n = p.q.Alloc(p.stock[:cap(p.stock)])
 			if n == 0 {
+				p.starved = true
 				return link.Frame{}, false
 			}
 		}
@@ -377,6 +401,7 @@ func (w *worker) transmit(p *port) {
 		n += p.q.Transmit(p.txq[n:])
 	}
 	w.c.txFrames.Add(uint64(n))
+	w.iterTx += n
 	if n < len(p.txq) {
 		for range p.txq[n:] {
 			w.drop(DropTxFull)

@@ -222,6 +222,7 @@ const (
 	joinSYNRST                        // the SYN was answered with a RST
 	joinACKRST                        // the third ACK was answered with a RST
 	joinEstablished                   // SYN/ACK, then the fourth ACK
+	joinNoFourthACK                   // SYN/ACK, then nothing in answer to the third ACK
 )
 
 // replyTimeout bounds each wait for an answer from our stack.
@@ -268,7 +269,7 @@ func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, 
 	th, ok = p.recv(sport, replyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
 	switch {
 	case !ok:
-		return sf, joinNoAnswer
+		return sf, joinNoFourthACK
 	case th.Flags().Has(header.TCPFlagRST):
 		return sf, joinACKRST
 	}
@@ -386,6 +387,15 @@ func (p *mpRawPeer) dssConflict(sf rawSubflow, dsn uint64) {
 	p.data(sf, 100, payload100, &m)
 	m.DSN += 8
 	p.data(sf, 0, payload100, &m)
+}
+
+// dssConflictInOrder sends, on sf, the first half of a 200-byte mapping
+// at dsn, then the second half under the same mapping moved 8 bytes on.
+func (p *mpRawPeer) dssConflictInOrder(sf rawSubflow, dsn uint64) {
+	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
+	p.data(sf, 0, payload100, &m)
+	m.DSN += 8
+	p.data(sf, 100, payload100, &m)
 }
 
 // dssAt sends, on sf, 100 bytes mapped at dsn (64-bit) from subflow

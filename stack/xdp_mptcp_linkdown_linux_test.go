@@ -29,8 +29,7 @@ import (
 // manager retries it with back-off. When the link comes back, a new
 // subflow on path 1 comes up: Conn.Subflows shows it established, our MIB
 // counts the join (MPJoinSynTx, MPJoinSynAckRx), and the kernel counts
-// the MP_JOIN SYN it received (MPJoinSynRx). The re-establishment half
-// runs only with -mptcp-long for now: it fails (no new join goes out).
+// the MP_JOIN SYN it received (MPJoinSynRx).
 func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpr", Router: true}, func(c *Config, topo *testbed.Topology) {
 		c.MPTCP = true
@@ -51,7 +50,7 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kl.Close()
-	size := mpShortSize()
+	size := int64(32 << 20)
 	type res struct {
 		down, up []byte
 		err      error
@@ -154,13 +153,6 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	finished := time.Since(downAt)
 	t.Logf("both %d MiB transfers done %v after path 1 went down (%v in all)", size>>20, finished, time.Since(start))
 
-	if !*mptcpLong {
-		// Known broken (see the report): the stale subflow is reset after
-		// StaleReset, but no new MP_JOIN goes out after the link comes
-		// back. The re-establishment half runs with -mptcp-long.
-		t.Logf("re-establishment check skipped: run with -mptcp-long (known broken)")
-		return
-	}
 	// Leave the link down long enough for the stale subflow to be given
 	// up (conn.Config.StaleReset, 3 s) and a retry to fail, then bring it
 	// back.

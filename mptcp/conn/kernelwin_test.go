@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/mptcp"
+	"github.com/mpxdp/mpxdp/mptcp/pm"
 )
 
 // The tests in this file play Linux's part on the receiving side
@@ -308,5 +309,56 @@ func TestDataLevelBackoffCapped(t *testing.T) {
 	}
 	if c.rtoShift > maxConnRTOShift {
 		t.Errorf("rtoShift %d after 10 timeouts, want at most %d", c.rtoShift, maxConnRTOShift)
+	}
+}
+
+// TestStaleSubflowResetAndRejoined: the client joins the server's
+// announced address; during a transfer both ways that path turns into a
+// black hole for 6 s. Its subflow goes stale, is reset after
+// Config.StaleReset (it would otherwise wait out its retransmission
+// limit), the path manager retries with back-off, and a new subflow on the
+// path carries data once it is back. Both streams arrive exact.
+func TestStaleSubflowResetAndRejoined(t *testing.T) {
+	a, b := twoPaths()
+	sim, cl, sv := pair(t, 80, Config{}, Config{}, a, b)
+	sv.pmCfg = &pm.Config{Endpoints: []pm.Endpoint{{ID: 1, Addr: addr(1, 1), Flags: pm.Signal}}}
+	cl.pmCfg = &pm.Config{Limits: pm.Limits{Subflows: 2, AddAddrAccepted: 2}, RetryBase: 500 * time.Millisecond, RetryMax: 2 * time.Second}
+	n := int64(128 << 20)
+	cl.toSend, sv.toSend = n, n
+	down := false
+	bh := func(p int, _ *tcpSegment) bool { return down && p == 1 }
+	cl.drop, sv.drop = bh, bh
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return sv.recvd > n/8 && len(c.subflows) == 2 })
+	if len(c.subflows) != 2 || c.subflows[1].bytesSent == 0 {
+		t.Fatal("the announced address was not joined before the outage")
+	}
+	old := c.subflows[1]
+	down = true
+	t0 := sim.Now()
+	sim.RunUntil(t0+6*time.Second, nil)
+	if !old.closed {
+		t.Fatalf("the black-holed subflow is still open 6 s later (stale %v)", old.stale)
+	}
+	if c.cfg.StaleReset != 3*time.Second || cl.count(mptcp.MibSubflowStale) == 0 || cl.count(mptcp.MibMPRstTx) == 0 {
+		t.Errorf("stale %d, MP_TCPRST sent %d: want the stale subflow reset", cl.count(mptcp.MibSubflowStale), cl.count(mptcp.MibMPRstTx))
+	}
+	down = false
+	sim.RunUntil(10*time.Minute, func() bool { return sv.eof && cl.eof })
+	if !sv.eof || !cl.eof || sv.recvd != n || cl.recvd != n || !equalHash(sv, n) || !equalHash(cl, n) {
+		t.Fatalf("transfer: server eof %v %d, client eof %v %d of %d", sv.eof, sv.recvd, cl.eof, cl.recvd, n)
+	}
+	var fresh *Subflow
+	for _, sf := range c.subflows {
+		if sf != old && pathOf(sf.tuple.LocalAddr) == 1 {
+			fresh = sf
+		}
+	}
+	if fresh == nil || fresh.bytesSent == 0 {
+		dumpConn(t, "client", c)
+		t.Fatalf("no new subflow on path 1 carried data after the outage (joins sent %d)", cl.count(mptcp.MibMPJoinSynTx))
+	}
+	if j := cl.count(mptcp.MibMPJoinSynTx); j < 2 {
+		t.Errorf("MPJoinSynTx %d, want at least 2", j)
 	}
 }

@@ -73,6 +73,10 @@ func (p pmAdapter) Established(c *Conn, now time.Duration) {
 
 func (p pmAdapter) SubflowUp(c *Conn, sf *Subflow, now time.Duration) {
 	p.m.SubflowUp(sf.tuple.LocalAddr, remoteOf(sf))
+	// An ADD_ADDR without a port that came before the manager knew the
+	// connection's port is recorded with port 0: the stack used the
+	// connection's port for the subflow.
+	p.m.SubflowUp(sf.tuple.LocalAddr, netip.AddrPortFrom(sf.tuple.RemoteAddr, 0))
 }
 
 func (p pmAdapter) AddAddr(c *Conn, a *mptcp.AddAddr, now time.Duration) {
@@ -87,5 +91,8 @@ func (p pmAdapter) SubflowClosed(c *Conn, sf *Subflow, err error, now time.Durat
 	if sf.role == roleMPC || c.closing || c.finAcked || c.err != nil {
 		return
 	}
-	p.m.SubflowDown(sf.tuple.LocalAddr, remoteOf(sf), now)
+	if !p.m.SubflowDown(sf.tuple.LocalAddr, remoteOf(sf), now) {
+		// See SubflowUp: an announcement recorded with port 0.
+		p.m.SubflowDown(sf.tuple.LocalAddr, netip.AddrPortFrom(sf.tuple.RemoteAddr, 0), now)
+	}
 }

@@ -30,11 +30,9 @@ type PipeEnd struct {
 	peer      *PipeEnd
 	retBatch  []uint64
 	msgBatch  []pipeMsg
-	txBatch   []pipeMsg     // Transmit's messages, published with one store per batch
-	relBatch  []uint64      // Release's slots for the peer, likewise
-	waiting   atomic.Bool   // the owner sleeps in Wait: the peer's Transmit wakes it
-	wakeCh    chan struct{} // one pending wake-up token
-	timer     *time.Timer
+	txBatch   []pipeMsg // Transmit's messages, published with one store per batch
+	relBatch  []uint64  // Release's slots for the peer, likewise
+	wt        *pipeWait // the sleep of the goroutine driving this end (shared by JoinWait)
 	// Sent and Received count frames; Dropped counts frames refused because
 	// the ring toward the peer was full (the caller keeps those).
 	Sent, Received, Dropped uint64
@@ -80,10 +78,63 @@ func newEnd(frames, frameSize int) *PipeEnd {
 	e.msgBatch = make([]pipeMsg, 64)
 	e.txBatch = make([]pipeMsg, 0, 64)
 	e.relBatch = make([]uint64, 0, 64)
-	e.wakeCh = make(chan struct{}, 1)
-	e.timer = time.NewTimer(time.Hour)
-	e.timer.Stop()
+	e.wt = newPipeWait(e)
 	return e
+}
+
+// pipeWait is where the goroutine that drives one or more pipe ends
+// sleeps: any peer's Transmit toward one of them, or Wake, ends the sleep.
+type pipeWait struct {
+	waiting atomic.Bool   // the owner sleeps in Wait: a peer's Transmit wakes it
+	wakeCh  chan struct{} // one pending wake-up token
+	timer   *time.Timer
+	ends    []*PipeEnd // the ends whose received frames end the sleep
+}
+
+func newPipeWait(ends ...*PipeEnd) *pipeWait {
+	w := &pipeWait{wakeCh: make(chan struct{}, 1), timer: time.NewTimer(time.Hour), ends: ends}
+	w.timer.Stop()
+	return w
+}
+
+// ready reports whether any of the ends has received frames waiting.
+func (w *pipeWait) ready() bool {
+	for _, e := range w.ends {
+		if e.rx.Len() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// JoinWait makes one goroutine able to sleep on several pipe ends (one
+// worker driving a queue of each of several interfaces): after it, Wait on
+// any of them sleeps until a peer transmits toward any of them, Wake on any
+// of them is called, or the time passes. Call it before the ends are used,
+// from the goroutine that will drive them.
+func JoinWait(ends ...*PipeEnd) {
+	w := newPipeWait(ends...)
+	for _, e := range ends {
+		e.wt = w
+	}
+}
+
+// JoinQueueWaits joins the waits of qs (JoinWait) when every one of them
+// is a pipe end and reports whether it did; Wait and Wake of qs[0] then
+// serve them all.
+func JoinQueueWaits(qs []Queue) bool {
+	ends := make([]*PipeEnd, 0, len(qs))
+	for _, q := range qs {
+		e, ok := q.(*PipeEnd)
+		if !ok {
+			return false
+		}
+		ends = append(ends, e)
+	}
+	if len(ends) > 0 {
+		JoinWait(ends...)
+	}
+	return len(ends) > 0
 }
 
 // FrameSize implements Queue.
@@ -137,6 +188,10 @@ func (e *PipeEnd) giveBack() {
 		}
 	}
 	e.relBatch = e.relBatch[:0]
+	if w := e.peer.wt; w.waiting.Load() {
+		// The peer may sleep because it ran out of frames.
+		w.wake()
+	}
 }
 
 func (e *PipeEnd) owns(f *Frame) bool {
@@ -193,8 +248,8 @@ func (e *PipeEnd) Transmit(fs []Frame) int {
 	}
 	e.Sent += uint64(sent)
 	e.Dropped += uint64(len(fs) - sent)
-	if sent > 0 && e.peer.waiting.Load() {
-		e.peer.Wake()
+	if w := e.peer.wt; sent > 0 && w.waiting.Load() {
+		w.wake()
 	}
 	return sent
 }
@@ -208,32 +263,36 @@ func (e *PipeEnd) Flush() error {
 // Wait implements Queue. With d <= 0 it yields the processor. Otherwise it
 // sleeps until the peer transmits, Wake is called, or d passes: one
 // atomic load per Transmit call tells the peer whether to wake this end.
+// After JoinWait, frames toward any of the joined ends end the sleep.
 func (e *PipeEnd) Wait(d time.Duration) error {
-	if e.rx.Len() > 0 || d <= 0 {
+	w := e.wt
+	if d <= 0 || w.ready() {
 		runtime.Gosched()
 		return nil
 	}
-	e.waiting.Store(true)
-	if e.rx.Len() > 0 { // a frame came in before the flag was seen
-		e.waiting.Store(false)
+	w.waiting.Store(true)
+	if w.ready() { // a frame came in before the flag was seen
+		w.waiting.Store(false)
 		return nil
 	}
-	e.timer.Reset(d)
+	w.timer.Reset(d)
 	select {
-	case <-e.wakeCh:
-		e.timer.Stop()
-	case <-e.timer.C:
+	case <-w.wakeCh:
+		w.timer.Stop()
+	case <-w.timer.C:
 	}
-	e.waiting.Store(false)
+	w.waiting.Store(false)
 	return nil
 }
 
 // Wake ends a Wait in progress, or makes the next one return at once. It
 // may be called from any goroutine (the stack's application side uses it
 // to hand its worker commands).
-func (e *PipeEnd) Wake() {
+func (e *PipeEnd) Wake() { e.wt.wake() }
+
+func (w *pipeWait) wake() {
 	select {
-	case e.wakeCh <- struct{}{}:
+	case w.wakeCh <- struct{}{}:
 	default:
 	}
 }

@@ -215,7 +215,7 @@ func TestPipeWaitWakes(t *testing.T) {
 		}
 	}
 	ch := waitDone(p.B)
-	for !p.B.waiting.Load() { // let it go to sleep first
+	for !p.B.wt.waiting.Load() { // let it go to sleep first
 		time.Sleep(time.Millisecond)
 	}
 	fs := make([]Frame, 1)
@@ -231,7 +231,7 @@ func TestPipeWaitWakes(t *testing.T) {
 	rx := make([]Frame, 4)
 	p.B.Release(rx[:p.B.Receive(rx)])
 	ch = waitDone(p.B)
-	for !p.B.waiting.Load() {
+	for !p.B.wt.waiting.Load() {
 		time.Sleep(time.Millisecond)
 	}
 	p.B.Wake()
@@ -239,4 +239,68 @@ func TestPipeWaitWakes(t *testing.T) {
 
 	p.A.Wake() // nobody waits: the token makes the next Wait return
 	expect(waitDone(p.A), "an earlier Wake")
+}
+
+// TestJoinWaitWakesOnAnyEnd checks that after JoinWait a Wait on one end
+// ends when the peer of another joined end transmits, returns at once
+// while any joined end holds received frames, and that Wake on any joined
+// end ends it; an end that was not joined keeps its own wait.
+func TestJoinWaitWakesOnAnyEnd(t *testing.T) {
+	p1, _ := NewPipe(8, 128)
+	p2, _ := NewPipe(8, 128)
+	p3, _ := NewPipe(8, 128)
+	if !JoinQueueWaits([]Queue{p1.B, p2.B}) {
+		t.Fatal("JoinQueueWaits refused two pipe ends")
+	}
+	if JoinQueueWaits([]Queue{p3.B, nil}) {
+		t.Fatal("JoinQueueWaits joined a queue that is not a pipe end")
+	}
+	if p3.B.wt == p1.B.wt {
+		t.Fatal("an end that was not joined shares the joined wait")
+	}
+	sleep := func(e *PipeEnd) chan struct{} {
+		ch := make(chan struct{})
+		go func() {
+			e.Wait(time.Hour)
+			close(ch)
+		}()
+		for !e.wt.waiting.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		return ch
+	}
+	expect := func(ch chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Wait(1h) on p1.B still blocked 10 s after %s", what)
+		}
+	}
+	ch := sleep(p1.B)
+	// A frame toward p3.B (not joined) must not end the sleep.
+	fs := make([]Frame, 1)
+	p3.A.Alloc(fs)
+	fs[0].Len = 60
+	p3.A.Transmit(fs)
+	select {
+	case <-ch:
+		t.Fatal("a frame toward an end that was not joined ended the joined Wait")
+	case <-time.After(20 * time.Millisecond):
+	}
+	p2.A.Alloc(fs)
+	fs[0].Len = 60
+	if p2.A.Transmit(fs) != 1 {
+		t.Fatal("Transmit")
+	}
+	expect(ch, "the peer of the other joined end transmitted")
+	// p2.B holds a frame: Wait on p1.B returns without sleeping.
+	done := make(chan struct{})
+	go func() { p1.B.Wait(time.Hour); close(done) }()
+	expect(done, "a frame was already waiting on a joined end")
+	rx := make([]Frame, 4)
+	p2.B.Release(rx[:p2.B.Receive(rx)])
+	ch = sleep(p1.B)
+	p2.B.Wake()
+	expect(ch, "Wake on the other joined end")
 }
