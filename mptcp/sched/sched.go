@@ -17,6 +17,14 @@ type Candidate struct {
 	SRTT time.Duration
 	// Room is how many bytes the congestion and send windows allow now.
 	Room int
+	// MinRTT is the smallest RTT sampled (0 before the first sample): the
+	// path's round trip without the queueing that SRTT includes.
+	MinRTT time.Duration
+	// Queued is the bytes the subflow holds that are not acknowledged:
+	// in flight, plus mapped to it and not yet sent.
+	Queued int
+	// Cwnd is the congestion window in bytes.
+	Cwnd int
 }
 
 // Scheduler chooses the subflow that sends the next range of data.
@@ -30,11 +38,13 @@ type Scheduler interface {
 	Redundant() bool
 }
 
-// New returns the scheduler called name: "default" (or "" or "lowrtt"),
-// "roundrobin" or "redundant".
+// New returns the scheduler called name: "default" (or "", EarliestAck),
+// "lowrtt", "roundrobin" or "redundant".
 func New(name string) (Scheduler, error) {
 	switch name {
-	case "", "default", "lowrtt":
+	case "", "default":
+		return &EarliestAck{}, nil
+	case "lowrtt":
 		return &LowestRTT{}, nil
 	case "roundrobin":
 		return &RoundRobin{}, nil
@@ -60,13 +70,70 @@ func eligible(c *Candidate, primary bool) bool {
 	return c.Usable && c.Room > 0 && (!primary || !c.Backup)
 }
 
-// LowestRTT picks the usable subflow with room and the smallest smoothed
-// RTT; a subflow without an RTT sample counts as slowest, ties go to the
+// EarliestAck picks the usable subflow with room on which a range given
+// now would be acknowledged first: its queue (Queued) drains at one
+// congestion window per smoothed RTT, then the range needs one round trip
+// of the path itself (MinRTT):
+//
+//	estimate = MinRTT + SRTT × Queued / Cwnd
+//
+// Unlike the smoothed RTT alone, the estimate does not hold it against an
+// idle subflow that its last samples were slow (a subflow that carries
+// little sees its ACKs delayed by the peer's delayed-ACK timer, and one
+// that carries much sees its own queue), so every path with room is used
+// while the others are busy, as the Linux kernel's default scheduler does
+// (it picks the subflow whose queued bytes drain soonest at its pacing
+// rate). A subflow without an RTT sample counts as slowest; ties go to the
 // lower index. It is the default.
-type LowestRTT struct{}
+type EarliestAck struct{}
 
 // Name returns "default".
-func (*LowestRTT) Name() string { return "default" }
+func (*EarliestAck) Name() string { return "default" }
+
+// Redundant returns false.
+func (*EarliestAck) Redundant() bool { return false }
+
+// Pick implements Scheduler.
+func (*EarliestAck) Pick(c []Candidate) int {
+	primary := anyPrimary(c)
+	best := -1
+	var bestT float64
+	for i := range c {
+		if !eligible(&c[i], primary) {
+			continue
+		}
+		t := ackEstimate(&c[i])
+		if best < 0 || t < bestT {
+			best, bestT = i, t
+		}
+	}
+	return best
+}
+
+// ackEstimate returns EarliestAck's estimate for c in nanoseconds.
+func ackEstimate(c *Candidate) float64 {
+	base, srtt := c.MinRTT, c.SRTT
+	if base <= 0 || base > srtt {
+		base = srtt
+	}
+	if srtt <= 0 {
+		return 1 << 62 // no sample: slowest
+	}
+	t := float64(base)
+	if c.Queued > 0 {
+		t += float64(srtt) * float64(c.Queued) / float64(max(c.Cwnd, 1))
+	}
+	return t
+}
+
+// LowestRTT picks the usable subflow with room and the smallest smoothed
+// RTT; a subflow without an RTT sample counts as slowest, ties go to the
+// lower index. Its choice sticks to the path whose samples were fastest,
+// even when that path's queue makes it the slower one to deliver.
+type LowestRTT struct{}
+
+// Name returns "lowrtt".
+func (*LowestRTT) Name() string { return "lowrtt" }
 
 // Redundant returns false.
 func (*LowestRTT) Redundant() bool { return false }
