@@ -12,7 +12,7 @@ import (
 	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/mptcp/pm"
 	"github.com/mpxdp/mpxdp/stack/link"
-	)
+)
 
 // aggPair is two stacks joined by paths in-memory pipes with frames big
 // enough for mtu (the loopback setup of mptcp-bench): path i is
