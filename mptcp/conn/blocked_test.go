@@ -1,0 +1,65 @@
+package conn
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mpxdp/mpxdp/internal/simnet"
+	"github.com/mpxdp/mpxdp/mptcp/sched"
+)
+
+// Two equal lossless paths whose transmit queues the sender bounds (what
+// the stack does with a link's frames: a subflow whose port has none is
+// blocked): the queue never grows past its bound, nothing is lost or
+// retransmitted, the congestion windows stay near what a path holds, and
+// both subflows carry a fair share. Before blocking existed the stack
+// dropped segments it had already built; before EarliestAck a subflow
+// that carried little kept a slow smoothed RTT and got almost nothing.
+func TestBlockedSubflowsShareLosslessPaths(t *testing.T) {
+	for _, name := range []string{"default", "lowrtt"} {
+		t.Run(name, func(t *testing.T) {
+			s, err := sched.New(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 200 Mbit/s, 1 ms each way, no queue limit on the link: only
+			// the sender's bound keeps it short.
+			p := simnet.LinkConfig{Bandwidth: 200e6, Delay: time.Millisecond}
+			sim, cl, sv := pair(t, 71, Config{Scheduler: s}, Config{}, p, p)
+			cl.joinTo = 2
+			const txQueue = 64 << 10
+			cl.txQueue = txQueue
+			n := int64(32 << 20)
+			transfer(t, sim, cl, sv, n, time.Minute)
+			c := cl.conns[0]
+			if len(c.subflows) != 2 {
+				t.Fatalf("%d subflows, want 2", len(c.subflows))
+			}
+			if cl.maxQueued > txQueue+1600 {
+				t.Errorf("a path queue reached %d bytes, want at most %d plus one packet", cl.maxQueued, txQueue)
+			}
+			// What one path holds: its bandwidth-delay product (2 ms round
+			// trip) plus the queue; slow start may double what was used.
+			bdp := int(200e6 / 8 * 0.002)
+			var total uint64
+			for _, sf := range c.subflows {
+				total += sf.bytesSent
+			}
+			for i, sf := range c.subflows {
+				cwnd := sf.ctl.Cwnd()
+				t.Logf("subflow %d: %d bytes (%.0f%%), retransmitted %d, cwnd %d, srtt %v, min rtt %v", i, sf.bytesSent,
+					100*float64(sf.bytesSent)/float64(total), sf.bytesRetrans, cwnd, sf.ep.SRTT(), sf.ep.MinRTT())
+				if sf.bytesRetrans != 0 {
+					t.Errorf("subflow %d retransmitted %d bytes on a lossless path", i, sf.bytesRetrans)
+				}
+				if cwnd > 3*(bdp+txQueue) {
+					t.Errorf("subflow %d: cwnd %d, want at most %d (three times what the path holds)", i, cwnd, 3*(bdp+txQueue))
+				}
+				if 3*sf.bytesSent < total {
+					t.Errorf("subflow %d carried %d of %d bytes, want at least a third", i, sf.bytesSent, total)
+				}
+			}
+			t.Logf("%d MiB in %v", n>>20, sv.doneAt)
+		})
+	}
+}
