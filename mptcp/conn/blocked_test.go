@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mpxdp/mpxdp/internal/simnet"
+	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/mptcp/sched"
 )
 
@@ -62,4 +63,51 @@ func TestBlockedSubflowsShareLosslessPaths(t *testing.T) {
 			t.Logf("%d MiB in %v", n>>20, sv.doneAt)
 		})
 	}
+}
+
+// A path whose device stops taking frames (a link that lost its carrier
+// keeps the stack's frames): its subflow is blocked for good, goes stale
+// after StaleRTOs of its RTOs even with nothing outstanding (no timer of
+// its own would ever fire), its data is reinjected, the transfer finishes
+// on the other path, and once the device takes frames again the subflow
+// recovers and carries data.
+func TestBlockedSubflowGoesStaleAndRecovers(t *testing.T) {
+	p := simnet.LinkConfig{Bandwidth: 100e6, Delay: 2 * time.Millisecond, QueueBytes: 256 << 10}
+	sim, cl, sv := pair(t, 72, Config{StaleReset: -1}, Config{}, p, p)
+	cl.joinTo = 2
+	var downFrom, downUntil time.Duration
+	cl.down = func(path int) bool {
+		now := sim.Now()
+		return path == 1 && downFrom != 0 && now >= downFrom && now < downUntil
+	}
+	n := int64(24 << 20)
+	cl.toSend = n
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return len(c.subflows) == 2 && c.subflows[1].bytesSent > 1<<20 })
+	if len(c.subflows) != 2 {
+		t.Fatalf("%d subflows, want 2", len(c.subflows))
+	}
+	sf := c.subflows[1]
+	downFrom, downUntil = sim.Now(), sim.Now()+2*time.Second
+	before := sf.bytesSent
+	sim.RunUntil(downUntil, func() bool { return false })
+	if got := cl.count(mptcp.MibSubflowStale); got == 0 || !sf.stale {
+		t.Fatalf("subflow 1 blocked for 2 s: stale %v, SubflowStale %d: want stale", sf.stale, got)
+	}
+	during := sf.bytesSent - before
+	if during > 256<<10 {
+		t.Errorf("subflow 1 sent %d bytes while blocked", during)
+	}
+	mid := sf.bytesSent
+	sim.RunUntil(time.Minute, func() bool { return sv.eof && cl.eof })
+	if !sv.eof || sv.recvd != n || !equalHash(sv, n) {
+		t.Fatalf("transfer: server read %d of %d bytes (eof %v)", sv.recvd, n, sv.eof)
+	}
+	if cl.count(mptcp.MibSubflowRecover) == 0 || sf.stale {
+		t.Errorf("subflow 1 after the block: stale %v, SubflowRecover %d: want recovered", sf.stale, cl.count(mptcp.MibSubflowRecover))
+	}
+	if sf.bytesSent == mid {
+		t.Error("subflow 1 carried nothing after the block ended")
+	}
+	t.Logf("subflow 1: %d bytes before, %d while blocked, %d after; done at %v", before, during, sf.bytesSent-mid, sv.doneAt)
 }

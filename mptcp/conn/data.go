@@ -699,17 +699,28 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		c.subflowDone(sf, now)
 		return
 	}
-	if una := ep.SndUna(); una != sf.lastUna {
+	if una := ep.SndUna(); una != sf.lastUna || (sf.staleBlocked && !sf.blocked) {
 		sf.lastUna = una
 		sf.staleRTOs = ep.Counters().RTOs
 		if sf.stale {
 			sf.stale = false
+			sf.staleBlocked = false
 			c.mib.Inc(mptcp.MibSubflowRecover)
 		}
 		return
 	}
 	if !sf.stale && ep.SndUna() != ep.SndNxt() && ep.Counters().RTOs >= sf.staleRTOs+uint64(c.cfg.StaleRTOs) {
 		sf.stale = true
+		sf.staleAt = now
+		c.mib.Inc(mptcp.MibSubflowStale)
+		c.reinject(sf)
+	}
+	if !sf.stale && sf.blocked && now >= sf.blockedStaleAt() {
+		// Its device took nothing for several RTOs: as good as a path
+		// whose timer fired (and one with nothing outstanding would
+		// never see its timer fire).
+		sf.stale = true
+		sf.staleBlocked = true
 		sf.staleAt = now
 		c.mib.Inc(mptcp.MibSubflowStale)
 		c.reinject(sf)
@@ -949,6 +960,11 @@ func (c *Conn) NextTimer() time.Duration {
 		t = c.orphanAt
 	}
 	for _, sf := range c.subflows {
+		if sf.blocked && !sf.stale && !sf.closed && sf.ep != nil {
+			if x := sf.blockedStaleAt(); t == 0 || x < t {
+				t = x
+			}
+		}
 		if sf.stale && !sf.closed && c.cfg.StaleReset > 0 && sf.ep != nil && sf.ep.State() != tcp.Closed && c.otherCarrier(sf) {
 			if x := sf.staleAt + c.cfg.StaleReset; t == 0 || x < t {
 				t = x

@@ -168,6 +168,7 @@ type host struct {
 	// (SetBlocked) until they drain; maxQueued is the most seen.
 	txQueue   int
 	maxQueued int
+	down      func(path int) bool // a path whose device takes no frame (blocked), when it reports true
 }
 
 func newHost(t testing.TB, name string, id int, sim *simnet.Sim, cfg Config) *host {
@@ -242,14 +243,15 @@ func (h *host) listen(now time.Duration, tu tcp.FourTuple) {
 	}
 }
 
-// block marks c's subflows blocked whose path queue is full (txQueue).
+// block marks c's subflows blocked whose path queue is full (txQueue) or
+// whose path is down.
 func (h *host) block(c *Conn) {
 	for _, sf := range c.subflows {
 		p := pathOf(sf.tuple.LocalAddr)
 		if h.id == 1 {
 			p = pathOf(sf.tuple.RemoteAddr)
 		}
-		sf.SetBlocked(h.out[p].QueuedBytes() >= h.txQueue)
+		sf.SetBlocked((h.txQueue > 0 && h.out[p].QueuedBytes() >= h.txQueue) || (h.down != nil && h.down(p)))
 	}
 }
 
@@ -308,7 +310,7 @@ func (h *host) flush(now time.Duration) {
 		moved := false
 		for _, c := range h.conns {
 			for {
-				if h.txQueue > 0 {
+				if h.txQueue > 0 || h.down != nil {
 					h.block(c)
 				}
 				sf, seg, ok := c.Output(now, h.frame[:1500])

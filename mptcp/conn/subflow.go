@@ -102,6 +102,8 @@ type Subflow struct {
 
 	stale        bool
 	blocked      bool          // the device has no transmit buffer for the subflow's path (SetBlocked)
+	blockedAt    time.Duration // when it became blocked
+	staleBlocked bool          // stale because it stayed blocked (not because of RTOs)
 	staleAt      time.Duration // when the subflow went stale
 	staleRTOs    uint64
 	lastUna      seqnum.Value
@@ -137,8 +139,22 @@ func (sf *Subflow) Stale() bool { return sf.stale }
 // engine for nothing and the scheduler gives new ranges to the other
 // subflows (it counts as having no room): a path whose transmit queue is
 // full pushes data back onto the others instead of losing segments that
-// were already built. The stack sets it before every Output.
-func (sf *Subflow) SetBlocked(blocked bool) { sf.blocked = blocked }
+// were already built. The stack sets it before every Output. A subflow
+// blocked for longer than Config.StaleRTOs of its retransmission timeouts
+// (a link that lost its carrier keeps its frames) goes stale like one
+// whose timer fired: its data is reinjected on the others and
+// Config.StaleReset applies; it recovers once it is unblocked.
+func (sf *Subflow) SetBlocked(blocked bool) {
+	if blocked && !sf.blocked {
+		sf.blockedAt = sf.c.now
+	}
+	sf.blocked = blocked
+}
+
+// blockedStaleAt returns when a blocked subflow goes stale.
+func (sf *Subflow) blockedStaleAt() time.Duration {
+	return sf.blockedAt + time.Duration(max(sf.c.cfg.StaleRTOs, 1))*sf.ep.RTO()
+}
 
 // Blocked reports what SetBlocked last set.
 func (sf *Subflow) Blocked() bool { return sf.blocked }
