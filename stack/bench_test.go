@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/stack/link"
 )
 
@@ -161,6 +162,7 @@ func newPinnedPair(tb testing.TB, cfg Config, mtu, frameSize int, pinned bool) *
 // lookup, the engines and the byte rings.
 type handPath struct {
 	sa, sb *Stack
+	mc     *conn.Conn // the client's MPTCP connection (newMPHandPath)
 	move   func()
 }
 

@@ -75,6 +75,10 @@ type Config struct {
 	// MPTCPCC names the subflows' congestion control: "lia", "olia",
 	// "balia" (coupled), "cubic" or "reno" [cubic, as Linux].
 	MPTCPCC string
+	// MPTCPScheduler names the packet scheduler of each MPTCP connection:
+	// "default" (lowest RTT with room, as Linux), "roundrobin" or
+	// "redundant" (package mptcp/sched) [default].
+	MPTCPScheduler string
 	// Endpoints are the path manager's local addresses, like `ip mptcp
 	// endpoint`: a server announces its Signal endpoints (ADD_ADDR) and
 	// accepts joins on any of its addresses; a client opens subflows from

@@ -8,6 +8,7 @@ import (
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/mptcp/conn"
 	"github.com/mpxdp/mpxdp/mptcp/pm"
+	"github.com/mpxdp/mpxdp/mptcp/sched"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/tcp"
 )
@@ -46,7 +47,13 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 	// the whole option space (a 24-byte DSS, an ADD_ADDR next to it): take
 	// the difference off the MSS so that no frame exceeds the MTU.
 	tc.MSS -= mptcpOptionSlack
+	// A subflow's bytes move to the connection at once; a delayed ACK of
+	// its tail would pin the peer's connection send buffer (see
+	// tcp.Config.QuickACKShort).
+	tc.QuickACKShort = true
+	sc, _ := sched.New(s.cfg.MPTCPScheduler) // checked by newHost; a fresh one per connection
 	return conn.Config{
+		Scheduler:   sc,
 		Tokens:      s.tokens,
 		MIB:         s.mib.Worker(w.id),
 		TCP:         tc,

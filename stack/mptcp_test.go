@@ -407,13 +407,23 @@ func TestMPTCPConnSemantics(t *testing.T) {
 // both connections).
 func BenchmarkMPTCPPipeGoodput(b *testing.B) {
 	for _, mtu := range []int{1500, 9000} {
-		for _, paths := range []int{1, 2} {
-			b.Run(fmt.Sprintf("MTU%d/paths%d", mtu, paths), func(b *testing.B) { mptcpPipeGoodput(b, mtu, paths) })
+		for _, v := range mpBenchVariants {
+			b.Run(fmt.Sprintf("MTU%d/%s", mtu, v.name), func(b *testing.B) { mptcpPipeGoodput(b, mtu, v.paths, v.sched) })
 		}
 	}
 }
 
-func mptcpPipeGoodput(b *testing.B, mtu, paths int) {
+// mpBenchVariants are the MPTCP benchmarks' cases: one subflow, two with
+// the default scheduler (lowest RTT with room: the second subflow carries
+// what the first has no room for) and two with round robin (each carries
+// half: the DSN merge works on every range).
+var mpBenchVariants = []struct {
+	name  string
+	paths int
+	sched string
+}{{"paths1", 1, ""}, {"paths2", 2, ""}, {"paths2-rr", 2, "roundrobin"}}
+
+func mptcpPipeGoodput(b *testing.B, mtu, paths int, scheduler string) {
 	fs := 2048
 	if mtu > 1500 {
 		fs = 16384
@@ -421,6 +431,7 @@ func mptcpPipeGoodput(b *testing.B, mtu, paths int) {
 	p := newMPPairMTU(b, paths, 1, mtu, fs, func(c *Config, _, _ []netip.Addr) {
 		c.SendBuffer, c.RecvBuffer = 4<<20, 4<<20
 		c.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+		c.MPTCPScheduler = scheduler
 	}, func(c *Config, _, bs []netip.Addr) {
 		c.SendBuffer, c.RecvBuffer = 4<<20, 4<<20
 		if len(bs) > 1 {
@@ -479,8 +490,9 @@ func mptcpPipeGoodput(b *testing.B, mtu, paths int) {
 	if in := c.Info(); int(in.SubflowsTotal) < paths && n < int64(b.N)*int64(len(chunk)) {
 		b.Logf("info %+v", in)
 	}
+	subs := c.Subflows(nil)
 	if testing.Verbose() {
-		b.Logf("drops a %v b %v; MIB a %v b %v; subflows %+v", p.a.Stats().Drops, p.b.Stats().Drops, p.a.MIBMap(), p.b.MIBMap(), c.Subflows(nil))
+		b.Logf("drops a %v b %v; MIB a %v b %v; subflows %+v", p.a.Stats().Drops, p.b.Stats().Drops, p.a.MIBMap(), p.b.MIBMap(), subs)
 	}
 	c.Close()
 	if n != int64(b.N)*int64(len(chunk)) {
@@ -494,10 +506,28 @@ func mptcpPipeGoodput(b *testing.B, mtu, paths int) {
 	b.ReportMetric(gbps/copyGbps(), "x-copy")
 	b.ReportMetric(float64(time.Unix(0, eof.Load()).Sub(last).Microseconds())/1e3, "ms-to-EOF")
 	b.ReportMetric(el.Seconds()*1e3, "ms-total")
+	if paths > 1 {
+		b.ReportMetric(sentShare(subs), "2nd-share")
+	}
 	if uok && n > 0 {
 		b.ReportMetric((cpu1-cpu0)/(float64(n)/1e9), "cpu-s/GB")
 		b.ReportMetric(float64(sw1-sw0)/(float64(n)/1e6), "vcsw/MB")
 	}
+}
+
+// sentShare returns the share of the payload the second subflow sent.
+func sentShare(subs []conn.SubflowInfo) float64 {
+	var all, second uint64
+	for i, si := range subs {
+		all += si.BytesSent
+		if i == 1 {
+			second = si.BytesSent
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(second) / float64(all)
 }
 
 // waitSubflows waits (at most 5 s) until c has want live subflows.
@@ -519,4 +549,161 @@ type lastWrite struct{ at atomic.Int64 }
 func (w *lastWrite) Write(p []byte) (int, error) {
 	w.at.Store(time.Now().UnixNano())
 	return len(p), nil
+}
+
+// newMPHandPath is handPath for one MPTCP connection over paths in-memory
+// paths of the given MTU: both hosts driven by hand on one goroutine with
+// virtual time, so that the per-byte CPU cost of 1 and 2 subflows can be
+// compared without the scheduler in the figure.
+func newMPHandPath(tb testing.TB, paths, mtu int, scheduler string) *handPath {
+	fs := 2048
+	if mtu > 1500 {
+		fs = 16384
+	}
+	var la, lb []Link
+	var addrB []netip.Addr
+	for i := range paths {
+		pp, err := link.NewPipe(1024, fs)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		a := netip.AddrFrom4([4]byte{10, byte(i), 0, 1})
+		b := netip.AddrFrom4([4]byte{10, byte(i), 0, 2})
+		addrB = append(addrB, b)
+		la = append(la, Link{Name: "a" + itoa(i), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xa},
+			Addrs: []netip.Prefix{netip.PrefixFrom(a, 24)}, Queues: []link.Queue{pp.A}, MTU: mtu})
+		lb = append(lb, Link{Name: "b" + itoa(i), MAC: net.HardwareAddr{2, 0, 0, 0, byte(i), 0xb},
+			Addrs: []netip.Prefix{netip.PrefixFrom(b, 24)}, Queues: []link.Queue{pp.B}, MTU: mtu})
+	}
+	ca := Config{MPTCP: true, SendBuffer: 1 << 20, RecvBuffer: 1 << 20, MPTCPLimits: pm.Limits{Subflows: 2, AddAddrAccepted: 2}, MPTCPScheduler: scheduler}
+	cb := Config{SendBuffer: 1 << 20, RecvBuffer: 1 << 20}
+	if paths > 1 {
+		cb.Endpoints = []pm.Endpoint{{ID: 1, Addr: addrB[1], Flags: pm.Signal}}
+		cb.MPTCPLimits = pm.Limits{Subflows: 2, AddAddrAccepted: 2}
+	}
+	sa, err := newHost(ca, la)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sb, err := newHost(cb, lb)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	wa, wb := sa.workers[0], sb.workers[0]
+	var now time.Duration
+	step := func() {
+		now += 20 * time.Microsecond
+		wa.pollQueues(now)
+		wb.pollQueues(now)
+	}
+	ln, _ := sb.Listen("tcp", ":1")
+	l := ln.(*listener)
+	c := sa.newConn(nil, wa)
+	c.raddr = netip.AddrPortFrom(addrB[0], 1)
+	wa.cmds.Enqueue(command{op: opDial, c: c})
+	for i := 0; i < 1000 && l.acceptQ.Len() == 0; i++ {
+		step()
+	}
+	s, ok := l.acceptQ.Dequeue()
+	if !ok || c.mp == nil {
+		tb.Fatal("no MPTCP connection")
+	}
+	for i := 0; i < 100000 && len(c.mp.mc.SubflowList()) < paths; i++ {
+		step()
+	}
+	if n := len(c.mp.mc.SubflowList()); n != paths {
+		tb.Fatalf("%d subflows, want %d", n, paths)
+	}
+	chunk := make([]byte, 64<<10)
+	sink := make([]byte, 64<<10)
+	h := &handPath{sa: sa, sb: sb, mc: c.mp.mc}
+	h.move = func() {
+		off, got := 0, 0
+		for got < len(chunk) {
+			if off < len(chunk) {
+				if n := c.snd.Write(chunk[off:]); n > 0 {
+					off += n
+					c.request(wantUpdate)
+				}
+			}
+			step()
+			for {
+				n := s.rcv.Read(sink)
+				if n == 0 {
+					break
+				}
+				got += n
+				s.readDone()
+			}
+		}
+	}
+	for range 200 { // warm up: slow start, both subflows in use
+		h.move()
+	}
+	return h
+}
+
+// BenchmarkMPTCPWorkerPath moves 64 KiB per operation through one MPTCP
+// connection of two hand-driven hosts (one goroutine, virtual time) over 1
+// or 2 subflows: the CPU cost of the whole per-packet path, DSS mapping
+// and the DSN merge included, without scheduling. It must report 0
+// allocs/op; paths2 should cost about what paths1 costs.
+func BenchmarkMPTCPWorkerPath(b *testing.B) {
+	for _, mtu := range []int{1500, 9000} {
+		for _, v := range mpBenchVariants {
+			b.Run(fmt.Sprintf("MTU%d/%s", mtu, v.name), func(b *testing.B) {
+				h := newMPHandPath(b, v.paths, mtu, v.sched)
+				b.SetBytes(64 << 10)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					h.move()
+				}
+				b.StopTimer()
+				frames := h.sa.Stats().TxFrames + h.sb.Stats().TxFrames
+				b.ReportMetric(float64(frames)/float64(b.N+200), "frames/op")
+				if v.paths > 1 {
+					b.ReportMetric(sentShare(h.mc.Subflows(nil)), "2nd-share")
+				}
+			})
+		}
+	}
+}
+
+// TestMPTCPWorkerPathZeroAlloc is the allocation check of
+// BenchmarkMPTCPWorkerPath as a test: steady-state segments of a
+// connection with two subflows allocate nothing.
+func TestMPTCPWorkerPathZeroAlloc(t *testing.T) {
+	h := newMPHandPath(t, 2, 1500, "roundrobin")
+	if n := testing.AllocsPerRun(50, h.move); n != 0 {
+		t.Fatalf("%v allocations per 64 KiB moved over two subflows", n)
+	}
+	if sh := sentShare(h.mc.Subflows(nil)); sh < 0.3 || sh > 0.7 {
+		t.Fatalf("the second subflow sent %.2f of the data with round robin, want about half", sh)
+	}
+}
+
+// TestMPTCPSchedulerConfig checks that an unknown Config.MPTCPScheduler is
+// refused and that the default scheduler (lowest RTT with room) leaves
+// the second of two equal subflows mostly idle, where round robin splits
+// the data (TestMPTCPWorkerPathZeroAlloc).
+func TestMPTCPSchedulerConfig(t *testing.T) {
+	if _, err := newHost(Config{MPTCPScheduler: "fastest"}, []Link{{Name: "x", MAC: macA,
+		Addrs: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}, Queues: []link.Queue{mustPipe(t).A}}}); err == nil {
+		t.Fatal("an unknown scheduler name was accepted")
+	}
+	h := newMPHandPath(t, 2, 1500, "")
+	if sh := sentShare(h.mc.Subflows(nil)); sh > 0.2 {
+		t.Errorf("the second subflow sent %.2f of the data with the default scheduler on equal paths, want little (the first has room)", sh)
+	}
+	// newMPHandPath's 200 warm-up moves ran; TestMPTCPWorkerPathZeroAlloc
+	// checks round robin's even split.
+}
+
+func mustPipe(t *testing.T) *link.Pipe {
+	p, err := link.NewPipe(64, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/mptcp/conn"
+	"github.com/mpxdp/mpxdp/mptcp/sched"
 	"github.com/mpxdp/mpxdp/numa"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/link"
@@ -112,6 +113,9 @@ func newHost(cfg Config, links []Link) (*Stack, error) {
 	cfg.setDefaults()
 	if _, err := cc.New(cfg.CC); err != nil {
 		return nil, fmt.Errorf("stack: Config.CC: %w", err)
+	}
+	if _, err := sched.New(cfg.MPTCPScheduler); err != nil {
+		return nil, fmt.Errorf("stack: Config.MPTCPScheduler: %w", err)
 	}
 	if len(links) == 0 {
 		return nil, errors.New("stack: no interfaces: give Config.Interfaces (New) or links (NewLinks)")

@@ -34,6 +34,8 @@ import (
 //   - MP_JOIN with an unknown token: RST; MPJoinSynRx, MPJoinNoTokenFound.
 //   - wrong HMAC in the third ACK: RST; MPJoinAckHMacFailure (our RST also
 //     carries MP_TCPRST: MPRstTx).
+//   - a third ACK without MP_JOIN: RST, no counter (ours counts it as
+//     MPJoinAckHMacFailure).
 //   - ADD_ADDR with a wrong HMAC: ignored, no counter, no echo (ours counts
 //     AddAddrDrop).
 //   - a mapping contradicting the one in force, in order: DSSNotMatching,
@@ -61,13 +63,13 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := p0.Prefix.Addr().As4()
-	a[3] = 78
+	a[3] = 78 // not the raw peer's usual .77: this test has its own namespaces, but be plain
 	spoof := netip.AddrFrom4(a)
 	if out, err := peer.Exec("ip", "neigh", "replace", spoof.String(), "lladdr", "02:00:00:00:00:4e", "dev", p0.Peer.Name, "nud", "permanent"); err != nil {
 		t.Fatalf("static neighbour for %v: %v: %s", spoof, err, out)
 	}
 	const port = 5301
-	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof.As4(), dst: p0.PeerAddr.As4(), dport: port, rng: rand.New(rand.NewPCG(5, 6))}
+	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof, dst: p0.PeerAddr, dport: port, rng: rand.New(rand.NewPCG(5, 6))}
 	capFD := -1
 	var ln net.Listener
 	var kc, ks net.Conn
@@ -79,7 +81,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		if raw.rx, err = openPacketSock(p0.Peer.Index, raw.src, false); err != nil {
 			return err
 		}
-		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
+		if raw.tx, err = openRawSocket(false); err != nil {
 			return err
 		}
 		var lc net.ListenConfig
@@ -183,13 +185,13 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		return o
 	}
 	joined := func(o *outcome) (rawSubflow, bool) {
-		sf, r := raw.join(next(), token, false)
+		sf, r := raw.join(next(), token, ackGoodHMAC)
 		switch r {
 		case joinEstablished, joinNoFourthACK:
-			o.answers["join:"+joinName(r)]++
+			o.answers["join:"+rawJoinName(r)]++
 			return sf, true
 		}
-		o.answers["join:"+joinName(r)]++
+		o.answers["join:"+rawJoinName(r)]++
 		return sf, false
 	}
 	answer := func(o *outcome, sf rawSubflow, wait time.Duration) {
@@ -215,8 +217,15 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		}
 	})
 	results["bad-join-hmac"] = kind(n, func(o *outcome) {
-		sf, r := raw.join(next(), token, true)
-		o.answers[joinName(r)]++
+		sf, r := raw.join(next(), token, ackBadHMAC)
+		o.answers[rawJoinName(r)]++
+		if r != joinACKRST && sf.sport != 0 {
+			raw.reset(sf)
+		}
+	})
+	results["join-ack-without-mp-join"] = kind(n, func(o *outcome) {
+		sf, r := raw.join(next(), token, ackNoJoin)
+		o.answers[rawJoinName(r)]++
 		if r != joinACKRST && sf.sport != 0 {
 			raw.reset(sf)
 		}
@@ -229,7 +238,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		var ob [40]byte
 		ad := mptcp.AddAddr{ID: 9, Addr: netip.AddrFrom4([4]byte{10, 99, 0, 9})}
 		ad.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, ad.ID, ad.Addr, 0) ^ 1
-		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ad), nil)
+		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ad), nil)
 		if _, echoed := raw.recv(sf.sport, 100*time.Millisecond, func(th header.TCP) bool {
 			var r mptcp.Received
 			_ = mptcp.ParseTCPOptions(th.Options(), &r)
@@ -247,7 +256,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 		var ob [40]byte
 		ad := mptcp.AddAddr{ID: 9, Addr: netip.AddrFrom4([4]byte{10, 99, 0, 9})}
 		ad.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, ad.ID, ad.Addr, 0)
-		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ad), nil)
+		raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ad), nil)
 		if _, echoed := raw.recv(sf.sport, 500*time.Millisecond, func(th header.TCP) bool {
 			var r mptcp.Received
 			_ = mptcp.ParseTCPOptions(th.Options(), &r)
@@ -321,6 +330,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 	}
 	expect("unknown-token", "RST", half, "MPJoinNoTokenFound", "MPJoinSynRx")
 	expect("bad-join-hmac", "third ACK RST", half, "MPJoinAckHMacFailure")
+	expect("join-ack-without-mp-join", "third ACK RST", half)                   // no counter (ours: MPJoinAckHMacFailure)
 	expect("add-addr-good-hmac", "join:established", 1, "AddAddr", "EchoAddTx") // our ADD_ADDR HMAC is the kernel's
 	expect("dss-conflict-in-order", "join:established", halfReset, "DSSNotMatching", "MPRstTx")
 	expect("dss-not-matching-tcp", "RST", halfReset, "DSSNoMatchTCP", "MPRstTx")
@@ -333,7 +343,7 @@ func TestKernelMPTCPBadInputCounters(t *testing.T) {
 	}
 }
 
-// joinName names a join outcome for the logs.
-func joinName(r joinResult) string {
+// rawJoinName names a join outcome for the logs.
+func rawJoinName(r joinResult) string {
 	return [...]string{"no answer", "SYN RST", "third ACK RST", "established", "no fourth ACK"}[r]
 }

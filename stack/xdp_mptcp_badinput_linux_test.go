@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mpxdp/mpxdp/internal/testbed"
 	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/header"
 	"github.com/mpxdp/mpxdp/stack/tcp"
@@ -27,27 +28,94 @@ import (
 //   - MP_JOIN SYNs with an unknown token: answered with a RST, counted
 //     (MPJoinNoTokenFound, DropJoinRefused);
 //   - MP_JOINs with the right token (from the keys read off the
-//     connection's handshake) and a wrong HMAC in the third ACK: the
-//     subflow is reset and not added (MPJoinAckHMacFailure);
+//     connection's handshake) and a wrong HMAC in the third ACK, or no
+//     MP_JOIN in it at all: the subflow is reset and not added
+//     (MPJoinAckHMacFailure);
 //   - ADD_ADDRs with a wrong HMAC on a joined subflow: dropped without an
 //     echo (AddAddrDrop); one with the right HMAC is echoed, to show the
 //     injection itself works;
+//   - ADD_ADDRs with a wrong HMAC on the kernel's own subflow (its address,
+//     port and sequence numbers, read off the wire): dropped (AddAddrDrop),
+//     and the kernel sees no echo;
 //   - DSS mappings on joined subflows that contradict an earlier mapping
-//     of the same subflow bytes (DSSNotMatching), lie far outside the
-//     receive window (NoDSSInWindow), or do not cover the segment they
-//     came with (DSSNoMatchTCP): the mapping is refused and the subflow
-//     reset (DSSCorruptionReset), its data never reaches the connection.
+//     of the same subflow bytes, in order or not (DSSNotMatching), lie
+//     2^40 bytes beyond the receive window (NoDSSInWindow), or do not
+//     cover the segment they came with (DSSNoMatchTCP): the mapping is
+//     refused and the subflow reset (DSSCorruptionReset, MP_TCPRST), its
+//     data never reaches the connection;
+//   - a mapping 8 MiB beyond the window (4 MiB buffer): the subflow
+//     acknowledges the bytes, the connection drops them (NoDSSInWindow)
+//     and keeps the subflow.
 //
 // Meanwhile the download keeps running (its reader slows down until the
-// injection is over, so that it cannot finish early), both of its subflows
-// stay, and it completes byte-exact.
-func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
-	x := newMPTopo(t, "mpbad", nil)
+// injection is over, so that it cannot finish early, and must move at
+// least 1 MiB during it), both of its subflows stay established, the raw
+// peer's are all gone, and the download completes byte-exact. Each kind
+// must be answered as expected at least half the times (as in
+// TestXDPBadInputFromPeer) and each answer counted. How the kernel answers
+// and counts the same input: TestKernelMPTCPBadInputCounters.
+func TestXDPMPTCPBadInputFromPeer(t *testing.T) { testMPTCPBadInput(t, false) }
+
+// TestXDPMPTCPBadInputFromPeerIPv6 is TestXDPMPTCPBadInputFromPeer over
+// IPv6: both paths, the raw peer and the announcements are IPv6.
+func TestXDPMPTCPBadInputFromPeerIPv6(t *testing.T) { testMPTCPBadInput(t, true) }
+
+// mpFamily picks a path's addresses of one IP version.
+type mpFamily bool
+
+func (v6 mpFamily) our(p testbed.Path) netip.Addr {
+	if v6 {
+		return p.OurAddr6
+	}
+	return p.OurAddr
+}
+
+func (v6 mpFamily) peer(p testbed.Path) netip.Addr {
+	if v6 {
+		return p.PeerAddr6
+	}
+	return p.PeerAddr
+}
+
+func (v6 mpFamily) prefix(p testbed.Path) netip.Prefix {
+	if v6 {
+		return p.Prefix6
+	}
+	return p.Prefix
+}
+
+// mpHost returns the address with host part h on prefix pf.
+func mpHost(pf netip.Prefix, h byte) netip.Addr {
+	a := pf.Addr().AsSlice()
+	a[len(a)-1] = h
+	ip, _ := netip.AddrFromSlice(a)
+	return ip
+}
+
+func testMPTCPBadInput(t *testing.T, v6 mpFamily) {
+	tag := "mpbad"
+	if v6 {
+		tag = "mpbad6"
+	}
+	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: tag, IPv6: bool(v6)}, func(c *Config, topo *testbed.Topology) {
+		if v6 {
+			for i, p := range topo.Paths {
+				c.Interfaces[i].Addrs = append(c.Interfaces[i].Addrs, netip.PrefixFrom(p.OurAddr6, p.Prefix6.Bits()))
+			}
+		}
+	})
 	p0, p1 := x.topo.Paths[0], x.topo.Paths[1]
 	if err := x.topo.Peer.MPTCPLimits(2, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.topo.Peer.MPTCPEndpoint(p1.PeerAddr, p1.Peer.Name, "subflow"); err != nil {
+	if v6 {
+		// The kernel's subflow from its path-1 address goes to our
+		// path-0 address (as over IPv4); IPv6 needs a route for that.
+		if out, err := x.topo.Peer.Exec("ip", "-6", "route", "add", v6.our(p0).String()+"/128", "from", v6.peer(p1).String(), "dev", p1.Peer.Name); err != nil {
+			t.Fatalf("source route for the kernel's second subflow: %v: %s", err, out)
+		}
+	}
+	if err := x.topo.Peer.MPTCPEndpoint(v6.peer(p1), p1.Peer.Name, "subflow"); err != nil {
 		t.Fatal(err)
 	}
 	const (
@@ -55,6 +123,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		port     = 5201
 		nUnknown = 40 // MP_JOIN SYNs with an unknown token
 		nBadHMAC = 20 // MP_JOINs with a wrong HMAC in the third ACK
+		nNoJoin  = 10 // MP_JOINs whose third ACK has no MP_JOIN
 		nAddAddr = 40 // ADD_ADDRs with a wrong HMAC on a raw subflow
 		nKernAdd = 40 // ADD_ADDRs with a wrong HMAC on the kernel's subflow
 		nDSS     = 15 // joined subflows per kind of bad DSS mapping
@@ -85,8 +154,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		done <- served{sum: sum, err: err}
 	}()
 
-	spoof := spoofAddr(p1.Prefix)
-	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof.As4(), dst: p1.OurAddr.As4(), dport: port, rng: rand.New(rand.NewPCG(3, 4))}
+	spoof := spoofAddr(v6.prefix(p1))
+	raw := &mpRawPeer{t: t, tx: -1, rx: -1, src: spoof, dst: v6.our(p1), dport: port, rng: rand.New(rand.NewPCG(3, 4))}
 	capFD := -1
 	var kc net.Conn
 	err = x.topo.Peer.Do(func() error {
@@ -97,13 +166,13 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		if raw.rx, err = openPacketSock(p1.Peer.Index, raw.src, false); err != nil {
 			return err
 		}
-		if raw.tx, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW); err != nil {
+		if raw.tx, err = openRawSocket(bool(v6)); err != nil {
 			return err
 		}
 		var d net.Dialer
 		d.SetMultipathTCP(true)
 		d.Timeout = 5 * time.Second
-		kc, err = d.Dial("tcp", netip.AddrPortFrom(p0.OurAddr, port).String())
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(v6.our(p0), port).String())
 		return err
 	})
 	for _, fd := range []int{raw.rx, raw.tx} {
@@ -209,6 +278,14 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		orig[s.Tuple] = true
 	}
 
+	// Have the peer kernel resolve our path-1 address first: with IPv6 it
+	// holds the raw peer's first packets until its new link-local address
+	// has passed DAD (about 2 s after the interface came up).
+	// (Best effort: without it the first joins may go unanswered.)
+	if out, err := x.topo.Peer.Exec("ping", "-c1", "-W3", v6.our(p1).String()); err != nil {
+		t.Logf("ping %v from the peer: %v: %s", v6.our(p1), err, out)
+	}
+
 	mib0, st0, km0 := x.s.MIB(), x.s.Stats(), x.kernelMIB(t)
 	read0 := progress.Load()
 	start := time.Now()
@@ -217,6 +294,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	var res struct {
 		unknownRST, unknownOther    int
 		hmacRST, hmacOther          int
+		noJoinRST                   int
 		addAddrSent, controlEchoed  int
 		kernAddSent, kernAddDrops   int
 		conflictRST, oowRST, tcpRST int
@@ -250,7 +328,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	// MP_JOIN with the right token and a wrong HMAC in the third ACK.
 	t0 = time.Now()
 	for i := 0; i < nBadHMAC; i++ {
-		sf, r := raw.join(next(), token, true)
+		sf, r := raw.join(next(), token, ackBadHMAC)
 		switch r {
 		case joinACKRST:
 			res.hmacRST++
@@ -264,7 +342,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	// joined returns an established backup subflow of the raw peer.
 	joined := func() (rawSubflow, bool) {
 		for try := 0; try < 3; try++ {
-			sf, r := raw.join(next(), token, false)
+			sf, r := raw.join(next(), token, ackGoodHMAC)
 			if r == joinEstablished {
 				return sf, true
 			}
@@ -277,6 +355,17 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		}
 		return rawSubflow{}, false
 	}
+	// ... and a third ACK without MP_JOIN (no HMAC at all).
+	for i := 0; i < nNoJoin; i++ {
+		sf, r := raw.join(next(), token, ackNoJoin)
+		switch r {
+		case joinACKRST:
+			res.noJoinRST++
+		case joinEstablished:
+			t.Errorf("a join whose third ACK had no MP_JOIN was established (port %d)", sf.sport)
+			raw.reset(sf)
+		}
+	}
 	phase("bad-join-hmac", t0)
 	// ADD_ADDR with a wrong HMAC, then one with the right HMAC.
 	t0 = time.Now()
@@ -284,22 +373,19 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		t.Error("no joined subflow for the ADD_ADDR injection")
 	} else {
 		var ob [40]byte
-		pf := p1.Prefix.Addr().As4()
 		for i := 0; i < nAddAddr; i++ {
-			pf[3] = byte(100 + i)
-			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: netip.AddrFrom4(pf)}
+			a := mptcp.AddAddr{ID: uint8(1 + i), Addr: mpHost(v6.prefix(p1), byte(100+i))}
 			a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
-			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &a), nil)
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &a), nil)
 			res.addAddrSent++
 			time.Sleep(200 * time.Microsecond)
 		}
-		pf[3] = 200
-		good := mptcp.AddAddr{ID: 200, Addr: netip.AddrFrom4(pf)}
+		good := mptcp.AddAddr{ID: 200, Addr: mpHost(v6.prefix(p1), 200)}
 		good.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, good.ID, good.Addr, 0)
 		for try := 0; try < 3 && res.controlEchoed == 0; try++ {
-			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &good), nil)
+			raw.send(sf.sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &good), nil)
 			var r mptcp.Received
-			raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+			raw.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool {
 				_ = mptcp.ParseTCPOptions(th.Options(), &r)
 				if !r.Present.Has(mptcp.SubtypeAddAddr) || !r.AddAddr.Echo {
 					return false
@@ -316,36 +402,62 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	}
 	phase("add-addr", t0)
 	t0 = time.Now()
-	// ADD_ADDR with a wrong HMAC on the kernel's own subflow (path 0),
-	// from the kernel's address and port, at the kernel's sequence number.
-	kport := uint16(kc.LocalAddr().(*net.TCPAddr).Port)
-	sniff := -1
-	if err := x.topo.Peer.Do(func() error {
-		var err error
-		sniff, err = openPacketSock(p0.Peer.Index, p0.PeerAddr.As4(), true)
-		return err
-	}); err != nil {
-		t.Fatal(err)
+	// ADD_ADDR with a wrong HMAC on one of the kernel's own subflows, from
+	// the kernel's address and port, at the kernel's sequence number: on
+	// the first of them seen sending (the kernel acknowledges on the
+	// subflow that got data, and the scheduler may favour either).
+	type kernelSub struct {
+		fd       int
+		src, dst netip.Addr
+		sport    uint16
+	}
+	var ksubs []kernelSub
+	for tup := range orig {
+		for _, p := range x.topo.Paths {
+			if v6.peer(p) != tup.RemoteAddr {
+				continue
+			}
+			ks := kernelSub{fd: -1, src: tup.RemoteAddr, dst: tup.LocalAddr, sport: tup.RemotePort}
+			if err := x.topo.Peer.Do(func() error {
+				var err error
+				ks.fd, err = openPacketSock(p.Peer.Index, ks.src, true)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(ks.fd)
+			ksubs = append(ksubs, ks)
+		}
 	}
 	mibK := x.s.MIB()
 	sbuf := make([]byte, 1<<16)
-	// The first segment may take a while (the kernel acknowledges on the
-	// subflow that got data); later a stale one does as well: the
-	// kernel's sequence number does not move, an old ACK stays old.
-	k, haveK := latestKernelSegment(sniff, sbuf, kport, port, time.Second)
-	for i := 0; i < nKernAdd && haveK; i++ {
-		if k2, ok := latestKernelSegment(sniff, sbuf, kport, port, time.Millisecond); ok {
+	var k kernelSegment
+	var ksub *kernelSub
+	for end := time.Now().Add(3 * time.Second); ksub == nil && time.Now().Before(end); {
+		for i := range ksubs {
+			if k2, ok := latestKernelSegment(ksubs[i].fd, sbuf, ksubs[i].sport, port, 0); ok {
+				k, ksub = k2, &ksubs[i]
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if ksub == nil {
+		t.Errorf("saw no segment on any of the kernel's %d subflows in 3 s", len(ksubs))
+	} else {
+		t.Logf("ADD_ADDRs with a wrong HMAC go on the kernel's subflow from %v:%d", ksub.src, ksub.sport)
+	}
+	for i := 0; i < nKernAdd && ksub != nil; i++ {
+		// A stale segment does as well: the kernel's sequence number
+		// does not move, an old ACK stays old.
+		if k2, ok := latestKernelSegment(ksub.fd, sbuf, ksub.sport, port, 0); ok {
 			k = k2
 		}
-		a := mptcp.AddAddr{ID: uint8(100 + i), Addr: netip.AddrFrom4([4]byte{10, 99, 0, byte(1 + i)})}
+		a := mptcp.AddAddr{ID: uint8(100 + i), Addr: mpHost(v6.prefix(p0), byte(100+i))}
 		a.HMAC = raw.h.AddAddrHMAC(raw.ckey, raw.skey, a.ID, a.Addr, 0) ^ 1<<raw.rng.IntN(64)
-		raw.sendOnKernelSubflow(p0.PeerAddr.As4(), p0.OurAddr.As4(), kport, k, &a)
+		raw.sendOnKernelSubflow(ksub.src, ksub.dst, ksub.sport, k, &a)
 		res.kernAddSent++
 		time.Sleep(200 * time.Microsecond)
-	}
-	unix.Close(sniff)
-	if !haveK {
-		t.Errorf("saw no segment of the kernel's subflow %v:%d -> %v:%d in 1 s", p0.PeerAddr, kport, p0.OurAddr, port)
 	}
 	for i := 0; i < 50; i++ {
 		m := x.s.MIB()
@@ -400,7 +512,7 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		}
 		res.dssJoins++
 		raw.dssAt(sf, rcvNxt+8<<20, 1)
-		th, ok := raw.recv(sf.sport, replyTimeout, func(th header.TCP) bool {
+		th, ok := raw.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool {
 			return th.Flags().Has(header.TCPFlagRST) || th.Ack() == sf.seq.Add(100)
 		})
 		switch {
@@ -475,15 +587,15 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 	dm := mib1.Sub(&mib0)
 	km1 := x.kernelMIB(t)
 	kd := func(k string) uint64 { return km1[k] - km0[k] }
-	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; just beyond the window acknowledged %d; MP_TCPRST reasons %v; phases %v",
-		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.nearAcked, res.reasons, phases)
+	t.Logf("injected in %v: unknown token %d (RST %d), wrong join HMAC %d (RST %d), third ACK without MP_JOIN %d (RST %d), bad ADD_ADDR %d (control echoed %d), bad ADD_ADDR on the kernel's subflow %d (dropped %d), DSS joins %d (lost %d): RSTs conflict %d, out of window %d, not matching TCP %d; just beyond the window acknowledged %d; MP_TCPRST reasons %v; phases %v",
+		injected, nUnknown, res.unknownRST, nBadHMAC, res.hmacRST, nNoJoin, res.noJoinRST, res.addAddrSent, res.controlEchoed, res.kernAddSent, res.kernAddDrops, res.dssJoins, res.dssLost, res.conflictRST, res.oowRST, res.tcpRST, res.nearAcked, res.reasons, phases)
 	got := map[string]uint64{}
 	for c := mptcp.Counter(0); c < mptcp.NumCounters; c++ {
 		if dm[c] != 0 {
 			got[c.Name()] = dm[c]
 		}
 	}
-	t.Logf("our MIB during the injection: %v; JoinRefused drops %d", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused))
+	t.Logf("our MIB during the injection: %v; JoinRefused drops %d; all drops %v", got, st1.Drop(DropJoinRefused)-st0.Drop(DropJoinRefused), st1.Drops)
 	t.Logf("kernel MPTCP_INFO: %+v", kin)
 
 	counted := func(c mptcp.Counter, min, max int) {
@@ -498,7 +610,8 @@ func TestXDPMPTCPBadInputFromPeer(t *testing.T) {
 		t.Errorf("stack JoinRefused drops grew by %d, want at least %d", v, res.unknownRST)
 	}
 	atLeast("MP_JOIN with a wrong HMAC", res.hmacRST, nBadHMAC)
-	counted(mptcp.MibMPJoinAckHMacFailure, res.hmacRST, nBadHMAC)
+	atLeast("MP_JOIN without MP_JOIN in the third ACK", res.noJoinRST, nNoJoin)
+	counted(mptcp.MibMPJoinAckHMacFailure, res.hmacRST+res.noJoinRST, nBadHMAC+nNoJoin)
 	if res.addAddrSent > 0 {
 		if res.controlEchoed == 0 {
 			t.Error("the ADD_ADDR with the right HMAC was never echoed: the injection did not reach the connection")

@@ -17,8 +17,8 @@ import (
 )
 
 // mpRawPeer is a hand-made MPTCP endpoint in the peer namespace, for
-// sending hostile MPTCP segments at our stack. It writes IPv4/TCP segments
-// with MPTCP options through a raw socket, from a source address that the
+// sending hostile MPTCP segments at our stack. It writes TCP segments with
+// MPTCP options over IPv4 or IPv6 through a raw socket, from a source address that the
 // peer kernel does not own: the kernel then drops our stack's answers
 // (not for it, and it does not forward) instead of resetting them, and a
 // packet socket on the peer's interface, filtered to that address, reads
@@ -26,14 +26,29 @@ import (
 // ARP for the made-up address is needed.
 type mpRawPeer struct {
 	t          *testing.T
-	tx, rx     int     // raw IPv4 socket (IP_HDRINCL); AF_PACKET socket
-	src, dst   [4]byte // made-up source; our stack's address
-	dport      uint16  // our listener's port
+	tx, rx     int        // raw IP socket (header included); AF_PACKET socket
+	src, dst   netip.Addr // made-up source; our stack's address (one family)
+	dport      uint16     // our listener's port
 	ckey, skey mptcp.Key
 	h          mptcp.Hasher
 	rng        *rand.Rand
 	buf        [1600]byte
 	rbuf       [1 << 16]byte
+}
+
+// openRawSocket opens the raw socket the raw peer sends with: IPPROTO_RAW,
+// so that it writes the IPv4 or IPv6 header itself. Call it inside the
+// namespace.
+func openRawSocket(v6 bool) (int, error) {
+	family := unix.AF_INET
+	if v6 {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		return -1, fmt.Errorf("raw socket (needs CAP_NET_RAW): %w", err)
+	}
+	return fd, nil
 }
 
 // rawSubflow is a subflow the raw peer opened: its port and its next
@@ -43,30 +58,18 @@ type rawSubflow struct {
 	seq, ack seqnum.Value
 }
 
-// openPacketSock opens an AF_PACKET socket for IPv4 frames on ifindex, in
-// both directions (ETH_P_ALL: only those sockets see outgoing frames),
-// that sees only frames to addr (or, with fromSrc, only frames from it),
-// with a receive timeout of 20 ms. The classic BPF filter is attached
-// before the socket is bound, so that nothing else is queued. Call it
-// inside the namespace.
-func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
+// openPacketSock opens an AF_PACKET socket on ifindex, in both directions
+// (ETH_P_ALL: only those sockets see outgoing frames), that sees only IP
+// frames to addr (or, with fromSrc, only frames from it), IPv4 or IPv6 as
+// addr is, with a receive timeout of 20 ms. The classic BPF filter is
+// attached before the socket is bound, so that nothing else is queued.
+// Call it inside the namespace.
+func openPacketSock(ifindex int, addr netip.Addr, fromSrc bool) (int, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
 	}
-	k := uint32(addr[0])<<24 | uint32(addr[1])<<16 | uint32(addr[2])<<8 | uint32(addr[3])
-	off := uint32(header.EthernetHeaderLen + 16) // IPv4 destination
-	if fromSrc {
-		off -= 4
-	}
-	prog := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12},                    // EtherType
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 3, K: 0x0800}, // IPv4?
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off},
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: k},
-		{Code: unix.BPF_RET | unix.BPF_K, K: 1 << 16},
-		{Code: unix.BPF_RET | unix.BPF_K, K: 0},
-	}
+	prog := addrFilter(addr, fromSrc)
 	fp := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fp); err != nil {
 		unix.Close(fd)
@@ -77,11 +80,40 @@ func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("SO_RCVTIMEO: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: rawHtons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("binding the packet socket to ifindex %d: %w", ifindex, err)
 	}
 	return fd, nil
+}
+
+// addrFilter returns a classic BPF program that accepts Ethernet frames
+// of addr's IP version whose source (fromSrc) or destination is addr.
+func addrFilter(addr netip.Addr, fromSrc bool) []unix.SockFilter {
+	etherType, off := uint32(header.EtherTypeIPv4), uint32(header.EthernetHeaderLen+16)
+	if fromSrc {
+		off -= 4
+	}
+	a := addr.AsSlice()
+	if addr.Is6() {
+		etherType, off = header.EtherTypeIPv6, uint32(header.EthernetHeaderLen+24)
+		if fromSrc {
+			off -= 16
+		}
+	}
+	words := len(a) / 4
+	// ldh [12]; jeq type; then ld/jeq per address word; ret all; ret 0.
+	n := 2 + 2*words + 2
+	reject := uint8(n - 1)
+	prog := []unix.SockFilter{{Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12}}
+	prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jf: reject - uint8(len(prog)) - 1, K: etherType})
+	for w := 0; w < words; w++ {
+		prog = append(prog, unix.SockFilter{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: off + uint32(4*w)})
+		k := uint32(a[4*w])<<24 | uint32(a[4*w+1])<<16 | uint32(a[4*w+2])<<8 | uint32(a[4*w+3])
+		prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jf: reject - uint8(len(prog)) - 1, K: k})
+	}
+	prog = append(prog, unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: 1 << 16}, unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: 0})
+	return prog
 }
 
 // openCaptureSock opens an AF_PACKET socket for every frame on ifindex,
@@ -89,7 +121,7 @@ func openPacketSock(ifindex int, addr [4]byte, fromSrc bool) (int, error) {
 // receive timeout of 20 ms, for reading the MPTCP keys off a handshake.
 // Call it inside the namespace.
 func openCaptureSock(ifindex int) (int, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons16(unix.ETH_P_ALL)))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(rawHtons(unix.ETH_P_ALL)))
 	if err != nil {
 		return -1, fmt.Errorf("AF_PACKET socket (needs CAP_NET_RAW): %w", err)
 	}
@@ -98,42 +130,55 @@ func openCaptureSock(ifindex int) (int, error) {
 		unix.Close(fd)
 		return -1, err
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons16(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: rawHtons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
 	return fd, nil
 }
 
-func htons16(v uint16) uint16 { return v<<8 | v>>8 }
+func rawHtons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// readTCP reads the next IPv4/TCP frame from packet socket fd into buf
-// and returns its IPv4 header and TCP segment; ok is false when nothing
-// came before the socket's timeout or the frame is not IPv4/TCP.
-func readTCP(fd int, buf []byte) (header.IPv4, header.TCP, bool) {
-	return readTCPFlags(fd, buf, 0)
+// rawReadTCP reads the next IPv4/TCP or IPv6/TCP frame from packet socket fd
+// into buf and returns its TCP segment; ok is false when nothing came
+// before the socket's timeout or the frame is not TCP over IP.
+func rawReadTCP(fd int, buf []byte) (header.TCP, bool) {
+	return rawReadTCPFlags(fd, buf, 0)
 }
 
-// readTCPFlags is readTCP with recvfrom flags (unix.MSG_DONTWAIT: do not
+// rawReadTCPFlags is rawReadTCP with recvfrom flags (unix.MSG_DONTWAIT: do not
 // wait at all).
-func readTCPFlags(fd int, buf []byte, flags int) (header.IPv4, header.TCP, bool) {
+func rawReadTCPFlags(fd int, buf []byte, flags int) (header.TCP, bool) {
 	n, _, err := unix.Recvfrom(fd, buf, flags)
 	if err != nil || n < header.EthernetHeaderLen {
-		return nil, nil, false
+		return nil, false
 	}
 	eth, k, err := header.ParseEthernet(buf[:n])
-	if err != nil || eth.EtherType() != header.EtherTypeIPv4 {
-		return nil, nil, false
-	}
-	ip, _, err := header.ParseIPv4(buf[k:n])
-	if err != nil || ip.Protocol() != unix.IPPROTO_TCP {
-		return nil, nil, false
-	}
-	th, _, err := header.ParseTCP(ip.Payload())
 	if err != nil {
-		return nil, nil, false
+		return nil, false
 	}
-	return ip, th, true
+	var seg []byte
+	switch eth.EtherType() {
+	case header.EtherTypeIPv4:
+		ip, _, err := header.ParseIPv4(buf[k:n])
+		if err != nil || ip.Protocol() != unix.IPPROTO_TCP {
+			return nil, false
+		}
+		seg = ip.Payload()
+	case header.EtherTypeIPv6:
+		ip, _, err := header.ParseIPv6(buf[k:n])
+		if err != nil || ip.NextHeader() != unix.IPPROTO_TCP {
+			return nil, false
+		}
+		seg = ip.Payload()
+	default:
+		return nil, false
+	}
+	th, _, err := header.ParseTCP(seg)
+	if err != nil {
+		return nil, false
+	}
+	return th, true
 }
 
 // captureKeys reads the MPTCP keys of the connection to port dport off
@@ -143,7 +188,7 @@ func captureKeys(fd int, dport uint16, d time.Duration) (client, server mptcp.Ke
 	buf := make([]byte, 1<<16)
 	var r mptcp.Received
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		_, th, ok := readTCP(fd, buf)
+		th, ok := rawReadTCP(fd, buf)
 		if !ok || th.DstPort() != dport {
 			continue
 		}
@@ -155,15 +200,15 @@ func captureKeys(fd int, dport uint16, d time.Duration) (client, server mptcp.Ke
 	return 0, 0, errors.New("no MP_CAPABLE with both keys seen on the wire")
 }
 
-// wireOption is an MPTCP option that can serialise itself.
-type wireOption interface {
+// rawOption is an MPTCP option that can serialise itself.
+type rawOption interface {
 	Size() int
 	Write(b []byte) int
 }
 
-// options writes a TCP option area into b: an MSS option when mss is not
+// rawOptions writes a TCP option area into b: an MSS option when mss is not
 // 0, then the given options, padded with NOPs to a multiple of 4.
-func options(b []byte, mss uint16, opts ...wireOption) []byte {
+func rawOptions(b []byte, mss uint16, opts ...rawOption) []byte {
 	n := 0
 	if mss != 0 {
 		b[0], b[1], b[2], b[3] = 2, 4, byte(mss>>8), byte(mss)
@@ -187,14 +232,26 @@ func (p *mpRawPeer) send(sport uint16, seq, ack seqnum.Value, flags header.TCPFl
 // sendWindow is send with the given window field.
 func (p *mpRawPeer) sendWindow(sport uint16, seq, ack seqnum.Value, flags header.TCPFlags, window uint16, opts, payload []byte) {
 	tl := header.TCPMinHeaderLen + len(opts) + len(payload)
-	n := header.EncodeIPv4(p.buf[:], &header.IPv4Fields{TotalLen: uint16(header.IPv4MinHeaderLen + tl), TTL: 64, Protocol: unix.IPPROTO_TCP, Src: p.src, Dst: p.dst, DF: true})
+	var n int
+	var pseudo uint32
+	var sa unix.Sockaddr
+	if p.src.Is4() {
+		src, dst := p.src.As4(), p.dst.As4()
+		n = header.EncodeIPv4(p.buf[:], &header.IPv4Fields{TotalLen: uint16(header.IPv4MinHeaderLen + tl), TTL: 64, Protocol: unix.IPPROTO_TCP, Src: src, Dst: dst, DF: true})
+		pseudo = header.PseudoHeaderSumIPv4(src, dst, unix.IPPROTO_TCP, uint16(tl))
+		sa = &unix.SockaddrInet4{Addr: dst}
+	} else {
+		src, dst := p.src.As16(), p.dst.As16()
+		n = header.EncodeIPv6(p.buf[:], &header.IPv6Fields{PayloadLen: uint16(tl), NextHeader: unix.IPPROTO_TCP, HopLimit: 64, Src: src, Dst: dst})
+		pseudo = header.PseudoHeaderSumIPv6(src, dst, unix.IPPROTO_TCP, uint32(tl))
+		sa = &unix.SockaddrInet6{Addr: dst}
+	}
 	header.EncodeTCP(p.buf[n:], &header.TCPFields{SrcPort: sport, DstPort: p.dport, Seq: seq, Ack: ack, Flags: flags, Window: window, OptionsLen: len(opts)})
 	copy(p.buf[n+header.TCPMinHeaderLen:], opts)
 	copy(p.buf[n+header.TCPMinHeaderLen+len(opts):], payload)
-	seg := header.TCP(p.buf[n : n+tl])
-	seg.FinishChecksum(header.PseudoHeaderSumIPv4(p.src, p.dst, unix.IPPROTO_TCP, uint16(tl)))
-	if err := unix.Sendto(p.tx, p.buf[:n+tl], 0, &unix.SockaddrInet4{Addr: p.dst}); err != nil {
-		p.t.Errorf("raw sendto: %v", err)
+	header.TCP(p.buf[n : n+tl]).FinishChecksum(pseudo)
+	if err := unix.Sendto(p.tx, p.buf[:n+tl], 0, sa); err != nil {
+		p.t.Errorf("raw sendto %v: %v", p.dst, err)
 	}
 }
 
@@ -203,7 +260,7 @@ func (p *mpRawPeer) sendWindow(sport uint16, seq, ack seqnum.Value, flags header
 // Segments to other ports are skipped.
 func (p *mpRawPeer) recv(sport uint16, d time.Duration, want func(header.TCP) bool) (header.TCP, bool) {
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		_, th, ok := readTCP(p.rx, p.rbuf[:])
+		th, ok := rawReadTCP(p.rx, p.rbuf[:])
 		if !ok || th.DstPort() != sport || th.SrcPort() != p.dport {
 			continue
 		}
@@ -225,20 +282,28 @@ const (
 	joinNoFourthACK                   // SYN/ACK, then nothing in answer to the third ACK
 )
 
-// replyTimeout bounds each wait for an answer from our stack.
-const replyTimeout = 500 * time.Millisecond
+// rawReplyTimeout bounds each wait for an answer from our stack.
+const rawReplyTimeout = 500 * time.Millisecond
+
+// thirdACK says what the raw peer's third ACK of an MP_JOIN carries.
+type thirdACK uint8
+
+const (
+	ackGoodHMAC thirdACK = iota // MP_JOIN with the right HMAC
+	ackBadHMAC                  // MP_JOIN with one byte of the HMAC changed
+	ackNoJoin                   // no MP_JOIN option at all
+)
 
 // join runs the MP_JOIN handshake from sport with token (as a backup
-// subflow, so that our scheduler sends nothing on it), with the right
-// HMAC in the third ACK unless badHMAC. The SYN/ACK's HMAC is checked
-// against the captured keys.
-func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, joinResult) {
+// subflow, so that our scheduler sends nothing on it), with the third ACK
+// that mode says. The SYN/ACK's HMAC is checked against the captured keys.
+func (p *mpRawPeer) join(sport uint16, token uint32, mode thirdACK) (rawSubflow, joinResult) {
 	var ob [40]byte
 	iss := seqnum.Value(p.rng.Uint32())
 	nonce := p.rng.Uint32()
 	syn := mptcp.Join{Form: mptcp.JoinSYN, Backup: true, AddrID: 77, Token: token, Nonce: nonce}
-	p.send(sport, iss, 0, header.TCPFlagSYN, options(ob[:], 1400, &syn), nil)
-	th, ok := p.recv(sport, replyTimeout, nil)
+	p.send(sport, iss, 0, header.TCPFlagSYN, rawOptions(ob[:], 1400, &syn), nil)
+	th, ok := p.recv(sport, rawReplyTimeout, nil)
 	if !ok {
 		return rawSubflow{}, joinNoAnswer
 	}
@@ -262,11 +327,16 @@ func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, 
 	mac = p.h.JoinHMAC(p.ckey, p.skey, nonce, r.Join.Nonce)
 	ack := mptcp.Join{Form: mptcp.JoinACK}
 	copy(ack.HMAC[:], mac[:mptcp.JoinHMACLen])
-	if badHMAC {
+	switch mode {
+	case ackBadHMAC:
 		ack.HMAC[p.rng.IntN(mptcp.JoinHMACLen)] ^= byte(1 + p.rng.IntN(255))
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ack), nil)
+	case ackNoJoin:
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, nil, nil)
+	default:
+		p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, rawOptions(ob[:], 0, &ack), nil)
 	}
-	p.send(sport, sf.seq, sf.ack, header.TCPFlagACK, options(ob[:], 0, &ack), nil)
-	th, ok = p.recv(sport, replyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
+	th, ok = p.recv(sport, rawReplyTimeout, func(th header.TCP) bool { return !th.Flags().Has(header.TCPFlagSYN) })
 	switch {
 	case !ok:
 		return sf, joinNoFourthACK
@@ -278,9 +348,9 @@ func (p *mpRawPeer) join(sport uint16, token uint32, badHMAC bool) (rawSubflow, 
 
 // data sends payload on sf at relative offset off (from the first data
 // byte) with the given MPTCP options.
-func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...wireOption) {
+func (p *mpRawPeer) data(sf rawSubflow, off int, payload []byte, opts ...rawOption) {
 	var ob [40]byte
-	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, options(ob[:], 0, opts...), payload)
+	p.send(sf.sport, sf.seq.Add(seqnum.Size(off)), sf.ack, header.TCPFlagACK|header.TCPFlagPSH, rawOptions(ob[:], 0, opts...), payload)
 }
 
 // reset closes sf with a RST at its exact next sequence number, or, when
@@ -295,7 +365,7 @@ func (p *mpRawPeer) reset(sf rawSubflow, offs ...int) {
 
 // waitRST waits for our stack's RST on sf, skipping other segments.
 func (p *mpRawPeer) waitRST(sf rawSubflow) (header.TCP, bool) {
-	return p.recv(sf.sport, replyTimeout, func(th header.TCP) bool { return th.Flags().Has(header.TCPFlagRST) })
+	return p.recv(sf.sport, rawReplyTimeout, func(th header.TCP) bool { return th.Flags().Has(header.TCPFlagRST) })
 }
 
 // rstReason returns the MP_TCPRST reason of a RST, or -1 without one.
@@ -309,11 +379,17 @@ func rstReason(th header.TCP) int {
 }
 
 // spoofAddr returns the made-up peer-side address on prefix pf that the
-// raw peer uses (.77: the testbed gives out .1 and .2).
+// raw peer uses (host part 77 for IPv4, ::77 for IPv6: the testbed gives
+// out 1 and 2).
 func spoofAddr(pf netip.Prefix) netip.Addr {
-	a := pf.Addr().As4()
-	a[3] = 77
-	return netip.AddrFrom4(a)
+	if pf.Addr().Is4() {
+		a := pf.Addr().As4()
+		a[3] = 77
+		return netip.AddrFrom4(a)
+	}
+	a := pf.Addr().As16()
+	a[15] = 0x77
+	return netip.AddrFrom16(a)
 }
 
 // kernelSegment is what the raw peer knows of the kernel's side of a live
@@ -325,18 +401,18 @@ type kernelSegment struct {
 
 // latestKernelSegment drains packet socket fd (opened with fromSrc on the
 // kernel's address) and returns the last segment from sport to dport, if
-// any came within d. Segments with an ADD_ADDR are the raw peer's own
-// and skipped.
+// any came within d (0: only what is queued already). Segments with an
+// ADD_ADDR are the raw peer's own and skipped.
 func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duration) (kernelSegment, bool) {
 	var k kernelSegment
 	var r mptcp.Received
 	found := false
 	for end := time.Now().Add(d); ; {
 		flags := 0
-		if found {
+		if found || d == 0 {
 			flags = unix.MSG_DONTWAIT
 		}
-		_, th, ok := readTCPFlags(fd, buf, flags)
+		th, ok := rawReadTCPFlags(fd, buf, flags)
 		if !ok {
 			if found || time.Now().After(end) {
 				return k, found
@@ -360,21 +436,21 @@ func latestKernelSegment(fd int, buf []byte, sport, dport uint16, d time.Duratio
 // (an old ACK: neither a duplicate ACK nor a window update). It carries no
 // timestamp: one older than the kernel's latest would be dropped by PAWS,
 // a newer one would make our stack drop the kernel's own segments.
-func (p *mpRawPeer) sendOnKernelSubflow(src, dst [4]byte, sport uint16, k kernelSegment, opt wireOption) {
+func (p *mpRawPeer) sendOnKernelSubflow(src, dst netip.Addr, sport uint16, k kernelSegment, opt rawOption) {
 	var ob [40]byte
 	s, d := p.src, p.dst
 	p.src, p.dst = src, dst
-	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, options(ob[:], 0, opt), nil)
+	p.sendWindow(sport, k.seq, k.ack-1, header.TCPFlagACK, k.window, rawOptions(ob[:], 0, opt), nil)
 	p.src, p.dst = s, d
 }
 
-// payload100 is the payload of the raw peer's data segments.
-var payload100 = bytes.Repeat([]byte{0xa5}, 100)
+// rawPayload100 is the payload of the raw peer's data segments.
+var rawPayload100 = bytes.Repeat([]byte{0xa5}, 100)
 
 // unknownToken sends an MP_JOIN SYN with token from sport and reports
 // whether it was answered with a RST.
 func (p *mpRawPeer) unknownToken(sport uint16, token uint32) bool {
-	_, r := p.join(sport, token, false)
+	_, r := p.join(sport, token, ackGoodHMAC)
 	return r == joinSYNRST
 }
 
@@ -384,23 +460,23 @@ func (p *mpRawPeer) unknownToken(sport uint16, token uint32) bool {
 // bytes further on.
 func (p *mpRawPeer) dssConflict(sf rawSubflow, dsn uint64) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
-	p.data(sf, 100, payload100, &m)
+	p.data(sf, 100, rawPayload100, &m)
 	m.DSN += 8
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 }
 
 // dssConflictInOrder sends, on sf, the first half of a 200-byte mapping
 // at dsn, then the second half under the same mapping moved 8 bytes on.
 func (p *mpRawPeer) dssConflictInOrder(sf rawSubflow, dsn uint64) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: 1, DataLen: 200}
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 	m.DSN += 8
-	p.data(sf, 100, payload100, &m)
+	p.data(sf, 100, rawPayload100, &m)
 }
 
 // dssAt sends, on sf, 100 bytes mapped at dsn (64-bit) from subflow
 // offset ssn (1: the segment's own first byte).
 func (p *mpRawPeer) dssAt(sf rawSubflow, dsn uint64, ssn uint32) {
 	m := mptcp.DSS{HasMap: true, DSN64: true, DSN: dsn, SubflowSeq: ssn, DataLen: 100}
-	p.data(sf, 0, payload100, &m)
+	p.data(sf, 0, rawPayload100, &m)
 }

@@ -38,10 +38,10 @@ Data plane (our AF_XDP stack, needs root; MPTCP, plain TCP for clients without i
   --gateway IP             next hop for destinations off the interfaces' subnets
   --endpoint ADDR[:PORT],FLAGS
                            MPTCP endpoint to announce/use; FLAGS from signal,
-                           subflow, backup, fullmesh joined by ',' (repeatable;
-                           checked, used once the stack speaks MPTCP)
-  --kernel                 serve on the kernel's MPTCP sockets instead (works today);
-                           the data-plane flags above are then checked but unused
+                           subflow, backup, fullmesh joined by ',' (repeatable);
+                           signal endpoints are announced to every client (ADD_ADDR)
+  --kernel                 serve on the kernel's MPTCP sockets instead; the
+                           data-plane flags above are then checked but unused
 
 Services:
   --iperf ADDR             iperf3 server address (default :5201; "off" disables)

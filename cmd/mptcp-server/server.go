@@ -126,11 +126,15 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 	}
 
 	// Bind everything first so that start-up errors come before serving.
+	lerr := listenErr
+	if _, ok := nw.(stackNet); ok {
+		lerr = stackListenErr
+	}
 	var iperfLn, httpLn, metricsLn net.Listener
 	if c.IperfAddr != "" {
 		ln, err := nw.Listen("tcp", c.IperfAddr)
 		if err != nil {
-			return fail(listenErr("--iperf", c.IperfAddr, err))
+			return fail(lerr("--iperf", c.IperfAddr, err))
 		}
 		closers = append(closers, ln)
 		iperfLn = reg.wrap(ln, "iperf")
@@ -139,7 +143,7 @@ func serve(ctx context.Context, c Config, nw Network, log *slog.Logger, ready fu
 	if c.HTTPAddr != "" {
 		ln, err := nw.Listen("tcp", c.HTTPAddr)
 		if err != nil {
-			return fail(listenErr("--http", c.HTTPAddr, err))
+			return fail(lerr("--http", c.HTTPAddr, err))
 		}
 		closers = append(closers, ln)
 		httpLn = reg.wrap(ln, "http")

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/mpxdp/mpxdp/afxdp"
 	"github.com/mpxdp/mpxdp/internal/cli"
@@ -112,10 +115,55 @@ func (s stackNet) MIB() (map[string]uint64, error) {
 	return m, nil
 }
 
+// checkMTU refuses an --mtu above a device's own MTU: frames that large
+// would be dropped by the device (or its peer) and connections would
+// stall after the handshake. devMTU looks a device's MTU up (ok false when
+// the device is not found: the stack then says so).
+func checkMTU(mtu int, names []string, devMTU func(string) (int, bool)) error {
+	if mtu == 0 {
+		return nil
+	}
+	for _, n := range names {
+		if d, ok := devMTU(n); ok && mtu > d {
+			return fmt.Errorf("--mtu %d is larger than the MTU of %s (%d): frames that big would be dropped; raise the device's MTU (`ip link set %s mtu %d`, and on the link's other end) or give --mtu %d or less", mtu, n, d, n, mtu, d)
+		}
+	}
+	return nil
+}
+
+// deviceMTU returns an interface's MTU in the calling thread's network
+// namespace.
+func deviceMTU(name string) (int, bool) {
+	ifi, err := net.InterfaceByName(name)
+	if err != nil {
+		return 0, false
+	}
+	return ifi.MTU, true
+}
+
+// stackListenErr explains a listen failure on our stack (whose ports `ss`
+// does not show).
+func stackListenErr(flagName, addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use"):
+		return fmt.Errorf("%s %s: address already in use on our AF_XDP stack: another service of this server listens there (--iperf, --http); give %s another port", flagName, addr, flagName)
+	case strings.Contains(err.Error(), "not one of the stack's addresses"):
+		return fmt.Errorf("%s %s: the address is on none of the --iface interfaces: listen on one of their addresses, or on :PORT for all", flagName, addr)
+	}
+	return fmt.Errorf("%s %s: %w", flagName, addr, err)
+}
+
 // newStackNet starts our stack on the --iface interfaces.
 func newStackNet(c Config) (stackNet, error) {
 	sc, err := stackConfig(c)
 	if err != nil {
+		return stackNet{}, err
+	}
+	names := make([]string, 0, len(sc.Interfaces))
+	for _, ic := range sc.Interfaces {
+		names = append(names, ic.Name)
+	}
+	if err := checkMTU(c.MTU, names, deviceMTU); err != nil {
 		return stackNet{}, err
 	}
 	s, err := cli.NewStack(sc)

@@ -170,6 +170,8 @@ type Conn struct {
 	finQueued bool
 	finAcked  bool
 	finSent   bool
+	finAt     time.Duration // resend the DATA_FIN then (it rides on pure ACKs, which TCP does not retransmit)
+	finShift  uint
 
 	// receive side (DSN space)
 	rcv        recvBuf

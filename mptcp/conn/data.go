@@ -371,6 +371,7 @@ func (c *Conn) dataAcked(v uint64) {
 	fin := c.snd.end
 	if c.finSent && v == fin+1 {
 		c.finAcked = true
+		c.finAt = 0
 		v = fin
 		c.maybeCloseSubflows()
 	}
@@ -418,7 +419,32 @@ func (c *Conn) maybeSendFin() {
 	}
 	c.finSent = true
 	c.sndMax = c.snd.end + 1
-	c.ackSoon()
+	c.sendFin()
+	c.finShift = 0
+	c.finAt = c.now + c.finRTO()
+}
+
+// sendFin sends the DATA_FIN on a pure ACK of every subflow that can
+// carry one (as Linux does): a pure ACK is not retransmitted, so one lost
+// copy must not leave the peer waiting for the data-level timeout.
+func (c *Conn) sendFin() {
+	sent := false
+	for _, sf := range c.subflows {
+		if sf.dataReady() {
+			sf.needAck = true
+			sent = true
+		}
+	}
+	if !sent {
+		c.ackSoon()
+	}
+}
+
+// finRTO is how long a DATA_FIN waits for its DATA_ACK before it is sent
+// again: two of the largest smoothed RTT plus room for a delayed ACK,
+// backed off, at most the data-level timeout.
+func (c *Conn) finRTO() time.Duration {
+	return min(c.orphanDelay()<<c.finShift, c.connRTO())
 }
 
 // maybeCloseSubflows closes the subflows once both DATA_FINs are acknowledged.
@@ -875,6 +901,11 @@ func (c *Conn) runTimers(now time.Duration) {
 	}
 	c.resendAnnouncements(now)
 	c.maybeSendFin()
+	if c.finSent && !c.finAcked && c.finAt != 0 && now >= c.finAt {
+		c.sendFin()
+		c.finShift = min(c.finShift+1, 6)
+		c.finAt = now + c.finRTO()
+	}
 	c.checkOrphans(now)
 	outstanding := c.dataUna < c.sndMax
 	if !outstanding {
@@ -958,6 +989,9 @@ func (c *Conn) NextTimer() time.Duration {
 	}
 	if c.orphanAt != 0 && c.err == nil && !c.fallback && (t == 0 || c.orphanAt < t) {
 		t = c.orphanAt
+	}
+	if c.finAt != 0 && c.finSent && !c.finAcked && c.err == nil && !c.fallback && (t == 0 || c.finAt < t) {
+		t = c.finAt
 	}
 	for _, sf := range c.subflows {
 		if sf.blocked && !sf.stale && !sf.closed && sf.ep != nil {

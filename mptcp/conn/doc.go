@@ -93,7 +93,9 @@
 //   - A subflow whose retransmission timer fired Config.StaleRTOs times
 //     without progress is stale (SubflowStale): its unacknowledged data is
 //     reinjected on the others, and it is not scheduled until it recovers
-//     (SubflowRecover). A subflow that ends reports to the path manager
+//     (SubflowRecover). A subflow stale for Config.StaleReset (3 s) while
+//     another carries the data is reset (MP_TCPRST, unacceptable
+//     performance). A subflow that ends reports to the path manager
 //     (SetPathManager), which may open it again (package mptcp/pm).
 //   - MP_FASTCLOSE (Abort) resets every subflow; a received one with our
 //     key fails the connection with ErrFastClose. MP_TCPRST carries the
@@ -144,6 +146,12 @@
 // data queued above a hole cannot close the window of the subflow that has
 // to carry the hole's reinjection; bytes that arrive beyond the buffer are
 // never counted as received until they are stored.
+//
+// The DATA_FIN rides on pure ACKs, which TCP does not retransmit: it goes
+// out on every subflow that can carry data and again after two round
+// trips plus 50 ms (backed off) until its DATA_ACK arrives, and a
+// receiver acknowledges every copy, so a lost copy costs a round trip or
+// two, not the data-level timeout.
 //
 // # Known gaps
 //

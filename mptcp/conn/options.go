@@ -479,6 +479,9 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 		if !c.peerFinSet || fin == c.peerFinDSN {
 			c.peerFinSet, c.peerFinDSN = true, fin
 		}
+		if c.finRcvd && fin == c.peerFinDSN {
+			c.ackSoon() // the DATA_FIN again: our DATA_ACK of it was lost
+		}
 		n--
 		if n == 0 {
 			c.checkFin()

@@ -81,6 +81,9 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 
 	benchArgs := []string{"--kernel", "-c", p0.OurAddr.String(), "-p", strconv.Itoa(iperfPort),
 		"-t", strconv.FormatFloat(o.duration.Seconds(), 'f', -1, 64), "-i", "1"}
+	if o.reverse {
+		benchArgs = append(benchArgs, "-R")
+	}
 	out.say("== the Linux kernel's MPTCP client in %s (limits: 2 subflows, 2 accepted ADD_ADDRs):", topo.Peer.Name)
 	out.say("   mptcp-bench %s", strings.Join(benchArgs, " "))
 	tbl := newTable()

@@ -19,6 +19,7 @@ type options struct {
 	bin         string        // directory with mptcp-server and mptcp-bench; "" builds them
 	duration    time.Duration // length of the client's test
 	removeAfter time.Duration // when path 1 goes, from the start of the test
+	reverse     bool          // the server sends (mptcp-bench -R)
 }
 
 func main() {
@@ -26,6 +27,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "", "directory holding the mptcp-server and mptcp-bench binaries (default: build them with `go build` into a temporary directory)")
 	flag.DurationVar(&o.duration, "t", 8*time.Second, "length of the transfer")
 	flag.DurationVar(&o.removeAfter, "remove-after", 4*time.Second, "remove path 1 this long after the transfer starts")
+	flag.BoolVar(&o.reverse, "R", false, "reverse: mptcp-server sends and the kernel client receives (our stack then reinjects what was in flight on path 1)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "demo: unexpected argument %q (see -h)\n", flag.Arg(0))

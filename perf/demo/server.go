@@ -83,10 +83,11 @@ func (c connView) open() []subflowView {
 	return out
 }
 
-func (c connView) received() uint64 {
+// moved is what the subflows sent and received.
+func (c connView) moved() uint64 {
 	var n uint64
 	for _, s := range c.Subflows {
-		n += s.BytesReceived
+		n += s.BytesSent + s.BytesReceived
 	}
 	return n
 }
@@ -99,14 +100,14 @@ func (c connView) print(out *syncWriter) {
 		if state == "" {
 			state = "-"
 		}
-		out.say("     %-6s %21s <- %-21s %-12s received %s", s.Iface, s.Local, s.Remote, state, mbytes(s.BytesReceived))
+		out.say("     %-6s %21s <- %-21s %-12s sent %s, received %s", s.Iface, s.Local, s.Remote, state, mbytes(s.BytesSent), mbytes(s.BytesReceived))
 	}
 }
 
 func mbytes(n uint64) string { return fmt.Sprintf("%.1f MBytes", float64(n)/(1<<20)) }
 
 // dataConn returns the iperf test's data connection: of the iperf
-// connections, the one that received most (the other is iperf3's control
+// connections, the one that moved most (the other is iperf3's control
 // connection).
 func (m *metricsClient) dataConn() (connView, error) {
 	b, err := m.get("/debug/mptcp")
@@ -122,7 +123,7 @@ func (m *metricsClient) dataConn() (connView, error) {
 	var best connView
 	found := false
 	for _, c := range doc.Connections {
-		if c.Service == "iperf" && (!found || c.received() > best.received()) {
+		if c.Service == "iperf" && (!found || c.moved() > best.moved()) {
 			best, found = c, true
 		}
 	}

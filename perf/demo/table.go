@@ -4,13 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // subflowLine matches one per-subflow line of mptcp-bench's interval
 // table: "[  1] peer0 10.100.0.2:40190->10.100.0.1:5201   0.00-1.00   sec ...".
-var subflowLine = regexp.MustCompile(`^\[\s*\d+\]\s+(\S+)\s+(\S+->\S+)\s+(\d+\.\d+)-(\d+\.\d+)\s+sec\b`)
+var subflowLine = regexp.MustCompile(`^\[\s*\d+\]\s+(\S+)\s+(\S+->\S+)\s+(\d+\.\d+)-(\d+\.\d+)\s+sec\s+([\d.]+)\s+([KMGT]?Bytes)\b`)
+
+// unitBytes are the multipliers of mptcp-bench's transfer units.
+var unitBytes = map[string]float64{"Bytes": 1, "KBytes": 1 << 10, "MBytes": 1 << 20, "GBytes": 1 << 30, "TBytes": 1 << 40}
+
+// minLastInterval is what the last interval must carry for the transfer
+// to count as carrying on (a healthy run moves hundreds of MBytes).
+const minLastInterval = 1 << 20
 
 // table follows mptcp-bench's output: the subflows of each interval and
 // the final summary.
@@ -24,6 +32,7 @@ type table struct {
 type interval struct {
 	span     string
 	subflows []string // "iface local->remote"
+	bytes    float64  // over all its subflows
 }
 
 func newTable() *table { return &table{} }
@@ -39,6 +48,9 @@ func (t *table) add(line string) {
 		}
 		iv := &t.intervals[len(t.intervals)-1]
 		iv.subflows = append(iv.subflows, m[1]+" "+m[2])
+		if v, err := strconv.ParseFloat(m[5], 64); err == nil {
+			iv.bytes += v * unitBytes[m[6]]
+		}
 		return
 	}
 	if strings.HasSuffix(strings.TrimSpace(line), "receiver") {
@@ -72,6 +84,9 @@ func (t *table) check() error {
 		if len(iv.subflows) != 1 {
 			return fmt.Errorf("interval %s shows %d subflows after the removal, want 1 (%s)", iv.span, len(iv.subflows), t.countsLocked())
 		}
+	}
+	if last := t.intervals[len(t.intervals)-1]; last.bytes < minLastInterval {
+		return fmt.Errorf("the last interval (%s) carried %.0f bytes: the connection stalled instead of carrying on over path 0", last.span, last.bytes)
 	}
 	if t.receiver == "" {
 		return errors.New("mptcp-bench printed no receiver summary: the test did not complete")

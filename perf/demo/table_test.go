@@ -41,6 +41,9 @@ func TestTableCheck(t *testing.T) {
 	if n := len(good.intervals); n != 4 {
 		t.Errorf("%d intervals, want 4 (the totals line is not an interval)", n)
 	}
+	if b := good.intervals[0].bytes; b != 478<<20 {
+		t.Errorf("first interval carried %v bytes, want 243+235 MBytes", b)
+	}
 	bad := []struct {
 		name  string
 		lines []string
@@ -50,6 +53,8 @@ func TestTableCheck(t *testing.T) {
 		{"never two", []string{line(p0, "0.00-1.00"), line(p0, "1.00-2.00"), recvr}, "never used both paths"},
 		{"never removed", []string{line(p0, "0.00-1.00"), line(p1, "0.00-1.00"), line(p0, "1.00-2.00"), line(p1, "1.00-2.00"), recvr}, "was not removed"},
 		{"no summary", []string{line(p0, "0.00-1.00"), line(p1, "0.00-1.00"), line(p0, "1.00-2.00")}, "did not complete"},
+		{"stalled", []string{line(p0, "0.00-1.00"), line(p1, "0.00-1.00"), line(p0, "1.00-2.00"),
+			"[  1] peer0 10.100.0.2:42626->10.100.0.1:5201        2.00-3.00   sec 65.0 KBytes  532 Kbits/sec    100%     - 15.4 KBytes    431us", recvr}, "stalled"},
 	}
 	for _, c := range bad {
 		err := feed(c.lines...).check()

@@ -38,6 +38,16 @@ type Config struct {
 	FinWait2Timeout time.Duration
 	// DelayedACK is the delayed-ACK timeout [40 ms].
 	DelayedACK time.Duration
+	// QuickACKShort acknowledges at once an in-order segment shorter than
+	// the largest one received so far (the sender's last bytes before it
+	// paused) instead of delaying the ACK. It suits a receiver whose data
+	// is consumed as it arrives: an MPTCP subflow, whose bytes move to the
+	// connection at once, while the sender cannot reuse its connection
+	// send buffer until the subflow acknowledges the tail (Linux sends
+	// that ACK when the reader drains a "pushed" small segment,
+	// tcp_cleanup_rbuf). Plain TCP keeps the delayed ACK (RFC 9293
+	// §3.8.6.3) for such segments.
+	QuickACKShort bool
 	// NoSACK, NoTimestamps and NoWindowScale stop us offering or accepting
 	// those options.
 	NoSACK, NoTimestamps, NoWindowScale bool

@@ -50,6 +50,7 @@ type Endpoint struct {
 	lastOOO      int          // index in ooo of the range that got the latest segment, -1 none
 	lastAckSent  seqnum.Value
 	rcvUnacked   int // bytes received since the last ACK we sent
+	rcvMSS       int // largest in-order payload received (Config.QuickACKShort)
 	ackNow       bool
 	forceACK     bool // SendACK: the next Output is a pure ACK
 	wsOK, sackOK bool

@@ -607,9 +607,14 @@ func (e *Endpoint) processData(seg *Segment, seq seqnum.Value, data []byte, fin 
 			e.rcvNxt = end
 			e.lastOOO = -1
 			e.rcvUnacked += n
+			short := false
+			if e.cfg.QuickACKShort {
+				short = len(data) < e.rcvMSS
+				e.rcvMSS = max(e.rcvMSS, len(data))
+			}
 			if hadHoles {
 				e.ackNow = true // filled a hole: ACK at once (RFC 5681 §4.2)
-			} else if e.rcvUnacked >= 2*e.mss {
+			} else if e.rcvUnacked >= 2*e.mss || short {
 				e.ackNow = true
 			} else if e.delackAt == 0 {
 				e.delackAt = now + e.cfg.DelayedACK

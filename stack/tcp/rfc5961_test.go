@@ -233,3 +233,37 @@ func TestZeroWindowPersist(t *testing.T) {
 		t.Errorf("probes %d (before %d), window updates %d", p.a.ep.Counters().WindowProbes, probes, p.b.ep.Counters().WindowUpdates)
 	}
 }
+
+// TestQuickACKShort checks Config.QuickACKShort: an in-order segment
+// shorter than the largest one received is acknowledged at once, full
+// segments keep the every-second-segment rule, and the default delays it.
+func TestQuickACKShort(t *testing.T) {
+	cfgB := testConfig(issB)
+	cfgB.QuickACKShort = true
+	a, b := connect(t, testConfig(issA), cfgB)
+	a.Write(make([]byte, 1460+1460+1460+700))
+	segs := outs(a, 10*ms)
+	if len(segs) != 4 {
+		t.Fatalf("%d segments, want 4", len(segs))
+	}
+	deliver(segs[:1], b, 20*ms)
+	if r := outs(b, 20*ms); len(r) != 0 {
+		t.Fatalf("first full segment: %d ACKs, want the ACK delayed", len(r))
+	}
+	deliver(segs[1:2], b, 21*ms)
+	if r := outs(b, 21*ms); len(r) != 1 {
+		t.Fatalf("second full segment: %d ACKs, want one at once", len(r))
+	}
+	deliver(segs[2:3], b, 22*ms)
+	if r := outs(b, 22*ms); len(r) != 0 {
+		t.Fatalf("third full segment: %d ACKs, want the ACK delayed", len(r))
+	}
+	deliver(segs[3:], b, 23*ms)
+	r := outs(b, 23*ms)
+	if len(r) != 1 || r[0].Ack != issA+1+1460*3+700 {
+		t.Fatalf("short tail segment: %+v, want one ACK of everything at once", r)
+	}
+	if b.Counters().DelayedACKs != 0 {
+		t.Fatalf("DelayedACKs %d, want 0", b.Counters().DelayedACKs)
+	}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestCheckMTU(t *testing.T) {
+	dev := func(name string) (int, bool) {
+		switch name {
+		case "eth0":
+			return 1500, true
+		case "jumbo0":
+			return 9000, true
+		}
+		return 0, false
+	}
+	for _, tc := range []struct {
+		mtu   int
+		names []string
+		want  string // "" for no error
+	}{
+		{0, []string{"eth0"}, ""},
+		{1500, []string{"eth0", "jumbo0"}, ""},
+		{1400, []string{"eth0"}, ""},
+		{9000, []string{"jumbo0"}, ""},
+		{9000, []string{"jumbo0", "eth0"}, "--mtu 9000 is larger than the MTU of eth0 (1500)"},
+		{1501, []string{"eth0"}, "give --mtu 1500 or less"},
+		{9000, []string{"missing0"}, ""}, // the stack reports a missing device
+	} {
+		err := checkMTU(tc.mtu, tc.names, dev)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("checkMTU(%d, %v) = %v, want %q", tc.mtu, tc.names, err, tc.want)
+		}
+	}
+}
+
+func TestStackListenErr(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("stack: local address already in use: choose another port or let the stack pick one"), "already in use on our AF_XDP stack"},
+		{syscall.EADDRINUSE, "give --http another port"},
+		{errors.New("stack: 10.9.9.9 is not one of the stack's addresses"), "on none of the --iface interfaces"},
+		{errors.New("other"), "other"},
+	} {
+		err := stackListenErr("--http", ":8080", &net.OpError{Op: "listen", Net: "tcp", Err: tc.err})
+		if !strings.HasPrefix(err.Error(), "--http :8080: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.err, err, tc.want)
+		}
+		if strings.Contains(err.Error(), "ss -ltnp") {
+			t.Errorf("%v: %v points at ss, which does not show our stack's ports", tc.err, fmt.Sprint(err))
+		}
+	}
+}
