@@ -346,25 +346,17 @@ func (w *worker) wake() {
 
 // alloc returns an empty transmit frame of port p.
 func (p *port) alloc() (link.Frame, bool) {
-	if len(p.stock) == 0 {
-		n := p.q.Alloc(p.stock[:cap(p.stock)])
-		if n == 0 {
-			p.flush()
-			n = p.q.Alloc(p.stock[:cap(p.stock)])
-			if n == 0 {
-				p.starved = true
-				return link.Frame{}, false
-			}
-		}
-		p.stock = p.stock[:n]
+	if !p.ready() {
+		return link.Frame{}, false
 	}
 	f := p.stock[len(p.stock)-1]
 	p.stock = p.stock[:len(p.stock)-1]
 	return f, true
 }
 
-// ready reports whether p can lend a transmit frame now (refilling its
-// stock from the queue when it is empty).
+// ready reports whether p can lend a transmit frame now, refilling its
+// stock from the queue when it is empty (and marking the port starved
+// when the queue has none either).
 func (p *port) ready() bool {
 	if len(p.stock) > 0 {
 		return true
@@ -375,6 +367,9 @@ func (p *port) ready() bool {
 		n = p.q.Alloc(p.stock[:cap(p.stock)])
 	}
 	p.stock = p.stock[:n]
+	if n == 0 {
+		p.starved = true
+	}
 	return n > 0
 }
 
