@@ -117,12 +117,15 @@ type trackedConn struct {
 	reg     *registry
 	stats   *serviceStats
 	once    sync.Once
+	// read and written count this connection's application bytes.
+	read, written atomic.Uint64
 }
 
 // Read implements net.Conn, counting bytes.
 func (c *trackedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.stats.BytesRead.Add(uint64(n))
+	c.read.Add(uint64(n))
 	return n, err
 }
 
@@ -130,6 +133,7 @@ func (c *trackedConn) Read(b []byte) (int, error) {
 func (c *trackedConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.stats.BytesWritten.Add(uint64(n))
+	c.written.Add(uint64(n))
 	return n, err
 }
 
@@ -143,6 +147,7 @@ func (c *trackedConn) ReadFrom(r io.Reader) (int64, error) {
 		n, err = io.Copy(struct{ io.Writer }{c.Conn}, r)
 	}
 	c.stats.BytesWritten.Add(uint64(n))
+	c.written.Add(uint64(n))
 	return n, err
 }
 

@@ -117,13 +117,16 @@ type debugConn struct {
 	Local    string           `json:"local"`
 	Remote   string           `json:"remote"`
 	AgeSec   float64          `json:"age_seconds"`
+	Read     uint64           `json:"bytes_read"`    // application bytes read
+	Written  uint64           `json:"bytes_written"` // application bytes written
 	MPTCP    bool             `json:"mptcp"`
 	Info     *iperf.MPTCPInfo `json:"mptcp_info,omitempty"` // kernel sockets
 	Stack    *conn.Info       `json:"mpxdp_info,omitempty"` // connections of our AF_XDP stack
 	Subflows []debugSubflow   `json:"subflows"`
 	Error    string           `json:"error,omitempty"`
 	// ClosedAgoSec is set in the closed list: seconds since Close; the
-	// subflows are as they were at Close.
+	// subflows are as they were at Close (a kernel socket whose peer
+	// closed first may have none left by then; Read and Written stay).
 	ClosedAgoSec float64 `json:"closed_ago_seconds,omitempty"`
 	closedAt     time.Time
 }
@@ -146,7 +149,7 @@ type stackConn interface {
 // describe reports one tracked connection for /debug/mptcp.
 func describe(c *trackedConn, now time.Time) debugConn {
 	dc := debugConn{Service: c.service, Local: c.LocalAddr().String(), Remote: c.RemoteAddr().String(),
-		AgeSec: now.Sub(c.opened).Seconds(), Subflows: []debugSubflow{}}
+		AgeSec: now.Sub(c.opened).Seconds(), Read: c.read.Load(), Written: c.written.Load(), Subflows: []debugSubflow{}}
 	states := map[[2]netip.AddrPort]string{}
 	if sc, ok := c.Conn.(stackConn); ok {
 		info := sc.Info()

@@ -263,6 +263,29 @@ func TestServeKernel(t *testing.T) {
 		if !found {
 			t.Errorf("the open download is not listed:\n%s", b)
 		}
+		// Closed, it moves to the closed list with its counters at close.
+		c.Close()
+		var closed debugConn
+		for deadline := time.Now().Add(5 * time.Second); closed.Service == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			_, b = get(t, "http://"+s.addrs.Metrics+"/debug/mptcp")
+			var doc struct{ Connections, Closed []debugConn }
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			for _, dc := range doc.Closed {
+				if dc.Remote == c.LocalAddr().String() {
+					closed = dc
+				}
+			}
+			for _, dc := range doc.Connections {
+				if dc.Remote == c.LocalAddr().String() && closed.Service != "" {
+					t.Errorf("connection listed as open and closed:\n%s", b)
+				}
+			}
+		}
+		if closed.Service != "http" || closed.ClosedAgoSec <= 0 || closed.Written < 4096 {
+			t.Errorf("closed download: %+v", closed)
+		}
 	})
 }
 

@@ -148,6 +148,15 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 		return fmt.Errorf("mptcp-bench failed: %v\n%s", cl.err, cl.stderr.tail(10))
 	}
 
+	if m, err := topo.Peer.MPTcpExt(); err == nil {
+		var parts []string
+		for _, k := range kernelNames {
+			if m[k] != 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+			}
+		}
+		out.say("== the kernel client's MPTCP counters (nstat MPTcpExt, non-zero): %s", strings.Join(parts, ", "))
+	}
 	if m, err := mc.mib(); err == nil {
 		out.say("== our server's MPTCP counters (kernel MPTcpExt names): %s", m)
 	} else {
@@ -176,6 +185,11 @@ func run(ctx context.Context, o options, stdout io.Writer) error {
 	out.say("== the connection survived losing a path: %s", tbl.summary())
 	return nil
 }
+
+// kernelNames are the peer's MPTcpExt counters the demo prints when
+// non-zero: the handshake and join, the removal, and signs of trouble.
+var kernelNames = []string{"MPCapableSYNACKRX", "MPJoinSynAckRx", "AddAddr", "RmSubflow", "MPTCPRetrans",
+	"DSSNotMatching", "NoDSSInWindow", "DuplicateData", "InfiniteMapRx", "MPFallbackTokenInit", "RcvPruned", "RcvWndShared", "RcvWndConflict"}
 
 // xdpAttached lists our interfaces that have an XDP program attached.
 func xdpAttached(topo *testbed.Topology) []string {

@@ -79,3 +79,13 @@ func TestLineBuf(t *testing.T) {
 		t.Errorf("tail %q", tail)
 	}
 }
+
+// -bin pointing at a directory without the commands says how to build
+// them.
+func TestBinariesMissing(t *testing.T) {
+	_, _, cleanup, err := binaries(t.TempDir(), nil)
+	cleanup()
+	if err == nil || !strings.Contains(err.Error(), "make build") {
+		t.Errorf("binaries(empty dir) = %v, want an error that says `make build`", err)
+	}
+}
