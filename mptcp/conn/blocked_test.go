@@ -111,3 +111,29 @@ func TestBlockedSubflowGoesStaleAndRecovers(t *testing.T) {
 	}
 	t.Logf("subflow 1: %d bytes before, %d while blocked, %d after; done at %v", before, during, sf.bytesSent-mid, sv.doneAt)
 }
+
+// A connection that sat idle and then finds its device briefly full does
+// not go stale: the block is timed from when Output first sees it, not
+// from the connection's last activity.
+func TestBlockedAfterIdleNotStale(t *testing.T) {
+	sim, cl, sv := pair(t, 73, Config{}, Config{}, fastPath)
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return c.FullyEstablished() && len(sv.conns) == 1 })
+	// Idle for 5 s, then the client writes while its path is blocked for
+	// 50 ms (far less than two RTOs).
+	at := sim.Now() + 5*time.Second
+	sim.RunUntil(at, func() bool { return false })
+	cl.down = func(int) bool { return sim.Now() < at+50*time.Millisecond }
+	cl.toSend = 1 << 20
+	sim.Schedule(at, cl, 0)
+	sim.RunUntil(time.Minute, func() bool { return sv.eof })
+	if sv.recvd != 1<<20 {
+		t.Fatalf("server read %d of %d bytes", sv.recvd, 1<<20)
+	}
+	if n := cl.count(mptcp.MibSubflowStale); n != 0 {
+		t.Errorf("client SubflowStale %d after a 50 ms block that followed 5 s idle, want 0", n)
+	}
+	if sv.doneAt > at+time.Second {
+		t.Errorf("the transfer ended %v after it started, want well under a second", sv.doneAt-at)
+	}
+}

@@ -725,7 +725,7 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		c.subflowDone(sf, now)
 		return
 	}
-	if una := ep.SndUna(); una != sf.lastUna || (sf.staleBlocked && !sf.blocked) {
+	if una := ep.SndUna(); una != sf.lastUna {
 		sf.lastUna = una
 		sf.staleRTOs = ep.Counters().RTOs
 		if sf.stale {
@@ -741,20 +741,37 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		c.mib.Inc(mptcp.MibSubflowStale)
 		c.reinject(sf)
 	}
-	if !sf.stale && sf.blocked && now >= sf.blockedStaleAt() {
-		// Its device took nothing for several RTOs: as good as a path
-		// whose timer fired (and one with nothing outstanding would
-		// never see its timer fire).
-		sf.stale = true
-		sf.staleBlocked = true
-		sf.staleAt = now
-		c.mib.Inc(mptcp.MibSubflowStale)
-		c.reinject(sf)
-	}
 	if sf.stale && c.cfg.StaleReset > 0 && now-sf.staleAt >= c.cfg.StaleReset && ep.State() != tcp.Closed && c.otherCarrier(sf) {
 		// Stale for long while another subflow carries the data: give
 		// it up so that the path manager can open a fresh one.
 		c.resetSubflow(sf, mptcp.ResetUnacceptablePerformance)
+	}
+}
+
+// checkBlocked runs in Output for a subflow the stack just reported
+// blocked: once its device has taken nothing for several RTOs it is as
+// good as a path whose timer fired, and goes stale (one with nothing
+// outstanding would never see its own timer fire).
+func (c *Conn) checkBlocked(sf *Subflow, now time.Duration) {
+	if sf.stale || sf.closed || now < sf.blockedStaleAt() {
+		return
+	}
+	sf.stale = true
+	sf.staleBlocked = true
+	sf.staleAt = now
+	c.mib.Inc(mptcp.MibSubflowStale)
+	c.reinject(sf)
+}
+
+// unblocked recovers a subflow that went stale only because it was
+// blocked, now that the stack reports its device free again.
+func (c *Conn) unblocked(sf *Subflow) {
+	sf.staleBlocked = false
+	if sf.stale {
+		sf.stale = false
+		sf.lastUna = sf.ep.SndUna()
+		sf.staleRTOs = sf.ep.Counters().RTOs
+		c.mib.Inc(mptcp.MibSubflowRecover)
 	}
 }
 
@@ -846,8 +863,18 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 	for k := 0; k < n; k++ {
 		i := (c.next + k) % n
 		sf := c.subflows[i]
-		if sf.ep == nil || sf.blocked {
+		if sf.ep == nil {
 			continue
+		}
+		if sf.blocked {
+			if !sf.blockedSeen {
+				sf.blockedSeen, sf.blockedAt = true, now
+			}
+			c.checkBlocked(sf, now)
+			continue
+		}
+		if sf.staleBlocked {
+			c.unblocked(sf)
 		}
 		if sf.needAck && !sf.closed {
 			sf.needAck = false
@@ -994,7 +1021,7 @@ func (c *Conn) NextTimer() time.Duration {
 		t = c.finAt
 	}
 	for _, sf := range c.subflows {
-		if sf.blocked && !sf.stale && !sf.closed && sf.ep != nil {
+		if sf.blocked && sf.blockedSeen && !sf.stale && !sf.closed && sf.ep != nil {
 			if x := sf.blockedStaleAt(); t == 0 || x < t {
 				t = x
 			}

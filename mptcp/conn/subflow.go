@@ -102,7 +102,8 @@ type Subflow struct {
 
 	stale        bool
 	blocked      bool          // the device has no transmit buffer for the subflow's path (SetBlocked)
-	blockedAt    time.Duration // when it became blocked
+	blockedAt    time.Duration // when Output first found it blocked (blockedSeen)
+	blockedSeen  bool
 	staleBlocked bool          // stale because it stayed blocked (not because of RTOs)
 	staleAt      time.Duration // when the subflow went stale
 	staleRTOs    uint64
@@ -139,14 +140,15 @@ func (sf *Subflow) Stale() bool { return sf.stale }
 // engine for nothing and the scheduler gives new ranges to the other
 // subflows (it counts as having no room): a path whose transmit queue is
 // full pushes data back onto the others instead of losing segments that
-// were already built. The stack sets it before every Output. A subflow
+// were already built. The stack sets it before every Output (Output reads
+// it; other calls may see an old value). A subflow that Output finds
 // blocked for longer than Config.StaleRTOs of its retransmission timeouts
 // (a link that lost its carrier keeps its frames) goes stale like one
 // whose timer fired: its data is reinjected on the others and
-// Config.StaleReset applies; it recovers once it is unblocked.
+// Config.StaleReset applies; it recovers once Output finds it unblocked.
 func (sf *Subflow) SetBlocked(blocked bool) {
-	if blocked && !sf.blocked {
-		sf.blockedAt = sf.c.now
+	if !blocked {
+		sf.blockedSeen = false
 	}
 	sf.blocked = blocked
 }
