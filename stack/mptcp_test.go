@@ -685,7 +685,7 @@ func TestMPTCPWorkerPathZeroAlloc(t *testing.T) {
 
 // TestMPTCPSchedulerConfig checks that an unknown Config.MPTCPScheduler is
 // refused, that "lowrtt" (lowest RTT with room) leaves the second of two
-// equal subflows mostly idle, and that the default (EarliestAck) uses it,
+// equal subflows mostly idle, and that the default (Linger) uses it,
 // as round robin does (TestMPTCPWorkerPathZeroAlloc).
 func TestMPTCPSchedulerConfig(t *testing.T) {
 	if _, err := newHost(Config{MPTCPScheduler: "fastest"}, []Link{{Name: "x", MAC: macA,

@@ -48,7 +48,6 @@ func (c *Conn) pull(sf *Subflow) {
 		if s.dataReady() && !s.stale {
 			cd.Usable = true
 			cd.SRTT = s.ep.SRTT()
-			cd.MinRTT = s.ep.MinRTT()
 			cd.Queued = int(s.txUna.Size(s.txEnd))
 			cd.Cwnd = s.ctl.Cwnd()
 			if !s.blocked {

@@ -3,8 +3,8 @@
 //
 // A connection calls a Scheduler when one of its subflows has congestion
 // and receive window to send and has no unsent data mapped: it describes
-// every subflow as a Candidate (usable or not, backup, smoothed and minimum
-// RTT, room in its congestion window, bytes queued, congestion window) and
+// every subflow as a Candidate (usable or not, backup, smoothed RTT, room
+// in its congestion window, bytes queued, congestion window) and
 // the scheduler returns the index of the subflow that should take the next
 // range. The connection maps the range only when
 // the answer is the asking subflow; otherwise the chosen subflow pulls it
@@ -14,9 +14,9 @@
 // slice the caller owns and keep at most a few integers of state.
 //
 // Policies:
-//   - EarliestAck (the default, close to the Linux kernel's default
-//     scheduler): the usable subflow with room on which a new range would
-//     be acknowledged first (MinRTT + SRTT × Queued / Cwnd);
+//   - Linger (the default, like the Linux kernel's default scheduler):
+//     the usable subflow with room whose queue drains first
+//     (SRTT × (Queued + 1) / Cwnd);
 //   - LowestRTT ("lowrtt"): the usable subflow with room and the smallest
 //     smoothed RTT;
 //   - RoundRobin: usable subflows with room in turn;

@@ -17,9 +17,6 @@ type Candidate struct {
 	SRTT time.Duration
 	// Room is how many bytes the congestion and send windows allow now.
 	Room int
-	// MinRTT is the smallest RTT sampled (0 before the first sample): the
-	// path's round trip without the queueing that SRTT includes.
-	MinRTT time.Duration
 	// Queued is the bytes the subflow holds that are not acknowledged:
 	// in flight, plus mapped to it and not yet sent.
 	Queued int
@@ -38,12 +35,12 @@ type Scheduler interface {
 	Redundant() bool
 }
 
-// New returns the scheduler called name: "default" (or "", EarliestAck),
+// New returns the scheduler called name: "default" (or "", Linger),
 // "lowrtt", "roundrobin" or "redundant".
 func New(name string) (Scheduler, error) {
 	switch name {
 	case "", "default":
-		return &EarliestAck{}, nil
+		return &Linger{}, nil
 	case "lowrtt":
 		return &LowestRTT{}, nil
 	case "roundrobin":
@@ -70,31 +67,31 @@ func eligible(c *Candidate, primary bool) bool {
 	return c.Usable && c.Room > 0 && (!primary || !c.Backup)
 }
 
-// EarliestAck picks the usable subflow with room on which a range given
-// now would be acknowledged first: its queue (Queued) drains at one
-// congestion window per smoothed RTT, then the range needs one round trip
-// of the path itself (MinRTT):
+// Linger picks the usable subflow with room whose queue would drain
+// first: the bytes it holds unacknowledged (Queued) leave at one
+// congestion window per smoothed RTT, so
 //
-//	estimate = MinRTT + SRTT × Queued / Cwnd
+//	linger = SRTT × (Queued + 1) / Cwnd
 //
-// Unlike the smoothed RTT alone, the estimate does not hold it against an
-// idle subflow that its last samples were slow (a subflow that carries
-// little sees its ACKs delayed by the peer's delayed-ACK timer, and one
-// that carries much sees its own queue), so every path with room is used
-// while the others are busy, as the Linux kernel's default scheduler does
-// (it picks the subflow whose queued bytes drain soonest at its pacing
-// rate). A subflow without an RTT sample counts as slowest; ties go to the
-// lower index. It is the default.
-type EarliestAck struct{}
+// (the 1 ranks idle subflows by their rate). Like the Linux kernel's
+// default scheduler (queued bytes over pacing rate), it uses every path
+// with room while the others are busy: an idle subflow goes first whatever
+// its last samples said. The smoothed RTT alone holds it against a subflow
+// that it carried little (the peer's delayed-ACK timer inflates the
+// samples of a sparse flow) or that its first sample was coarse (a join
+// measured in milliseconds), and it favours the path whose own queue it
+// is filling. A subflow without an RTT sample counts as slowest; ties go
+// to the lower index. It is the default.
+type Linger struct{}
 
 // Name returns "default".
-func (*EarliestAck) Name() string { return "default" }
+func (*Linger) Name() string { return "default" }
 
 // Redundant returns false.
-func (*EarliestAck) Redundant() bool { return false }
+func (*Linger) Redundant() bool { return false }
 
 // Pick implements Scheduler.
-func (*EarliestAck) Pick(c []Candidate) int {
+func (*Linger) Pick(c []Candidate) int {
 	primary := anyPrimary(c)
 	best := -1
 	var bestT float64
@@ -102,7 +99,7 @@ func (*EarliestAck) Pick(c []Candidate) int {
 		if !eligible(&c[i], primary) {
 			continue
 		}
-		t := ackEstimate(&c[i])
+		t := lingerTime(&c[i])
 		if best < 0 || t < bestT {
 			best, bestT = i, t
 		}
@@ -110,20 +107,12 @@ func (*EarliestAck) Pick(c []Candidate) int {
 	return best
 }
 
-// ackEstimate returns EarliestAck's estimate for c in nanoseconds.
-func ackEstimate(c *Candidate) float64 {
-	base, srtt := c.MinRTT, c.SRTT
-	if base <= 0 || base > srtt {
-		base = srtt
-	}
-	if srtt <= 0 {
+// lingerTime returns Linger's estimate for c in nanoseconds.
+func lingerTime(c *Candidate) float64 {
+	if c.SRTT <= 0 {
 		return 1 << 62 // no sample: slowest
 	}
-	t := float64(base)
-	if c.Queued > 0 {
-		t += float64(srtt) * float64(c.Queued) / float64(max(c.Cwnd, 1))
-	}
-	return t
+	return float64(c.SRTT) * float64(c.Queued+1) / float64(max(c.Cwnd, 1))
 }
 
 // LowestRTT picks the usable subflow with room and the smallest smoothed

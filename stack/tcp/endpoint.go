@@ -249,10 +249,6 @@ func (e *Endpoint) MSS() int { return e.mss }
 // SRTT returns the smoothed round-trip time (0 before the first sample).
 func (e *Endpoint) SRTT() time.Duration { return e.srtt }
 
-// MinRTT returns the smallest round-trip time sampled (0 before the first
-// sample).
-func (e *Endpoint) MinRTT() time.Duration { return e.minRTT }
-
 // RTO returns the current retransmission timeout.
 func (e *Endpoint) RTO() time.Duration { return e.rto }
 
