@@ -85,7 +85,11 @@ func TestServeOnStack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Sent.Bytes != 16<<20 || r.Received.Bytes != 16<<20 {
+			// Our server sends exactly -n (-R); a stock iperf3 client
+			// sometimes sends a little more than -n (a partial block):
+			// what matters is that all of it arrived.
+			reverse := len(extra) == 3
+			if r.Sent.Bytes != r.Received.Bytes || r.Sent.Bytes < 16<<20 || r.Sent.Bytes >= 16<<20+128<<10 || reverse && r.Sent.Bytes != 16<<20 {
 				t.Errorf("iperf3 %v: sent %d, received %d; want %d", extra, r.Sent.Bytes, r.Received.Bytes, 16<<20)
 			}
 		}
