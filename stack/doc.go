@@ -84,7 +84,10 @@
 // endpoints, subflows from subflow endpoints and to announced addresses,
 // each from the interface that owns its local address), and transmits
 // what conn.Conn.Output gives for any subflow, building the frame on the
-// subflow's port. The MSS of MPTCP subflows leaves room for the largest
+// subflow's port. Before each segment a subflow whose port has no free
+// transmit frame is marked blocked (conn.Subflow.SetBlocked): the
+// connection builds nothing for it and schedules new data onto the other
+// subflows, so a full path pushes back instead of losing segments. The MSS of MPTCP subflows leaves room for the largest
 // MPTCP options (a 24-byte DSS beside timestamps) so frames stay within
 // the MTU. Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
 // worker through its command ring; Stack.MIB sums the workers' MPTCP
