@@ -31,6 +31,9 @@ func TestBlockedSubflowsShareLosslessPaths(t *testing.T) {
 			const txQueue = 64 << 10
 			cl.txQueue = txQueue
 			n := int64(32 << 20)
+			if testing.Short() {
+				n = 8 << 20
+			}
 			transfer(t, sim, cl, sv, n, time.Minute)
 			c := cl.conns[0]
 			if len(c.subflows) != 2 {
