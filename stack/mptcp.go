@@ -375,12 +375,13 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		return
 	}
 	v6 := m.subs[0].key.laddr.Is6()
+	w.outGen++
 	for sent := 0; ; sent++ {
 		if sent == 2*maxSegs {
 			w.again = append(w.again, m.master)
 			return
 		}
-		p, blocked := m.block()
+		p, blocked := m.block(w.outGen)
 		if p == nil {
 			// No port has a frame: come back when they are returned.
 			w.again = append(w.again, m.master)
@@ -431,15 +432,16 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 // block marks each subflow of m blocked when its port cannot lend a
 // transmit frame, and returns the port to build the next segment in (the
 // last one used when it has a frame, else any that has one; nil when
-// none has) and whether any subflow is blocked.
-func (m *mpConn) block() (*port, bool) {
+// none has) and whether any subflow is blocked. A port that had none
+// earlier in round gen is not asked again.
+func (m *mpConn) block(gen uint64) (*port, bool) {
 	var p *port
-	if m.lastPort.ready() {
+	if m.lastPort.readyIn(gen) {
 		p = m.lastPort
 	}
 	blocked := false
 	for _, f := range m.subs {
-		ok := f.rt.p.ready()
+		ok := f.rt.p.readyIn(gen)
 		if f.sf.Blocked() != !ok {
 			f.sf.SetBlocked(!ok)
 		}

@@ -28,6 +28,10 @@ type port struct {
 	// starved: alloc found no free frame since the worker's last
 	// pollQueues (the peer or the device holds them all).
 	starved bool
+	// dry is the mpOutput round (worker.outGen) in which the port last
+	// failed to lend a frame: later checks in that round do not ask
+	// the queue again (on AF_XDP each ask may cost a kick).
+	dry uint64
 }
 
 // handoff carries a copy of a frame to the worker that owns its flow.
@@ -95,6 +99,7 @@ type worker struct {
 	now        time.Duration
 	flowCnt    int
 	iterTx     int          // frames transmitted since the last pollQueues began
+	outGen     uint64       // mpOutput rounds so far (port.dry)
 	nbusy      atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
 	sleep      atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
 	stop       atomic.Bool
@@ -371,6 +376,22 @@ func (p *port) ready() bool {
 		p.starved = true
 	}
 	return n > 0
+}
+
+// readyIn is ready for round gen of mpOutput: a port that failed earlier
+// in the round is not asked again.
+func (p *port) readyIn(gen uint64) bool {
+	if len(p.stock) > 0 {
+		return true
+	}
+	if p.dry == gen {
+		return false
+	}
+	if p.ready() {
+		return true
+	}
+	p.dry = gen
+	return false
 }
 
 // unalloc returns an unused frame to the stock.
