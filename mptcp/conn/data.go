@@ -752,7 +752,7 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 // good as a path whose timer fired, and goes stale (one with nothing
 // outstanding would never see its own timer fire).
 func (c *Conn) checkBlocked(sf *Subflow, now time.Duration) {
-	if sf.stale || sf.closed || now < sf.blockedStaleAt() {
+	if sf.stale || sf.closed || c.fallback || now < sf.blockedStaleAt() {
 		return
 	}
 	sf.stale = true
@@ -1020,7 +1020,7 @@ func (c *Conn) NextTimer() time.Duration {
 		t = c.finAt
 	}
 	for _, sf := range c.subflows {
-		if sf.blocked && sf.blockedSeen && !sf.stale && !sf.closed && sf.ep != nil {
+		if sf.blocked && sf.blockedSeen && !sf.stale && !sf.closed && !c.fallback && sf.ep != nil {
 			if x := sf.blockedStaleAt(); t == 0 || x < t {
 				t = x
 			}
