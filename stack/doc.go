@@ -96,9 +96,12 @@
 // endpoints, subflows from subflow endpoints and to announced addresses,
 // each from the interface that owns its local address), and transmits
 // what conn.Conn.Output gives for any subflow, building the frame on the
-// subflow's port. The MSS of MPTCP subflows leaves room for the largest
-// MPTCP options (a 24-byte DSS beside timestamps) so frames stay within
-// the MTU. Subflows acknowledge a short in-order segment at once
+// subflow's port. Before each segment a subflow whose port has no free
+// transmit frame is marked blocked (conn.Subflow.SetBlocked): the
+// connection builds nothing for it and schedules new data onto the other
+// subflows, so a full path pushes back instead of losing segments. The
+// MSS of MPTCP subflows leaves room for the largest MPTCP options (a
+// 24-byte DSS beside timestamps) so frames stay within the MTU. Subflows acknowledge a short in-order segment at once
 // (tcp.Config.QuickACKShort): the peer's connection keeps the bytes of a
 // subflow's unacknowledged tail in its send buffer, and a delayed ACK
 // stalled it for 40 ms. Config.MPTCPScheduler picks the packet scheduler.

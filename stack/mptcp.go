@@ -377,30 +377,42 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 	}
 }
 
-// mpOutput transmits every segment the connection's subflows have. The
-// frame comes from the port the last segment left through; a segment for
-// another interface is copied into a frame of its own port.
+// mpOutput transmits every segment the connection's subflows have. Before
+// each segment, every subflow whose port has no transmit frame is marked
+// blocked (conn.Subflow.SetBlocked): the connection builds no segment for
+// it and schedules new data onto the others, so a full path pushes back
+// instead of dropping a segment the engine already counts as sent. The
+// frame comes from the port the last segment left through (or any port
+// that has one); a segment for another interface is copied into a frame
+// of its own port, which was checked to have one.
 func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 	if len(m.subs) == 0 {
 		return
 	}
+	v6 := m.subs[0].key.laddr.Is6()
+	w.outGen++
 	for sent := 0; ; sent++ {
 		if sent == 2*maxSegs {
 			w.again = append(w.again, m.master)
 			return
 		}
-		p := m.lastPort
-		fr, ok := p.alloc()
-		if !ok {
+		p, blocked := m.block(w.outGen)
+		if p == nil {
+			// No port has a frame: come back when they are returned.
 			w.again = append(w.again, m.master)
 			return
 		}
-		v6 := m.subs[0].key.laddr.Is6()
+		fr, _ := p.alloc()
 		off := ethLen + ipHeaderLen(v6) + header.TCPMinHeaderLen + m.optPred
 		room := min(len(fr.Buf)-off, p.ifc.pkt-ipHeaderLen(v6)-header.TCPMinHeaderLen)
 		sf, seg, ok := m.mc.Output(now, fr.Buf[off:off+room])
 		if !ok {
 			p.unalloc(fr)
+			if blocked {
+				// Blocked subflows may have more to send once their
+				// ports get frames back.
+				w.again = append(w.again, m.master)
+			}
 			return
 		}
 		f := m.flowOf(sf)
@@ -419,6 +431,7 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		}
 		fr2, ok := f.rt.p.alloc()
 		if !ok {
+			// Cannot happen: block saw a frame in this port's stock.
 			p.unalloc(fr)
 			w.drop(DropTxFull)
 			w.again = append(w.again, m.master)
@@ -429,6 +442,34 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		w.emit(&f.rt, fr2, n)
 		m.lastPort = f.rt.p
 	}
+}
+
+// block marks each subflow of m blocked when its port cannot lend a
+// transmit frame, and returns the port to build the next segment in (the
+// last one used when it has a frame, else any that has one; nil when
+// none has) and whether any subflow is blocked. A port that had none
+// earlier in round gen is not asked again.
+func (m *mpConn) block(gen uint64) (*port, bool) {
+	var p *port
+	if m.lastPort.readyIn(gen) {
+		p = m.lastPort
+	}
+	blocked := false
+	for _, f := range m.subs {
+		ok := f.rt.p.readyIn(gen)
+		if f.sf.Blocked() != !ok {
+			f.sf.SetBlocked(!ok)
+		}
+		if !ok {
+			blocked = true
+		} else if p == nil {
+			p = f.rt.p
+		}
+	}
+	if p != nil && p != m.lastPort {
+		m.lastPort = p
+	}
+	return p, blocked
 }
 
 // mpPath runs the path manager: announcements go out with the next
