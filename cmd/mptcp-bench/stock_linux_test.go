@@ -129,12 +129,13 @@ func (s *stockServer) result(t *testing.T) stockServerDoc {
 	return d
 }
 
-// Issue 5 must-show: mptcp-bench on our AF_XDP stack (the command line
-// `mptcp-bench --iface xdp0=... --iface xdp1=... -c PEER -t 2 -J`, upload
-// and -R download) against a stock `mptcpize run iperf3 -s` in a kernel
-// namespace whose path manager has a signal endpoint on its second
-// address: the kernel announces it, our stack joins it, and both subflows
-// carry data. The stock server's own JSON agrees with what we report.
+// Issue 5 must-show: mptcp-bench on our AF_XDP stack, through the
+// program's own entry (`mptcp-bench --iface xdp0=... --iface xdp1=...
+// -c PEER -t 2 -J --events`, an upload and a -R download), against a
+// stock `mptcpize run iperf3 -s` in a kernel namespace whose path manager
+// has a signal endpoint on its second address: the kernel announces it,
+// our stack joins it, both subflows carry data, and the stock server's
+// own JSON agrees with what we report.
 func TestStackClientStockIperf3Server(t *testing.T) {
 	testbed.Require(t)
 	for _, tool := range []string{"iperf3", "mptcpize"} {
@@ -167,7 +168,7 @@ func TestStackClientStockIperf3Server(t *testing.T) {
 		args := []string{
 			"--iface", p0.Ours.Name + "=" + netip.PrefixFrom(p0.OurAddr, 24).String(),
 			"--iface", p1.Ours.Name + "=" + netip.PrefixFrom(p1.OurAddr, 24).String(),
-			"-c", p0.PeerAddr.String(), "-p", strconv.Itoa(port), "-t", "2", "-J"}
+			"-c", p0.PeerAddr.String(), "-p", strconv.Itoa(port), "-t", "2", "-J", "--events"}
 		if rev {
 			args = append(args, "-R")
 		}
@@ -235,6 +236,15 @@ func TestStackClientStockIperf3Server(t *testing.T) {
 		}
 		if !rev && doc.End.SumReceived.Bytes > r.Sent.Bytes {
 			t.Errorf("upload: the stock server received %d bytes, more than we sent (%d)", doc.End.SumReceived.Bytes, r.Sent.Bytes)
+		}
+		// --events (stderr): the join on the second interface, and each
+		// connection's end, printed before the program returns.
+		ev := errOut.String()
+		if !strings.Contains(ev, "SF_ESTABLISHED]") || !strings.Contains(ev, "ifname="+p1.Ours.Name) {
+			t.Errorf("%s: --events shows no SF_ESTABLISHED on %s:\n%s", name, p1.Ours.Name, ev)
+		}
+		if c, cl := strings.Count(ev, "[         CREATED]"), strings.Count(ev, "[          CLOSED]"); c == 0 || c != cl {
+			t.Errorf("%s: --events printed %d CREATED and %d CLOSED lines: want one CLOSED per connection:\n%s", name, c, cl, ev)
 		}
 		t.Logf("%s: %.2f Gbit/s, %s; stock %s -s: sent %d received %d; peer MPTcpExt MPJoinSynRx %d->%d MPJoinAckRx %d->%d",
 			name, r.Received.BitsPerSecond()/1e9, fmt.Sprint(ifaces), doc.Start.Version, doc.End.SumSent.Bytes, doc.End.SumReceived.Bytes,
