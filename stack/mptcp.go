@@ -283,7 +283,9 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 		c.snd.Consume(n)
 		moved = true
 	}
-	if moved && c.wrWait.Load() {
+	if moved && c.wrWait.Load() && c.snd.Free() >= min(c.snd.Cap()/4, 256<<10) {
+		// As for TCP (sendAdapter): wake the writer for a good share of
+		// the ring, not for every few segments acknowledged.
 		c.wakeWriter()
 	}
 	if m.wantFin && c.snd.Len() == 0 {
@@ -373,7 +375,15 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 		}
 	}
 	if got && c.rdWait.Load() {
-		c.wakeReader()
+		// Coalesced as for TCP (deliver): at once for an eighth of the
+		// ring or the end of the stream, else once the worker's queues
+		// are caught up (flushWakes).
+		if r := c.rcv; r.Len() >= r.Cap()/8 || c.hasStatus(stEOF) {
+			c.wakeReader()
+		} else if f := m.master; !f.wakeRd {
+			f.wakeRd = true
+			w.wakeRd = append(w.wakeRd, f)
+		}
 	}
 }
 
