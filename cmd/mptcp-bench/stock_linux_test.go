@@ -138,9 +138,9 @@ func (s *stockServer) result(t *testing.T) stockServerDoc {
 // own JSON agrees with what we report.
 func TestStackClientStockIperf3Server(t *testing.T) {
 	testbed.Require(t)
-	for _, tool := range []string{"iperf3", "mptcpize"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs the stock %s in PATH (apt-get install -y iperf3 mptcpize)", tool)
+	for _, tool := range [][2]string{{"iperf3", "iperf3"}, {"mptcpize", "mptcpize"}, {"ss", "iproute2"}} {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			t.Skipf("needs the stock %s in PATH (apt-get install -y %s)", tool[0], tool[1])
 		}
 	}
 	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "bstock"})
