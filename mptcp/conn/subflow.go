@@ -63,6 +63,7 @@ type Subflow struct {
 	joinAckSent             bool
 	established             bool // SF_ESTABLISHED reported
 	closed                  bool
+	wrShut                  bool // the peer closed it (FIN, no DATA_FIN) and so did we (closeHalf)
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
 	poison                  bool
@@ -145,7 +146,7 @@ func (sf *Subflow) tcpConfig(iss seqnum.Value) tcp.Config {
 
 // dataReady reports whether the subflow may carry connection data.
 func (sf *Subflow) dataReady() bool {
-	if sf.closed || sf.ep == nil {
+	if sf.closed || sf.wrShut || sf.ep == nil {
 		return false
 	}
 	st := sf.ep.State()
