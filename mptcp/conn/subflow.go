@@ -107,6 +107,7 @@ type Subflow struct {
 	lastUna      seqnum.Value
 	ifname       string
 	bytesSent    uint64
+	bytesAcked   uint64
 	bytesRecv    uint64
 	bytesRetrans uint64
 	out          mptcp.Out
@@ -256,6 +257,7 @@ func (s *sfSend) CopyAt(off int, p []byte) int {
 func (s *sfSend) Consume(n int) {
 	sf := (*Subflow)(s)
 	sf.c.tcpAcked = true
+	sf.bytesAcked += uint64(n)
 	sf.txUna = sf.txUna.Add(seqnum.Size(n))
 	k := 0
 	for k < len(sf.tx) && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)).LessThanEq(sf.txUna) {
