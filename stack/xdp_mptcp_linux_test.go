@@ -647,7 +647,72 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 			t.Errorf("subflow %v via %s carried %d bytes, want at least a fifth of %d", sf.Tuple, sf.Ifname, sf.BytesSent, size)
 		}
 	}
-	t.Logf("kernel MPTCP client downloaded %d MiB over 200+300 Mbit/s paths in %v (%.0f Mbit/s)", n>>20, el, float64(n)*8/el.Seconds()/1e6)
+	ours := float64(n) * 8 / el.Seconds() / 1e6
+	t.Logf("kernel MPTCP client downloaded %d MiB over 200+300 Mbit/s paths in %v (%.0f Mbit/s)", n>>20, el, ours)
+	// The kernel-to-kernel reference on the same topology, right after.
+	s.Close()
+	ref, err := kernelAggregationRef(topo, size)
+	if err != nil {
+		t.Logf("kernel reference run failed: %v", err)
+		return
+	}
+	t.Logf("goodput: ours %.0f Mbit/s, kernel to kernel %.0f Mbit/s on the same topology (%.2f x)", ours, ref, ours/ref)
+}
+
+// kernelAggregationRef runs the kernel-to-kernel reference of the
+// aggregation test on topo (ours switched to kernel addresses, a kernel
+// MPTCP server announcing path 1, the peer's kernel client downloading
+// size bytes) and returns its goodput in Mbit/s.
+func kernelAggregationRef(topo *testbed.Topology, size int64) (float64, error) {
+	if err := topo.KernelMode(); err != nil {
+		return 0, err
+	}
+	if err := topo.KernelMPTCP(topo.Ours, "signal"); err != nil {
+		return 0, err
+	}
+	if err := bigKernelBuffers(topo.Ours); err != nil {
+		return 0, err
+	}
+	var kl net.Listener
+	if err := topo.Ours.Do(func() error {
+		var lc net.ListenConfig
+		lc.SetMultipathTCP(true)
+		var err error
+		kl, err = lc.Listen(context.Background(), "tcp", ":5207")
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	defer kl.Close()
+	go func() {
+		c, err := kl.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(kernelDeadline))
+		sendPRNG(c, 1, size)
+	}()
+	var kc net.Conn
+	if err := topo.Peer.Do(func() error {
+		var d net.Dialer
+		d.SetMultipathTCP(true)
+		d.Timeout = 5 * time.Second
+		var err error
+		kc, err = d.Dial("tcp", netip.AddrPortFrom(topo.Paths[0].OurAddr, 5207).String())
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	defer kc.Close()
+	kc.SetDeadline(time.Now().Add(kernelDeadline))
+	start := time.Now()
+	n, err := io.Copy(io.Discard, kc)
+	el := time.Since(start)
+	if err != nil || n != size {
+		return 0, fmt.Errorf("kernel reference: %d of %d bytes: %v", n, size, err)
+	}
+	return float64(n) * 8 / el.Seconds() / 1e6, nil
 }
 
 // Path failure and recovery: while the kernel client downloads over both

@@ -33,6 +33,11 @@ type Info struct {
 	// the peer dropped it at the data level. Linux's mptcp_info has no
 	// such field.
 	OrphanReinjects uint64
+	// InFlight is the data sent and not yet covered by DATA_ACK
+	// (snd_nxt - snd_una at the data level), and PeerWindow what the
+	// peer's connection-level window allows beyond DATA_UNA; Linux's
+	// mptcp_info has neither.
+	InFlight, PeerWindow uint64
 }
 
 // mptcp_info flag bits.
@@ -66,6 +71,10 @@ func (c *Conn) Info() Info {
 	}
 	if c.bufReady {
 		in.WriteSeq, in.SndUna, in.RcvNxt = c.sndBase+c.snd.end, c.sndBase+c.dataUna, c.dataAck()
+		in.InFlight = c.sndNxt - c.dataUna
+		if c.rwndEnd > c.dataUna {
+			in.PeerWindow = c.rwndEnd - c.dataUna
+		}
 	}
 	var addrs [MaxSubflows]tcp.FourTuple
 	na := 0
