@@ -3,6 +3,7 @@ package stack
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -520,5 +521,46 @@ func TestGatewayRoute(t *testing.T) {
 	if _, err := newHost(Config{Gateways: []netip.Addr{netip.MustParseAddr("172.16.0.1")}},
 		[]Link{{Name: "x", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 9}, Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}, Queues: []link.Queue{&memQ{size: 2048}}}}); err == nil {
 		t.Fatal("a gateway outside every prefix was accepted")
+	}
+}
+
+// TestToSegmentTimestampFastPath checks that the fast path for the
+// NOP NOP timestamps layout gives the segment the general option parser
+// gives for the same options in another order, and that other layouts
+// (timestamps and SACK) still parse.
+func TestToSegmentTimestampFastPath(t *testing.T) {
+	s, _ := newTestHost(t, Config{}, []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")})
+	w := s.workers[0]
+	build := func(opts []byte) header.TCP {
+		b := make([]byte, header.TCPMinHeaderLen+len(opts)+5)
+		header.EncodeTCP(b, &header.TCPFields{SrcPort: 1, DstPort: 2, Seq: 1000, Ack: 2000,
+			Flags: header.TCPFlagACK | header.TCPFlagPSH | header.TCPFlagURG, Window: 77, OptionsLen: len(opts)})
+		copy(b[header.TCPMinHeaderLen:], opts)
+		copy(b[header.TCPMinHeaderLen+len(opts):], "hello")
+		return header.TCP(b)
+	}
+	ts := []byte{8, 10, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88}
+	fast := append([]byte{1, 1}, ts...)
+	slow := append(append([]byte(nil), ts...), 1, 1)
+	if !w.toSegment(build(fast)) {
+		t.Fatal("fast layout refused")
+	}
+	got := w.seg
+	w.seg = tcp.Segment{}
+	if !w.toSegment(build(slow)) {
+		t.Fatal("slow layout refused")
+	}
+	want := w.seg
+	if got.Seq != want.Seq || got.Ack != want.Ack || got.Flags != want.Flags || got.Window != want.Window ||
+		string(got.Payload) != "hello" || string(want.Payload) != "hello" || got.Options.Ext != nil || want.Options.Ext != nil {
+		t.Fatalf("fast path %+v, general parser %+v", got, want)
+	}
+	if fmt.Sprint(got.Options) != fmt.Sprint(want.Options) || !got.Options.HasTS || got.Options.TSVal != 0x11223344 || got.Options.TSEcr != 0x55667788 ||
+		got.Flags.Has(tcp.Flags(header.TCPFlagURG)) {
+		t.Fatalf("fast path options %+v, general parser %+v", got.Options, want.Options)
+	}
+	sack := append(append([]byte(nil), fast...), 1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 9)
+	if !w.toSegment(build(sack)) || w.seg.Options.NumSACK != 1 || !w.seg.Options.HasTS {
+		t.Fatalf("timestamps and SACK: %+v", w.seg.Options)
 	}
 }

@@ -19,6 +19,18 @@
 // another worker's queue is copied to the owner through an MPSC ring, and
 // Dial picks a local port that makes the dialing worker the owner.
 //
+// An idle worker spins briefly (Config.SpinBeforeSleep), then sleeps in
+// its queue's Wait until frames arrive, a command or hand-off wakes it, or
+// its next timer is due. One worker serves all interfaces of a queue
+// index, so a connection's subflows over several interfaces run on the
+// same goroutine as a single-path connection; link.Pipe ends of several
+// interfaces share one wait (link.JoinWait). A worker whose flows wait for
+// transmit frames (every frame of a port is with the peer or the device)
+// and that sent nothing in its last round is stalled: it sleeps at once,
+// for at most pollSlice, rather than spinning, since the peer that holds
+// the frames may be the goroutine it woke onto its own P (a pipe end wakes
+// it when the peer gives frames back).
+//
 // # Application side
 //
 // Conn moves data through two lock-free byte rings per connection, which
@@ -86,7 +98,11 @@
 // what conn.Conn.Output gives for any subflow, building the frame on the
 // subflow's port. The MSS of MPTCP subflows leaves room for the largest
 // MPTCP options (a 24-byte DSS beside timestamps) so frames stay within
-// the MTU. Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
+// the MTU. Subflows acknowledge a short in-order segment at once
+// (tcp.Config.QuickACKShort): the peer's connection keeps the bytes of a
+// subflow's unacknowledged tail in its send buffer, and a delayed ACK
+// stalled it for 40 ms. Config.MPTCPScheduler picks the packet scheduler.
+// Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
 // worker through its command ring; Stack.MIB sums the workers' MPTCP
 // counters (kernel MPTcpExt names).
 //

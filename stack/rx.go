@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -348,6 +349,18 @@ func (w *worker) toSegment(t header.TCP) bool {
 	if fl.Has(header.TCPFlagSYN) && fl&(header.TCPFlagRST|header.TCPFlagFIN) != 0 {
 		w.drop(DropBadFlags)
 		return false
+	}
+	if opts := t.Options(); len(opts) == 12 && opts[0] == header.TCPOptionNOP && opts[1] == header.TCPOptionNOP &&
+		opts[2] == header.TCPOptionTimestamps && opts[3] == header.TCPOptionTimestampsLen {
+		// Fast path: the options of a bulk segment are two NOPs and the
+		// timestamps (RFC 7323 Appendix A layout).
+		s.Seq = t.Seq()
+		s.Ack = t.Ack()
+		s.Flags = tcp.Flags(fl &^ header.TCPFlagURG)
+		s.Window = t.Window()
+		s.Payload = t.Payload()
+		s.Options = tcp.Options{HasTS: true, TSVal: binary.BigEndian.Uint32(opts[4:]), TSEcr: binary.BigEndian.Uint32(opts[8:])}
+		return true
 	}
 	o := &w.optsIn
 	if _, err := header.ParseTCPOptions(t.Options(), o); err != nil {

@@ -153,10 +153,11 @@ func (w *worker) buildTCP(buf []byte, rt *route, seg *tcp.Segment, payAt int, ps
 		})
 		pseudo = header.PseudoHeaderSumIPv4(s, d, header.TCPProtocolNumber, uint16(tcpLen))
 	}
-	header.EncodeTCP(buf[tcpOff:], &header.TCPFields{
+	tf := header.TCPFields{
 		SrcPort: rt.lport, DstPort: rt.rport, Seq: seg.Seq, Ack: seg.Ack,
 		Flags: header.TCPFlags(seg.Flags), Window: seg.Window, OptionsLen: optLen,
-	})
+	}
+	header.EncodeTCP(buf[tcpOff:], &tf)
 	if optLen > 0 {
 		_, res := header.WriteTCPOptions(buf[tcpOff+header.TCPMinHeaderLen:tcpOff+header.TCPMinHeaderLen+optLen], o)
 		if o.ReserveLen > 0 {
@@ -167,9 +168,8 @@ func (w *worker) buildTCP(buf []byte, rt *route, seg *tcp.Segment, payAt int, ps
 		// The header is 20 plus a multiple of 4 bytes long, so the
 		// payload's sum starts at an even offset and adds in directly.
 		t := header.TCP(buf[tcpOff : tcpOff+tcpLen])
-		t.SetChecksum(0)
-		sum := header.Combine(header.Sum(buf[tcpOff:payStart], pseudo), payStart-tcpOff, ps.sum)
-		t.SetChecksum(^header.Fold(sum))
+		hs := header.TCPHeaderSum(&tf, buf[tcpOff+header.TCPMinHeaderLen:payStart], pseudo)
+		t.SetChecksum(^header.Fold(header.Combine(hs, payStart-tcpOff, ps.sum)))
 	} else {
 		header.TCP(buf[tcpOff : tcpOff+tcpLen]).FinishChecksum(pseudo)
 	}

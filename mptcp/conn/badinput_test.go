@@ -243,3 +243,44 @@ func TestRefuseSYN(t *testing.T) {
 		t.Fatalf("MP_TCPRST bytes %x, want %x", rst.Options.Ext, want)
 	}
 }
+
+// A mapping far beyond the receive buffer (DATA_ACK + 8 MiB, 4 MiB
+// buffer) on in-order subflow data: the data is dropped and counted as
+// NoDSSInWindow, never as queued out of order (OFOQueue), and nothing is
+// recorded; data ahead but within the buffer is queued and counted.
+func TestMappingBeyondBufferNotQueued(t *testing.T) {
+	const buf = 4 << 20
+	sim, cl, sv := pair(t, 35, Config{}, Config{RecvBufSize: buf}, fastPath)
+	c := cl.dial(0)
+	sim.RunUntil(time.Minute, func() bool { return len(sv.conns) == 1 && sv.conns[0].FullyEstablished() && c.FullyEstablished() })
+	s := sv.conns[0]
+	sf := s.sf0()
+	if got := s.rcv.limit() - s.rcv.nxt; got != buf {
+		t.Fatalf("receive buffer %d bytes, want %d", got, buf)
+	}
+	// forge delivers 100 in-order subflow bytes mapped at DATA_ACK + ahead.
+	forge := func(ahead uint64) {
+		d := mptcp.DSS{HasMap: true, DSN64: true, DSN: s.dataAck() + ahead, SubflowSeq: uint32(sf.rxNxt - sf.irs), DataLen: 100}
+		var opt [32]byte
+		k := d.Write(opt[:])
+		seg := tcp.Segment{Seq: sf.rxNxt, Ack: sf.ep.SndNxt(), Flags: tcp.FlagACK, Window: 1000,
+			Options: tcp.Options{Ext: opt[:k]}, Payload: make([]byte, 100)}
+		s.Input(sf, &seg, sim.Now())
+	}
+	nxt := s.rcv.nxt
+	ofo, oow := sv.count(mptcp.MibOFOQueue), sv.count(mptcp.MibNoDSSInWindow)
+	forge(1 << 20) // ahead, within the buffer: queued
+	if sv.count(mptcp.MibOFOQueue) != ofo+1 || len(s.rcv.ooo.r) != 1 {
+		t.Fatalf("in-buffer data ahead: OFOQueue +%d, %d ranges held; want +1, 1", sv.count(mptcp.MibOFOQueue)-ofo, len(s.rcv.ooo.r))
+	}
+	forge(8 << 20) // beyond the buffer: dropped
+	if d := sv.count(mptcp.MibNoDSSInWindow) - oow; d != 1 {
+		t.Errorf("NoDSSInWindow +%d, want +1", d)
+	}
+	if d := sv.count(mptcp.MibOFOQueue) - ofo; d != 1 {
+		t.Errorf("OFOQueue +%d after the data beyond the buffer, want +1 (only the in-buffer one)", d)
+	}
+	if s.rcv.nxt != nxt || len(s.rcv.ooo.r) != 1 || s.rcv.ooo.bytes() != 100 {
+		t.Errorf("receive state changed by dropped data: nxt +%d, ranges %v", s.rcv.nxt-nxt, s.rcv.ooo.r)
+	}
+}

@@ -97,3 +97,37 @@ func TestSendBufCopyAndRelease(t *testing.T) {
 		t.Fatalf("wrapped copyAt = %q", p)
 	}
 }
+
+// Bytes that arrive beyond the buffer's end are not stored; when the
+// reader later moves the end past them, marking their range (the subflow
+// delivers it in order only then) must not count them as received: the
+// stream stops before them until they are put again.
+func TestRecvBufClippedBytesNotMarked(t *testing.T) {
+	b := newRecvBuf(4096, 8, 0)
+	src := make([]byte, 8192)
+	for i := range src {
+		src[i] = byte(i*7 + 1)
+	}
+	b.put(0, src[:4096])
+	b.mark(0, 4096)
+	b.put(4096, src[4096:6000]) // beyond the end: not stored
+	out := make([]byte, 4096)
+	if n := b.readInto(out); n != 4096 || !bytes.Equal(out, src[:4096]) {
+		t.Fatalf("read %d bytes", n)
+	}
+	if fresh, ok := b.mark(4096, 6000); !ok || fresh != 0 || b.nxt != 4096 {
+		t.Fatalf("mark of clipped bytes: fresh %d ok %v nxt %d, want nothing received", fresh, ok, b.nxt)
+	}
+	b.put(4096, src[4096:5000]) // resent and stored now
+	if fresh, _ := b.mark(4096, 5000); fresh != 904 || b.nxt != 5000 {
+		t.Fatalf("mark after the resend: fresh %d nxt %d, want 904 and 5000", fresh, b.nxt)
+	}
+	b.put(5000, src[5000:6000])
+	b.mark(5000, 6000)
+	if n := b.readInto(out); n != 2000-96 || !bytes.Equal(out[:n], src[4096:6000]) {
+		t.Fatalf("read %d bytes after the resend, equal %v", n, bytes.Equal(out[:n], src[4096:4096+n]))
+	}
+	if b.clipHi > b.clipLo {
+		t.Fatalf("clipped range [%d, %d) left after everything was stored", b.clipLo, b.clipHi)
+	}
+}

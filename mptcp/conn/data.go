@@ -319,7 +319,9 @@ func (c *Conn) received(sf *Subflow, s, e uint64) {
 		return
 	}
 	if ahead {
-		c.mib.Inc(mptcp.MibOFOQueue)
+		if fresh > 0 {
+			c.mib.Inc(mptcp.MibOFOQueue) // only what was stored (not data beyond the buffer)
+		}
 	} else if len(c.rcv.ooo.r) > 0 {
 		c.mib.Inc(mptcp.MibOFOMerge)
 	}

@@ -128,6 +128,14 @@
 // (RecvBufferFreed) and, once a quarter of the buffer opened, one sends a
 // window update at once.
 //
+// ADD_ADDR and its echo ride next to the DSS when both fit. With
+// timestamps only 28 option bytes are left, exactly an IPv6 ADD_ADDR with
+// its HMAC: as Linux does, such an option goes alone on a pure ACK and the
+// DATA_ACK follows on the next pure ACK. One that cannot fit even alone
+// (IPv6 with a port, and timestamps) is dropped and counted
+// (AddAddrTxDrop, EchoAddTxDrop). A client takes an ADD_ADDR as the ACK
+// that completes the MP_CAPABLE handshake, like a DSS.
+//
 // # Sending within the peer's window (Linux interop)
 //
 // Linux drops data that is out of order at the connection level and

@@ -118,6 +118,9 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 			send, _, size = o.Fit(len(buf))
 		}
 	}
+	if deferred.Has(mptcp.SubtypeAddAddr) && len(sf.addAddr) > 0 {
+		send, size = sf.addAddrAlone(seg, o, len(buf), send, size)
+	}
 	if size > len(buf) {
 		return 0
 	}
@@ -143,6 +146,52 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 		sf.rmAddr = sf.rmAddr[:0]
 	}
 	return n
+}
+
+// addAddrAlone handles an ADD_ADDR (or echo) that did not fit in a
+// segment of space option bytes next to the other options: an IPv6
+// ADD_ADDR with its HMAC is 28 bytes, all that is left after timestamps.
+// As Linux does, a pure ACK that carries no mapping sends it without the
+// DSS, and the DATA_ACK follows on a pure ACK of its own (asked for here).
+// An option that cannot fit even alone in a pure ACK without SACK blocks
+// never will on this subflow: it is dropped and counted (AddAddrTxDrop or
+// EchoAddTxDrop) so that it does not hold up the options queued behind it;
+// an announcement is tried again by its resend timer. It returns the set
+// to send and its size (send and size unchanged when nothing changes).
+func (sf *Subflow) addAddrAlone(seg *tcp.Segment, o *mptcp.Out, space int, send mptcp.Set, size int) (mptcp.Set, int) {
+	if len(seg.Payload) > 0 || seg.Flags&(tcp.FlagSYN|tcp.FlagFIN|tcp.FlagRST) != 0 {
+		return send, size // data and FINs keep their DSS; the next pure ACK carries it
+	}
+	if o.Want.Has(mptcp.SubtypeDSS) && o.DSS.HasMap {
+		return send, size // a DATA_FIN (or infinite) mapping goes first
+	}
+	dss := o.Want.Has(mptcp.SubtypeDSS)
+	o.Want = o.Want.Without(mptcp.SubtypeDSS)
+	s, _, n := o.Fit(space)
+	if s.Has(mptcp.SubtypeAddAddr) {
+		if dss {
+			sf.needAck = true // the DATA_ACK goes on the next segment
+		}
+		return s, n
+	}
+	if dss {
+		o.Want = o.Want.With(mptcp.SubtypeDSS)
+	}
+	if seg.Options.NumSACK == 0 && (o.AddAddr.Size()+3)&^3 > space {
+		// Too large for this subflow's option space (an IPv6 ADD_ADDR
+		// with a port and timestamps): it can never be sent here.
+		c := sf.c
+		if o.AddAddr.Echo {
+			c.mib.Inc(mptcp.MibEchoAddTxDrop)
+		} else {
+			c.mib.Inc(mptcp.MibAddAddrTxDrop)
+		}
+		sf.addAddr = append(sf.addAddr[:0], sf.addAddr[1:]...)
+		if len(sf.addAddr) > 0 {
+			sf.needAck = true // the next one may fit
+		}
+	}
+	return send, size
 }
 
 // capFlags are the MP_CAPABLE flags we send.
@@ -279,6 +328,11 @@ func (c *Conn) preInput(sf *Subflow, seg *tcp.Segment) bool {
 		if c.client && c.mpc && !c.fullyEst && st != tcp.SynSent && !seg.Flags.Has(tcp.FlagSYN) {
 			switch {
 			case r.Present.Has(mptcp.SubtypeDSS):
+				c.fullyEstablish()
+			case r.Present.Has(mptcp.SubtypeAddAddr) && !r.AddAddr.Echo:
+				// The server's announcement may come first, on a pure
+				// ACK without a DSS (see addAddrAlone): like Linux, any
+				// further MPTCP ACK completes the handshake.
 				c.fullyEstablish()
 			case r.Present == 0 && (len(seg.Payload) > 0 || seg.Ack.GreaterThan(sf.iss+1)):
 				// The server sends data or acknowledges ours without any

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+
+	"github.com/mpxdp/mpxdp/stack/seqnum"
 )
 
 // withImpl runs f with sum64 switched to impl.
@@ -359,6 +361,37 @@ func TestEncodeIPv4ChecksumFromFields(t *testing.T) {
 		EncodeIPv4(buf, &f)
 		if c := Checksum(buf, 0); c != 0 {
 			t.Fatalf("%+v: header %x does not verify (sum over it %#x)", f, buf, c)
+		}
+	}
+}
+
+// TestTCPHeaderSumFromFields checks TCPHeaderSum against a pass over the
+// header EncodeTCP and the options bytes produce, for random fields and
+// option lengths, with an initial (pseudo-header) sum.
+func TestTCPHeaderSumFromFields(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	buf := make([]byte, TCPMinHeaderLen+TCPMaxOptionsLen)
+	for i := range 20000 {
+		f := TCPFields{SrcPort: uint16(r.Uint32()), DstPort: uint16(r.Uint32()), Seq: seqnum.Value(r.Uint32()),
+			Ack: seqnum.Value(r.Uint32()), Flags: TCPFlags(r.Uint32()), Window: uint16(r.Uint32()),
+			Urgent: uint16(r.Uint32()), OptionsLen: 4 * r.Intn(TCPMaxOptionsLen/4+1)}
+		if i == 0 {
+			f = TCPFields{SrcPort: 0xffff, DstPort: 0xffff, Seq: 0xffffffff, Ack: 0xffffffff, Flags: 0xff, Window: 0xffff, Urgent: 0xffff, OptionsLen: TCPMaxOptionsLen}
+		}
+		EncodeTCP(buf, &f)
+		opts := buf[TCPMinHeaderLen : TCPMinHeaderLen+f.OptionsLen]
+		for j := range opts {
+			opts[j] = uint8(r.Uint32())
+			if i == 0 {
+				opts[j] = 0xff
+			}
+		}
+		initial := r.Uint32()
+		want := Sum(buf[:TCPMinHeaderLen+f.OptionsLen], initial)
+		// 0 and 0xffff are the same ones'-complement value.
+		norm := func(x uint32) uint16 { return Fold(x) % 0xffff }
+		if got := TCPHeaderSum(&f, opts, initial); norm(got) != norm(want) {
+			t.Fatalf("%+v opts %x initial %#x: TCPHeaderSum %#x, sum over the bytes %#x", f, opts, initial, got, want)
 		}
 	}
 }

@@ -178,6 +178,30 @@ type TCPFields struct {
 	OptionsLen int
 }
 
+// TCPHeaderSum returns the partial Internet checksum of the TCP header
+// that EncodeTCP writes for f (checksum field zero) followed by the option
+// bytes opts, added to the partial sum initial (the pseudo-header's). The
+// fixed header's words come from the field values, not from the bytes
+// just written: reading back fresh narrow stores with wide loads stalls
+// the CPU, and this runs once per transmitted segment. len(opts) must be
+// even (options are a multiple of 4 bytes).
+func TCPHeaderSum(f *TCPFields, opts []byte, initial uint32) uint32 {
+	s := uint64(initial)
+	s += uint64(f.SrcPort) + uint64(f.DstPort)
+	s += uint64(f.Seq>>16) + uint64(f.Seq&0xffff)
+	s += uint64(f.Ack>>16) + uint64(f.Ack&0xffff)
+	s += uint64((TCPMinHeaderLen+f.OptionsLen)/4)<<12 | uint64(f.Flags)
+	s += uint64(f.Window) + uint64(f.Urgent)
+	for i := 0; i+1 < len(opts); i += 2 {
+		s += uint64(opts[i])<<8 | uint64(opts[i+1])
+	}
+	s = (s >> 32) + (s & 0xffffffff)
+	s = (s >> 16) + (s & 0xffff)
+	s = (s >> 16) + (s & 0xffff)
+	s = (s >> 16) + (s & 0xffff)
+	return uint32(s)
+}
+
 // EncodeTCP writes the 20-byte fixed header described by f into buf, with
 // the data offset covering f.OptionsLen bytes of options and a zero
 // checksum, and returns 20. Write the options into buf[20:] with
