@@ -15,9 +15,10 @@
 //
 // With -R the server sends instead (our stack then reinjects what was in
 // flight on path 1). A stall (an interval without data) fails the demo; a
-// stall at the start was reported once, but 20 -R demos (8 of them with an
-// extra CPU hog) and 30 `mptcpize run iperf3 -R` starts against the same
-// server did not show it again.
+// stall at the start was reported once, but 26 -R demos (8 of them beside
+// an extra CPU hog, 6 beside the stack's privileged tests) and 30
+// `mptcpize run iperf3 -R` starts against the same server did not show it
+// again.
 //
 // It exits 0 only when all of that happened (two subflows, then one, the
 // last interval still carrying data, a complete test, a clean exit of the
