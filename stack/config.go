@@ -76,8 +76,9 @@ type Config struct {
 	// "balia" (coupled), "cubic" or "reno" [cubic, as Linux].
 	MPTCPCC string
 	// MPTCPScheduler names the packet scheduler of each MPTCP connection:
-	// "default" (lowest RTT with room, as Linux), "roundrobin" or
-	// "redundant" (package mptcp/sched) [default].
+	// "default" (the subflow with room whose queue drains first, like
+	// Linux's), "lowrtt" (lowest smoothed RTT with room),
+	// "roundrobin" or "redundant" (package mptcp/sched) [default].
 	MPTCPScheduler string
 	// Endpoints are the path manager's local addresses, like `ip mptcp
 	// endpoint`: a server announces its Signal endpoints (ADD_ADDR) and

@@ -96,15 +96,25 @@
 // endpoints, subflows from subflow endpoints and to announced addresses,
 // each from the interface that owns its local address), and transmits
 // what conn.Conn.Output gives for any subflow, building the frame on the
-// subflow's port. The MSS of MPTCP subflows leaves room for the largest
-// MPTCP options (a 24-byte DSS beside timestamps) so frames stay within
-// the MTU. Subflows acknowledge a short in-order segment at once
+// subflow's port. Before each segment a subflow whose port has no free
+// transmit frame is marked blocked (conn.Subflow.SetBlocked): the
+// connection builds nothing for it and schedules new data onto the other
+// subflows, so a full path pushes back instead of losing segments. The
+// MSS of MPTCP subflows leaves room for the largest MPTCP options (a
+// 24-byte DSS beside timestamps) so frames stay within the MTU. Subflows acknowledge a short in-order segment at once
 // (tcp.Config.QuickACKShort): the peer's connection keeps the bytes of a
 // subflow's unacknowledged tail in its send buffer, and a delayed ACK
 // stalled it for 40 ms. Config.MPTCPScheduler picks the packet scheduler.
 // Conn.Info, Conn.Subflows and Conn.AppendSubflows ask the owner
 // worker through its command ring; Stack.MIB sums the workers' MPTCP
-// counters (kernel MPTcpExt names).
+// counters (kernel MPTcpExt names). Stack.SubscribeEvents streams each
+// connection's events as `ip mptcp monitor` names them (MPTCPEvent:
+// CREATED, ESTABLISHED, ANNOUNCED, REMOVED, SF_ESTABLISHED, SF_CLOSED with
+// the peer's MP_TCPRST reason, SF_PRIORITY, CLOSED): the owner worker
+// builds each event inside the connection's call that raised it and
+// offers it to every subscriber's channel without blocking; a full
+// channel loses it (Stack.EventsDropped). Nothing is done per packet
+// beyond a RST's check for MP_TCPRST while someone subscribes.
 //
 // Gaps: a subflow's segments that arrive on a third worker take two
 // hand-offs (hash owner, then the connection's owner); joins are accepted

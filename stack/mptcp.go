@@ -34,11 +34,14 @@ type mpConn struct {
 	lastPort  *port
 	optPred   int
 	acts      []pm.Action
+	server    bool
+	ev        *mpEvents // the connection's event sink (SubscribeEvents)
 }
 
 // mptcpConfig returns the connection configuration for a new MPTCP
-// connection owned by w whose first subflow leaves through ifc.
-func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
+// connection owned by w whose first subflow leaves through ifc; its
+// events go to ev.
+func (w *worker) mptcpConfig(ifc *iface, key *flowKey, ev *mpEvents) conn.Config {
 	s := w.st
 	tc := w.flowConfig(ifc, key)
 	tc.ISS = 0
@@ -61,6 +64,7 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 		Checksum:    s.cfg.MPTCPChecksum,
 		SendBufSize: max(s.cfg.SendBuffer, 256<<10),
 		RecvBufSize: max(s.cfg.RecvBuffer, 256<<10),
+		Events:      ev.sink,
 	}
 }
 
@@ -69,13 +73,19 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey) conn.Config {
 // the reserved 16).
 const mptcpOptionSlack = 40 - 12 - 16
 
-// newMPConn registers mc (whose first subflow is sf on route rt) with w.
-func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool) *mpConn {
-	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p}
+// newMPConn registers mc (whose first subflow is sf on route rt, whose
+// events go to ev) with w.
+func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool, ev *mpEvents) *mpConn {
+	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev}
 	m.master = &flow{mp: m, heapIdx: -1}
 	c.mp = m
 	c.fl = m.master
 	w.addSubflow(m, sf, rt)
+	ev.m = m
+	if ev.created {
+		ev.created = false
+		ev.report(conn.Event{Type: conn.EventCreated, Token: mc.Token()})
+	}
 	w.st.mpOwners.Store(mc, m)
 	w.nbusy.Add(1)
 	w.c.flowsOpen.Add(1)
@@ -126,6 +136,9 @@ func (m *mpConn) flowOf(sf *conn.Subflow) *flow {
 // mpInput gives the segment in w.seg to its subflow's connection.
 func (w *worker) mpInput(f *flow, now time.Duration) {
 	m := f.mp
+	if w.seg.Flags.Has(tcp.FlagRST) && w.st.events.active() {
+		m.ev.noteReset(f.sf, &w.seg)
+	}
 	m.mc.Input(f.sf, &w.seg, now)
 	w.markDirty(m.master)
 }
@@ -147,12 +160,13 @@ func (w *worker) mpListenSYN(p *port, eth header.Ethernet, key *flowKey, l *list
 	}
 	c := w.st.newConn(key, w)
 	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
-	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
+	ev := &mpEvents{w: w}
+	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key, ev), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
 	if err != nil {
 		w.drop(DropMalformed)
 		return true
 	}
-	m := w.newMPConn(c, mc, sf, rt, true)
+	m := w.newMPConn(c, mc, sf, rt, true, ev)
 	m.lst = l
 	l.pending.Add(1)
 	w.markDirty(m.master)
@@ -216,12 +230,13 @@ func (w *worker) handoffDirect(o int, p *port, frame []byte) {
 
 // mpDial opens an MPTCP connection for c (opDial with Config.MPTCP).
 func (w *worker) mpDial(c *Conn, key *flowKey, rt route, now time.Duration) {
-	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key), key.tuple(), w.st.sec.isn(key, now), now)
+	ev := &mpEvents{w: w}
+	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key, ev), key.tuple(), w.st.sec.isn(key, now), now)
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	m := w.newMPConn(c, mc, sf, rt, false)
+	m := w.newMPConn(c, mc, sf, rt, false, ev)
 	w.markDirty(m.master)
 }
 
@@ -362,30 +377,42 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 	}
 }
 
-// mpOutput transmits every segment the connection's subflows have. The
-// frame comes from the port the last segment left through; a segment for
-// another interface is copied into a frame of its own port.
+// mpOutput transmits every segment the connection's subflows have. Before
+// each segment, every subflow whose port has no transmit frame is marked
+// blocked (conn.Subflow.SetBlocked): the connection builds no segment for
+// it and schedules new data onto the others, so a full path pushes back
+// instead of dropping a segment the engine already counts as sent. The
+// frame comes from the port the last segment left through (or any port
+// that has one); a segment for another interface is copied into a frame
+// of its own port, which was checked to have one.
 func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 	if len(m.subs) == 0 {
 		return
 	}
+	v6 := m.subs[0].key.laddr.Is6()
+	w.outGen++
 	for sent := 0; ; sent++ {
 		if sent == 2*maxSegs {
 			w.again = append(w.again, m.master)
 			return
 		}
-		p := m.lastPort
-		fr, ok := p.alloc()
-		if !ok {
+		p, blocked := m.block(w.outGen)
+		if p == nil {
+			// No port has a frame: come back when they are returned.
 			w.again = append(w.again, m.master)
 			return
 		}
-		v6 := m.subs[0].key.laddr.Is6()
+		fr, _ := p.alloc()
 		off := ethLen + ipHeaderLen(v6) + header.TCPMinHeaderLen + m.optPred
 		room := min(len(fr.Buf)-off, p.ifc.pkt-ipHeaderLen(v6)-header.TCPMinHeaderLen)
 		sf, seg, ok := m.mc.Output(now, fr.Buf[off:off+room])
 		if !ok {
 			p.unalloc(fr)
+			if blocked {
+				// Blocked subflows may have more to send once their
+				// ports get frames back.
+				w.again = append(w.again, m.master)
+			}
 			return
 		}
 		f := m.flowOf(sf)
@@ -404,6 +431,7 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		}
 		fr2, ok := f.rt.p.alloc()
 		if !ok {
+			// Cannot happen: block saw a frame in this port's stock.
 			p.unalloc(fr)
 			w.drop(DropTxFull)
 			w.again = append(w.again, m.master)
@@ -414,6 +442,34 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		w.emit(&f.rt, fr2, n)
 		m.lastPort = f.rt.p
 	}
+}
+
+// block marks each subflow of m blocked when its port cannot lend a
+// transmit frame, and returns the port to build the next segment in (the
+// last one used when it has a frame, else any that has one; nil when
+// none has) and whether any subflow is blocked. A port that had none
+// earlier in round gen is not asked again.
+func (m *mpConn) block(gen uint64) (*port, bool) {
+	var p *port
+	if m.lastPort.readyIn(gen) {
+		p = m.lastPort
+	}
+	blocked := false
+	for _, f := range m.subs {
+		ok := f.rt.p.readyIn(gen)
+		if f.sf.Blocked() != !ok {
+			f.sf.SetBlocked(!ok)
+		}
+		if !ok {
+			blocked = true
+		} else if p == nil {
+			p = f.rt.p
+		}
+	}
+	if p != nil && p != m.lastPort {
+		m.lastPort = p
+	}
+	return p, blocked
 }
 
 // mpPath runs the path manager: announcements go out with the next

@@ -684,17 +684,21 @@ func TestMPTCPWorkerPathZeroAlloc(t *testing.T) {
 }
 
 // TestMPTCPSchedulerConfig checks that an unknown Config.MPTCPScheduler is
-// refused and that the default scheduler (lowest RTT with room) leaves
-// the second of two equal subflows mostly idle, where round robin splits
-// the data (TestMPTCPWorkerPathZeroAlloc).
+// refused, that "lowrtt" (lowest RTT with room) leaves the second of two
+// equal subflows mostly idle, and that the default (Linger) uses it,
+// as round robin does (TestMPTCPWorkerPathZeroAlloc).
 func TestMPTCPSchedulerConfig(t *testing.T) {
 	if _, err := newHost(Config{MPTCPScheduler: "fastest"}, []Link{{Name: "x", MAC: macA,
 		Addrs: []netip.Prefix{netip.MustParsePrefix("10.9.0.1/24")}, Queues: []link.Queue{mustPipe(t).A}}}); err == nil {
 		t.Fatal("an unknown scheduler name was accepted")
 	}
-	h := newMPHandPath(t, 2, 1500, "")
+	h := newMPHandPath(t, 2, 1500, "lowrtt")
 	if sh := sentShare(h.mc.Subflows(nil)); sh > 0.2 {
-		t.Errorf("the second subflow sent %.2f of the data with the default scheduler on equal paths, want little (the first has room)", sh)
+		t.Errorf("the second subflow sent %.2f of the data with the lowrtt scheduler on equal paths, want little (the first has room)", sh)
+	}
+	h = newMPHandPath(t, 2, 1500, "")
+	if sh := sentShare(h.mc.Subflows(nil)); sh < 0.25 {
+		t.Errorf("the second subflow sent %.2f of the data with the default scheduler on equal paths, want at least a quarter", sh)
 	}
 	// newMPHandPath's 200 warm-up moves ran; TestMPTCPWorkerPathZeroAlloc
 	// checks round robin's even split.

@@ -89,6 +89,7 @@ type Stack struct {
 	tokens   *mptcp.TokenTable[*conn.Conn]
 	mib      *mptcp.MIB
 	mpOwners sync.Map // *conn.Conn -> *mpConn
+	events   eventHub // MPTCP event subscribers (SubscribeEvents)
 
 	rr      atomic.Uint32
 	closed  atomic.Bool
@@ -329,6 +330,7 @@ func (s *Stack) Close() error {
 		w.wake()
 	}
 	s.wg.Wait()
+	s.events.closeAll()
 	var errs []error
 	for _, f := range s.closers {
 		errs = append(errs, f())

@@ -236,12 +236,12 @@ func (w *worker) service(f *flow, now time.Duration) {
 		}
 		off := base + f.optPred
 		room := min(len(fr.Buf)-off, f.maxPay)
-		seg, ok := ep.Output(now, fr.Buf[off:off+room])
-		if !ok {
+		seg := &w.segOut
+		if !ep.OutputTo(seg, now, fr.Buf[off:off+room]) {
 			p.unalloc(fr)
 			break
 		}
-		n, optLen := w.buildTCP(fr.Buf, &f.rt, &seg, off, &f.snd)
+		n, optLen := w.buildTCP(fr.Buf, &f.rt, seg, off, &f.snd)
 		if len(seg.Payload) > 0 {
 			f.optPred = optLen
 		}

@@ -28,6 +28,10 @@ type port struct {
 	// starved: alloc found no free frame since the worker's last
 	// pollQueues (the peer or the device holds them all).
 	starved bool
+	// dry is the mpOutput round (worker.outGen) in which the port last
+	// failed to lend a frame: later checks in that round do not ask
+	// the queue again (on AF_XDP each ask may cost a kick).
+	dry uint64
 }
 
 // handoff carries a copy of a frame to the worker that owns its flow.
@@ -79,6 +83,7 @@ type worker struct {
 	hBuf    []*handoff
 
 	seg     tcp.Segment
+	segOut  tcp.Segment // the segment service builds (OutputTo)
 	optsIn  header.TCPOptions
 	optsOut header.TCPOptions
 	c       counters
@@ -95,6 +100,7 @@ type worker struct {
 	now        time.Duration
 	flowCnt    int
 	iterTx     int          // frames transmitted since the last pollQueues began
+	outGen     uint64       // mpOutput rounds so far (port.dry)
 	nbusy      atomic.Int64 // flows not yet closed or in TIME-WAIT (Stack.Close waits for 0)
 	sleep      atomic.Bool  // the worker is (about to be) blocked in Queue.Wait
 	stop       atomic.Bool
@@ -346,21 +352,47 @@ func (w *worker) wake() {
 
 // alloc returns an empty transmit frame of port p.
 func (p *port) alloc() (link.Frame, bool) {
-	if len(p.stock) == 0 {
-		n := p.q.Alloc(p.stock[:cap(p.stock)])
-		if n == 0 {
-			p.flush()
-			n = p.q.Alloc(p.stock[:cap(p.stock)])
-			if n == 0 {
-				p.starved = true
-				return link.Frame{}, false
-			}
-		}
-		p.stock = p.stock[:n]
+	if !p.ready() {
+		return link.Frame{}, false
 	}
 	f := p.stock[len(p.stock)-1]
 	p.stock = p.stock[:len(p.stock)-1]
 	return f, true
+}
+
+// ready reports whether p can lend a transmit frame now, refilling its
+// stock from the queue when it is empty (and marking the port starved
+// when the queue has none either).
+func (p *port) ready() bool {
+	if len(p.stock) > 0 {
+		return true
+	}
+	n := p.q.Alloc(p.stock[:cap(p.stock)])
+	if n == 0 {
+		p.flush()
+		n = p.q.Alloc(p.stock[:cap(p.stock)])
+	}
+	p.stock = p.stock[:n]
+	if n == 0 {
+		p.starved = true
+	}
+	return n > 0
+}
+
+// readyIn is ready for round gen of mpOutput: a port that failed earlier
+// in the round is not asked again.
+func (p *port) readyIn(gen uint64) bool {
+	if len(p.stock) > 0 {
+		return true
+	}
+	if p.dry == gen {
+		return false
+	}
+	if p.ready() {
+		return true
+	}
+	p.dry = gen
+	return false
 }
 
 // unalloc returns an unused frame to the stock.

@@ -568,7 +568,12 @@ func TestXDPMPTCPKernelClientChecksums(t *testing.T) {
 
 // Aggregation: paths shaped to 200 and 300 Mbit/s in a router namespace;
 // the kernel client downloads over both, and each subflow carries a fair
-// share of the data (at least a fifth).
+// share of the data (at least a fifth). The rate after the first quarter
+// (both subflows up, past the start) is logged; with -mptcp-long (256 MiB)
+// it must reach 0.9 times the sum of the path rates (the target;
+// kernel MPTCP to kernel MPTCP gets 0.93 on this topology). The default
+// 32 MiB run is too short and too load-sensitive on the shared test
+// machine to hold that bound.
 func TestXDPMPTCPAggregation(t *testing.T) {
 	testbed.Require(t)
 	topo, err := testbed.NewTopology(testbed.Config{Paths: 2, Tag: "mpg", Router: true, RateMbit: []int{200, 300}})
@@ -624,8 +629,10 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 	defer kc.Close()
 	kc.SetDeadline(time.Now().Add(kernelDeadline))
 	start := time.Now()
-	got, n, err := recvHash(kc, size, func() {})
+	var quarter time.Time
+	got, n, err := recvHash(kc, size, func() { quarter = time.Now() })
 	el := time.Since(start)
+	steady := time.Since(quarter)
 	if err != nil {
 		t.Fatalf("kernel client: %v after %d bytes", err, n)
 	}
@@ -649,6 +656,12 @@ func TestXDPMPTCPAggregation(t *testing.T) {
 	}
 	ours := float64(n) * 8 / el.Seconds() / 1e6
 	t.Logf("kernel MPTCP client downloaded %d MiB over 200+300 Mbit/s paths in %v (%.0f Mbit/s)", n>>20, el, ours)
+	const sum = 500 // Mbit/s, the paths' rates together
+	rate := float64(n-n/4) * 8 / steady.Seconds() / 1e6
+	t.Logf("after the first quarter: %.0f Mbit/s, %.2f of the %d Mbit/s the paths carry", rate, rate/sum, sum)
+	if *mptcpLong && rate < 0.9*sum {
+		t.Errorf("aggregate %.0f Mbit/s after the first quarter, want at least 0.9 x %d Mbit/s", rate, sum)
+	}
 	// The kernel-to-kernel reference on the same topology, right after.
 	s.Close()
 	ref, err := kernelAggregationRef(topo, size)

@@ -59,6 +59,9 @@ Options:
                      has none) and joins the addresses the server announces
   --gateway IP       with --iface: next hop for servers off the interfaces' subnets
   --title TEXT       prefix every output line with TEXT (sent to the server too)
+  --events           our stack (--iface, loopback, record): print each MPTCP event
+                     (CREATED, ESTABLISHED, ANNOUNCED, SF_ESTABLISHED, SF_CLOSED, ...)
+                     to stderr as "ip mptcp monitor" prints the kernel's
   -h, --help         this help
 
 loopback options (with -t, -n, -R, -P, -i, -l, -b, -J, --json-stream, --plot):
@@ -119,6 +122,7 @@ type config struct {
 	ifaces     cli.IfaceList
 	gateway    netip.Addr
 	title      string
+	events     bool // print our stack's MPTCP events to stderr
 	help       bool
 
 	// loopback and record
@@ -245,6 +249,7 @@ func parseArgs(args []string) (config, error) {
 	var gateway string
 	fs.StringVar(&gateway, "gateway", "", "")
 	fs.StringVar(&c.title, "title", "", "")
+	fs.BoolVar(&c.events, "events", false, "")
 	fs.BoolVar(&c.help, "h", false, "")
 	fs.BoolVar(&c.help, "help", false, "")
 	fs.IntVar(&c.subflows, "subflows", 1, "")
@@ -278,6 +283,9 @@ func parseArgs(args []string) (config, error) {
 			return c, fmt.Errorf("--gateway %q is not an IP address", gateway)
 		}
 		c.gateway = g
+	}
+	if c.events && c.kernel && c.sub != "loopback" {
+		return c, errors.New("--events prints our stack's MPTCP events; for the kernel's run `ip mptcp monitor` beside the test, or drop --kernel")
 	}
 	if c.sub != "" {
 		if err := parseSub(&c, set, rates, blk); err != nil {
@@ -353,6 +361,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	defer s.Close()
+	if c.events {
+		stop := printEvents(s, stderr)
+		defer stop()
+	}
 	return client(ctx, c, stackDialer(s, addr), stdout, stderr)
 }
 

@@ -124,7 +124,12 @@ func loopback(ctx context.Context, c config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "== mpxdp loopback: %s\n", loopbackDetail(c))
 	}
 	ours := report.Run{Name: "mpxdp", Detail: loopbackDetail(c)}
+	stopEvents := func() {}
+	if c.events {
+		stopEvents = printEvents(p.client, stderr)
+	}
 	ours.Result, err = measure(ctx, c, stackDialer(p.client, net.JoinHostPort(c.host, strconv.Itoa(c.port))), stdout)
+	stopEvents()
 	if err != nil {
 		fmt.Fprintf(stderr, "mptcp-bench loopback: %v\n", err)
 		return exitFail

@@ -191,6 +191,10 @@ func (r *recordRun) runOurs(ctx context.Context, stdout io.Writer) (iperf.Result
 		return iperf.Result{}, err
 	}
 	defer s.Close()
+	if c.events {
+		stop := printEvents(s, r.stderr)
+		defer stop()
+	}
 	c.host = r.topo.Paths[0].PeerAddr.String()
 	var wait func()
 	c.onStart, wait = r.bringUp()

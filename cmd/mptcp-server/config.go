@@ -51,7 +51,9 @@ Services:
   --metrics HOST:PORT      Prometheus /metrics, /debug/pprof and /debug/mptcp on a
                            kernel TCP socket (default off)
   --drain-timeout DUR      on SIGTERM/SIGINT, wait this long for transfers to end (default 30s)
-  --log-level LEVEL        debug, info, warn or error (default info); logs are JSON on stderr
+  --log-level LEVEL        debug, info, warn or error (default info); logs are JSON on stderr.
+                           debug also logs each MPTCP event of the AF_XDP stack ("mptcp
+                           event": CREATED, ESTABLISHED, SF_ESTABLISHED, SF_CLOSED, CLOSED...)
   -h, --help               this help
 
 Examples:

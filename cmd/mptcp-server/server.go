@@ -51,7 +51,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 			fmt.Fprintf(stderr, "mptcp-server: %v\n", err)
 			return exitFail
 		}
-		defer sn.Close()
+		waitEvents := sn.logEvents(log)
+		defer func() {
+			sn.Close()
+			waitEvents() // the events of the connections Close ended
+		}()
 		nw = sn
 	}
 	if err := serve(ctx, c, nw, log, ready); err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strings"
@@ -171,6 +173,60 @@ func newStackNet(c Config) (stackNet, error) {
 		return stackNet{}, err
 	}
 	return stackNet{s}, nil
+}
+
+// logEvents logs each MPTCP event of our stack at debug level (message
+// "mptcp event"; --log-level debug) until the stack closes, and then how
+// many events the log missed, if any. The returned wait returns once the
+// stack closed and everything is logged. Below debug it subscribes to
+// nothing.
+func (s stackNet) logEvents(log *slog.Logger) (wait func()) {
+	ctx := context.Background()
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return func() {}
+	}
+	ch, _ := s.SubscribeEvents(1024) // Stack.Close closes ch
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range ch {
+			log.LogAttrs(ctx, slog.LevelDebug, "mptcp event", eventAttrs(e)...)
+		}
+		if d := s.EventsDropped(); d > 0 {
+			log.Warn("MPTCP events were not logged: the log fell behind", "dropped", d)
+		}
+	}()
+	return func() { <-done }
+}
+
+// eventAttrs describes an MPTCP event for the log: its type and token,
+// the fields the type carries, and the `ip mptcp monitor` line.
+func eventAttrs(e stack.MPTCPEvent) []slog.Attr {
+	a := []slog.Attr{
+		slog.String("event", e.Type.String()),
+		slog.String("token", fmt.Sprintf("%08x", e.Token)),
+		slog.Bool("server", e.Server),
+	}
+	if e.Local.IsValid() {
+		a = append(a, slog.String("local", e.Local.String()), slog.Int("local_id", int(e.LocalID)))
+	}
+	if e.Remote.IsValid() || e.Type == stack.MPTCPRemoved {
+		if e.Remote.IsValid() {
+			a = append(a, slog.String("remote", e.Remote.String()))
+		}
+		a = append(a, slog.Int("remote_id", int(e.RemoteID)))
+	}
+	if e.Ifname != "" {
+		a = append(a, slog.String("ifname", e.Ifname), slog.Bool("backup", e.Backup))
+	}
+	if e.Err != nil {
+		a = append(a, slog.String("err", e.Err.Error()))
+	}
+	if e.HasReset {
+		a = append(a, slog.Int("reset_reason", int(e.ResetReason)), slog.String("reset", e.ResetReason.String()),
+			slog.Int("reset_flags", int(e.ResetFlags)))
+	}
+	return append(a, slog.String("monitor", e.String()))
 }
 
 // metrics writes the stack's counters.

@@ -52,7 +52,7 @@ type Config struct {
 	// CC names the congestion control of the subflows: "lia", "olia",
 	// "balia" (coupled) or "cubic", "reno" (uncoupled) ["cubic", as Linux].
 	CC string
-	// Scheduler picks the subflow for each range [sched.LowestRTT].
+	// Scheduler picks the subflow for each range [sched.Linger].
 	Scheduler sched.Scheduler
 	// Checksum asks for DSS checksums (the A bit); they are used when
 	// either side asks.
@@ -97,7 +97,7 @@ func (c *Config) defaults() error {
 		c.CC = "cubic"
 	}
 	if c.Scheduler == nil {
-		c.Scheduler = &sched.LowestRTT{}
+		c.Scheduler = &sched.Linger{}
 	}
 	if c.SendBufSize <= 0 {
 		c.SendBufSize = 4 << 20

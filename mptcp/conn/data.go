@@ -48,7 +48,11 @@ func (c *Conn) pull(sf *Subflow) {
 		if s.dataReady() && !s.stale {
 			cd.Usable = true
 			cd.SRTT = s.ep.SRTT()
-			cd.Room = s.room()
+			cd.Queued = int(s.txUna.Size(s.txEnd))
+			cd.Cwnd = s.ctl.Cwnd()
+			if !s.blocked {
+				cd.Room = s.room()
+			}
 		}
 		cands = append(cands, cd)
 	}
@@ -730,6 +734,7 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		sf.staleRTOs = ep.Counters().RTOs
 		if sf.stale {
 			sf.stale = false
+			sf.staleBlocked = false
 			c.mib.Inc(mptcp.MibSubflowRecover)
 		}
 		return
@@ -789,6 +794,33 @@ func (c *Conn) closeHalf(sf *Subflow) {
 	}
 	sf.ep.CloseWrite()
 	c.releaseSend()
+}
+
+// checkBlocked runs in Output for a subflow the stack just reported
+// blocked: once its device has taken nothing for several RTOs it is as
+// good as a path whose timer fired, and goes stale (one with nothing
+// outstanding would never see its own timer fire).
+func (c *Conn) checkBlocked(sf *Subflow, now time.Duration) {
+	if sf.stale || sf.closed || c.fallback || now < sf.blockedStaleAt() {
+		return
+	}
+	sf.stale = true
+	sf.staleBlocked = true
+	sf.staleAt = now
+	c.mib.Inc(mptcp.MibSubflowStale)
+	c.reinject(sf)
+}
+
+// unblocked recovers a subflow that went stale only because it was
+// blocked, now that the stack reports its device free again.
+func (c *Conn) unblocked(sf *Subflow) {
+	sf.staleBlocked = false
+	if sf.stale {
+		sf.stale = false
+		sf.lastUna = sf.ep.SndUna()
+		sf.staleRTOs = sf.ep.Counters().RTOs
+		c.mib.Inc(mptcp.MibSubflowRecover)
+	}
 }
 
 // otherCarrier reports whether a subflow other than sf can carry data.
@@ -869,7 +901,9 @@ func (c *Conn) closeConn() {
 // Output returns the next segment any subflow has to send, the subflow it
 // belongs to, and false when none has anything. Payload bytes are copied
 // into payload (the transmit frame). Call it until it returns false after
-// every Input, OnTimer, Write, Read or close call.
+// every Input, OnTimer, Write, Read or close call. Blocked subflows
+// (SetBlocked) are skipped: a segment is only built for a subflow whose
+// device can take it.
 func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment, bool) {
 	c.now = now
 	c.runTimers(now)
@@ -879,6 +913,16 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 		sf := c.subflows[i]
 		if sf.ep == nil {
 			continue
+		}
+		if sf.blocked {
+			if !sf.blockedSeen {
+				sf.blockedSeen, sf.blockedAt = true, now
+			}
+			c.checkBlocked(sf, now)
+			continue
+		}
+		if sf.staleBlocked {
+			c.unblocked(sf)
 		}
 		if sf.needAck && !sf.closed {
 			sf.needAck = false
@@ -1025,6 +1069,11 @@ func (c *Conn) NextTimer() time.Duration {
 		t = c.finAt
 	}
 	for _, sf := range c.subflows {
+		if sf.blocked && sf.blockedSeen && !sf.stale && !sf.closed && !c.fallback && sf.ep != nil {
+			if x := sf.blockedStaleAt(); t == 0 || x < t {
+				t = x
+			}
+		}
 		if sf.stale && !sf.closed && c.cfg.StaleReset > 0 && sf.ep != nil && sf.ep.State() != tcp.Closed && c.otherCarrier(sf) {
 			if x := sf.staleAt + c.cfg.StaleReset; t == 0 || x < t {
 				t = x

@@ -26,6 +26,12 @@
 // mapping, when checksums are on). DATA_ACK on any subflow frees the send
 // buffer; the buffer keeps bytes a subflow may still retransmit.
 //
+// The stack tells the connection which subflows' devices cannot take a
+// frame now (Subflow.SetBlocked, before every Output): Output builds no
+// segment for a blocked subflow and the scheduler treats it as having no
+// room, so a path whose transmit queue is full pushes new data onto the
+// others (back-pressure) instead of losing segments already built.
+//
 // # One owner per connection
 //
 // A connection and all its subflows are driven by one goroutine, its owner

@@ -163,6 +163,12 @@ type host struct {
 	noRead   bool   // the application does not read (zero-window tests)
 	mangle   func(path int, t tcp.FourTuple, s *tcp.Segment)
 	strict   bool // drop out-of-order data beyond the advertised window, as Linux does
+	// txQueue > 0 models the stack's transmit queues: a subflow whose
+	// path has txQueue bytes or more waiting to be serialised is blocked
+	// (SetBlocked) until they drain; maxQueued is the most seen.
+	txQueue   int
+	maxQueued int
+	down      func(path int) bool // a path whose device takes no frame (blocked), when it reports true
 }
 
 func newHost(t testing.TB, name string, id int, sim *simnet.Sim, cfg Config) *host {
@@ -237,6 +243,18 @@ func (h *host) listen(now time.Duration, tu tcp.FourTuple) {
 	}
 }
 
+// block marks c's subflows blocked whose path queue is full (txQueue) or
+// whose path is down.
+func (h *host) block(c *Conn) {
+	for _, sf := range c.subflows {
+		p := pathOf(sf.tuple.LocalAddr)
+		if h.id == 1 {
+			p = pathOf(sf.tuple.RemoteAddr)
+		}
+		sf.SetBlocked((h.txQueue > 0 && h.out[p].QueuedBytes() >= h.txQueue) || (h.down != nil && h.down(p)))
+	}
+}
+
 // dial opens the client connection on path 0.
 func (h *host) dial(now time.Duration) *Conn {
 	tu := tcp.FourTuple{LocalAddr: addr(h.id, 0), RemoteAddr: addr(1-h.id, 0), LocalPort: h.nextPt, RemotePort: 80}
@@ -292,6 +310,9 @@ func (h *host) flush(now time.Duration) {
 		moved := false
 		for _, c := range h.conns {
 			for {
+				if h.txQueue > 0 || h.down != nil {
+					h.block(c)
+				}
 				sf, seg, ok := c.Output(now, h.frame[:1500])
 				if !ok {
 					break
@@ -308,6 +329,7 @@ func (h *host) flush(now time.Duration) {
 				}
 				h.pkt = encodePkt(h.pkt, tu, &seg)
 				h.out[p].Send(h.pkt)
+				h.maxQueued = max(h.maxQueued, h.out[p].QueuedBytes())
 			}
 		}
 		if !moved {

@@ -102,6 +102,10 @@ type Subflow struct {
 	rmAddr     []uint8
 
 	stale        bool
+	blocked      bool          // the device has no transmit buffer for the subflow's path (SetBlocked)
+	blockedAt    time.Duration // when Output first found it blocked (blockedSeen)
+	blockedSeen  bool
+	staleBlocked bool          // stale because it stayed blocked (not because of RTOs)
 	staleAt      time.Duration // when the subflow went stale
 	staleRTOs    uint64
 	lastUna      seqnum.Value
@@ -132,6 +136,32 @@ func (sf *Subflow) Backup() bool { return sf.backup || sf.peerBackup }
 // Stale reports whether the subflow stopped making progress (its data was
 // reinjected on the others).
 func (sf *Subflow) Stale() bool { return sf.stale }
+
+// SetBlocked tells the connection whether the device the subflow leaves
+// through can take a frame now. While it is blocked, Output asks its
+// engine for nothing and the scheduler gives new ranges to the other
+// subflows (it counts as having no room): a path whose transmit queue is
+// full pushes data back onto the others instead of losing segments that
+// were already built. The stack sets it before every Output (Output reads
+// it; other calls may see an old value). A subflow that Output finds
+// blocked for longer than Config.StaleRTOs of its retransmission timeouts
+// (a link that lost its carrier keeps its frames) goes stale like one
+// whose timer fired: its data is reinjected on the others and
+// Config.StaleReset applies; it recovers once Output finds it unblocked.
+func (sf *Subflow) SetBlocked(blocked bool) {
+	if !blocked {
+		sf.blockedSeen = false
+	}
+	sf.blocked = blocked
+}
+
+// blockedStaleAt returns when a blocked subflow goes stale.
+func (sf *Subflow) blockedStaleAt() time.Duration {
+	return sf.blockedAt + time.Duration(max(sf.c.cfg.StaleRTOs, 1))*sf.ep.RTO()
+}
+
+// Blocked reports what SetBlocked last set.
+func (sf *Subflow) Blocked() bool { return sf.blocked }
 
 // tcpConfig returns the engine configuration of the subflow.
 func (sf *Subflow) tcpConfig(iss seqnum.Value) tcp.Config {

@@ -17,6 +17,11 @@ type Candidate struct {
 	SRTT time.Duration
 	// Room is how many bytes the congestion and send windows allow now.
 	Room int
+	// Queued is the bytes the subflow holds that are not acknowledged:
+	// in flight, plus mapped to it and not yet sent.
+	Queued int
+	// Cwnd is the congestion window in bytes.
+	Cwnd int
 }
 
 // Scheduler chooses the subflow that sends the next range of data.
@@ -30,11 +35,13 @@ type Scheduler interface {
 	Redundant() bool
 }
 
-// New returns the scheduler called name: "default" (or "" or "lowrtt"),
-// "roundrobin" or "redundant".
+// New returns the scheduler called name: "default" (or "", Linger),
+// "lowrtt", "roundrobin" or "redundant".
 func New(name string) (Scheduler, error) {
 	switch name {
-	case "", "default", "lowrtt":
+	case "", "default":
+		return &Linger{}, nil
+	case "lowrtt":
 		return &LowestRTT{}, nil
 	case "roundrobin":
 		return &RoundRobin{}, nil
@@ -60,13 +67,62 @@ func eligible(c *Candidate, primary bool) bool {
 	return c.Usable && c.Room > 0 && (!primary || !c.Backup)
 }
 
-// LowestRTT picks the usable subflow with room and the smallest smoothed
-// RTT; a subflow without an RTT sample counts as slowest, ties go to the
-// lower index. It is the default.
-type LowestRTT struct{}
+// Linger picks the usable subflow with room whose queue would drain
+// first: the bytes it holds unacknowledged (Queued) leave at one
+// congestion window per smoothed RTT, so
+//
+//	linger = SRTT × (Queued + 1) / Cwnd
+//
+// (the 1 ranks idle subflows by their rate). Like the Linux kernel's
+// default scheduler (queued bytes over pacing rate), it uses every path
+// with room while the others are busy: an idle subflow goes first whatever
+// its last samples said. The smoothed RTT alone holds it against a subflow
+// that it carried little (the peer's delayed-ACK timer inflates the
+// samples of a sparse flow) or that its first sample was coarse (a join
+// measured in milliseconds), and it favours the path whose own queue it
+// is filling. A subflow without an RTT sample counts as slowest; ties go
+// to the lower index. It is the default.
+type Linger struct{}
 
 // Name returns "default".
-func (*LowestRTT) Name() string { return "default" }
+func (*Linger) Name() string { return "default" }
+
+// Redundant returns false.
+func (*Linger) Redundant() bool { return false }
+
+// Pick implements Scheduler.
+func (*Linger) Pick(c []Candidate) int {
+	primary := anyPrimary(c)
+	best := -1
+	var bestT float64
+	for i := range c {
+		if !eligible(&c[i], primary) {
+			continue
+		}
+		t := lingerTime(&c[i])
+		if best < 0 || t < bestT {
+			best, bestT = i, t
+		}
+	}
+	return best
+}
+
+// lingerTime returns Linger's estimate for c in nanoseconds.
+func lingerTime(c *Candidate) float64 {
+	if c.SRTT <= 0 {
+		return 1 << 62 // no sample: slowest
+	}
+	return float64(c.SRTT) * float64(c.Queued+1) / float64(max(c.Cwnd, 1))
+}
+
+// LowestRTT picks the usable subflow with room and the smallest smoothed
+// RTT; a subflow without an RTT sample counts as slowest, ties go to the
+// lower index. Its choice sticks to the path whose samples were fastest,
+// even when that path's queue makes it the slower one to deliver.
+type LowestRTT struct{}
+
+// Name returns "lowrtt".
+func (*LowestRTT) Name() string { return "lowrtt" }
 
 // Redundant returns false.
 func (*LowestRTT) Redundant() bool { return false }

@@ -89,3 +89,65 @@ func BenchmarkLowestRTTPick(b *testing.B) {
 		}
 	}
 }
+
+// qcand is a usable primary candidate with room, the given smoothed RTT,
+// queued bytes and congestion window.
+func qcand(srtt time.Duration, queued, cwnd int) Candidate {
+	return Candidate{Usable: true, SRTT: srtt, Room: 1 << 20, Queued: queued, Cwnd: cwnd}
+}
+
+func TestLinger(t *testing.T) {
+	s := &Linger{}
+	ms := time.Millisecond
+	cases := []struct {
+		name string
+		c    []Candidate
+		want int
+	}{
+		{"empty", nil, -1},
+		// The pipes' failure: subflow 1 carried little, so the peer's
+		// delayed ACKs made its smoothed RTT 40 ms; subflow 0 has 4 MB
+		// queued at 1.5 ms. LowestRTT would pick 0 forever.
+		{"idle subflow with delayed-ACK srtt beats a busy one", []Candidate{qcand(1500*time.Microsecond, 4<<20, 8<<20), qcand(40*ms, 0, 3<<20)}, 1},
+		// The record test's failure: a join measured its RTT in
+		// milliseconds while the busy path has a large window.
+		{"new join with a coarse sample beats a busy large window", []Candidate{qcand(2500*time.Microsecond, 1<<20, 8<<20), qcand(ms, 0, 14600)}, 1},
+		{"both idle: the faster rate", []Candidate{qcand(30*ms, 0, 1<<20), qcand(12*ms, 0, 1<<20)}, 1},
+		{"both idle: the larger window", []Candidate{qcand(10*ms, 0, 1<<20), qcand(10*ms, 0, 2<<20)}, 1},
+		{"equal paths: the emptier queue", []Candidate{qcand(10*ms, 600<<10, 1<<20), qcand(10*ms, 300<<10, 1<<20)}, 1},
+		{"a queue drains faster with a larger window", []Candidate{qcand(10*ms, 500<<10, 1<<20), qcand(10*ms, 500<<10, 4<<20)}, 1},
+		{"a queue drains faster with a shorter RTT", []Candidate{qcand(20*ms, 500<<10, 1<<20), qcand(10*ms, 500<<10, 1<<20)}, 1},
+		{"no rtt sample counts as slowest", []Candidate{qcand(0, 0, 1<<20), qcand(time.Second, 1<<20, 1<<20)}, 1},
+		{"tie goes to lower index", []Candidate{qcand(5*ms, 0, 1), qcand(5*ms, 0, 1)}, 0},
+		{"full subflow skipped", []Candidate{{Usable: true, SRTT: ms, Cwnd: 1 << 20}, qcand(time.Second, 1<<20, 1<<20)}, 1},
+		{"zero window does not divide by zero", []Candidate{qcand(ms, 100, 0), qcand(ms, 0, 1000)}, 1},
+		{"backup not used while a primary is usable", []Candidate{{Usable: true, Backup: true, SRTT: ms, Room: 1000, Cwnd: 1000}, qcand(time.Second, 1<<20, 1000)}, 1},
+		{"backup used when no primary is usable", []Candidate{{Usable: true, Backup: true, SRTT: ms, Room: 1000, Cwnd: 1000}, {SRTT: ms}}, 0},
+	}
+	for _, tc := range cases {
+		if got := s.Pick(tc.c); got != tc.want {
+			t.Errorf("%s: Pick = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if s.Name() != "default" || s.Redundant() {
+		t.Errorf("Name %q Redundant %v, want default and false", s.Name(), s.Redundant())
+	}
+	if d, _ := New(""); d.Name() != "default" {
+		t.Errorf("New(\"\") is %q, want the default", d.Name())
+	}
+	if l, _ := New("lowrtt"); l.Name() != "lowrtt" {
+		t.Errorf("New(\"lowrtt\") is %q", l.Name())
+	}
+}
+
+func BenchmarkLingerPick(b *testing.B) {
+	ms := time.Millisecond
+	c := []Candidate{qcand(30*ms, 1<<20, 1<<20), qcand(10*ms, 0, 1<<20), {Usable: true, Backup: true, SRTT: ms, Room: 1000}, {}}
+	s := &Linger{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if s.Pick(c) != 1 {
+			b.Fatal("wrong pick")
+		}
+	}
+}

@@ -17,7 +17,7 @@
 // A Pipe end's Wait sleeps until the peer transmits or Wake is called
 // (it implements Waker), so a worker driving it needs no polling timer;
 // JoinWait lets one worker sleep on several ends (one per interface), and
-// an end whose peer gives its buffers back wakes it too (a sender that ran
-// out of frames sleeps instead of spinning). Frames and returned buffers
+// an end whose Alloc ran out of frames is woken when the peer gives frames
+// back (a sender that ran out of frames sleeps instead of spinning). Frames and returned buffers
 // cross in batches, one index store per batch.
 package link

@@ -33,6 +33,10 @@ type PipeEnd struct {
 	txBatch   []pipeMsg // Transmit's messages, published with one store per batch
 	relBatch  []uint64  // Release's slots for the peer, likewise
 	wt        *pipeWait // the sleep of the goroutine driving this end (shared by JoinWait)
+	// dry: Alloc ran out of frames; the peer's Release then wakes this
+	// end's sleeping owner (dryLocal is the owner's own copy).
+	dry      atomic.Bool
+	dryLocal bool
 	// Sent and Received count frames; Dropped counts frames refused because
 	// the ring toward the peer was full (the caller keeps those).
 	Sent, Received, Dropped uint64
@@ -97,10 +101,11 @@ func newPipeWait(ends ...*PipeEnd) *pipeWait {
 	return w
 }
 
-// ready reports whether any of the ends has received frames waiting.
+// ready reports whether any of the ends has received frames waiting, or
+// frames given back while it had none to lend.
 func (w *pipeWait) ready() bool {
 	for _, e := range w.ends {
-		if e.rx.Len() > 0 {
+		if e.rx.Len() > 0 || e.dryLocal && e.ret.Len() > 0 {
 			return true
 		}
 	}
@@ -188,9 +193,11 @@ func (e *PipeEnd) giveBack() {
 		}
 	}
 	e.relBatch = e.relBatch[:0]
-	if w := e.peer.wt; w.waiting.Load() {
-		// The peer may sleep because it ran out of frames.
-		w.wake()
+	if e.peer.dry.Load() {
+		// The peer ran out of frames and may sleep until some come back.
+		if w := e.peer.wt; w.waiting.Load() {
+			w.wake()
+		}
 	}
 }
 
@@ -209,6 +216,10 @@ func (e *PipeEnd) Alloc(fs []Frame) int {
 		e.free = e.free[:len(e.free)-1]
 		fs[n] = Frame{Buf: e.bufs[slot], ID: slot}
 		n++
+	}
+	if dry := n == 0 && len(fs) > 0; dry != e.dryLocal {
+		e.dryLocal = dry
+		e.dry.Store(dry)
 	}
 	return n
 }

@@ -304,3 +304,55 @@ func TestJoinWaitWakesOnAnyEnd(t *testing.T) {
 	p2.B.Wake()
 	expect(ch, "Wake on the other joined end")
 }
+
+// TestPipeDryEndWakesOnRelease checks that an end whose Alloc ran out of
+// frames is woken from Wait when the peer gives frames back, and that an
+// end with frames to lend is not (its sleep ends only by Wake).
+func TestPipeDryEndWakesOnRelease(t *testing.T) {
+	p, _ := NewPipe(8, 128)
+	fs := make([]Frame, 8)
+	if n := p.A.Alloc(fs); n != 8 {
+		t.Fatalf("Alloc gave %d of 8", n)
+	}
+	for i := range fs {
+		fs[i].Len = 60
+	}
+	if p.A.Transmit(fs) != 8 {
+		t.Fatal("Transmit")
+	}
+	if p.A.Alloc(fs[:1]) != 0 {
+		t.Fatal("Alloc lent a frame with all of them in flight")
+	}
+	sleep := func() chan struct{} {
+		ch := make(chan struct{})
+		go func() {
+			p.A.Wait(time.Hour)
+			close(ch)
+		}()
+		for !p.A.wt.waiting.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		return ch
+	}
+	ch := sleep()
+	rx := make([]Frame, 8)
+	n := p.B.Receive(rx)
+	p.B.Release(rx[:4])
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait(1h) of an end out of frames still blocked 10 s after the peer gave frames back")
+	}
+	if got := p.A.Alloc(fs[:2]); got != 2 {
+		t.Fatalf("Alloc after the release gave %d, want 2", got)
+	}
+	ch = sleep()
+	p.B.Release(rx[4:n])
+	select {
+	case <-ch:
+		t.Fatal("a release woke an end that had frames to lend")
+	case <-time.After(20 * time.Millisecond):
+	}
+	p.A.Wake()
+	<-ch
+}

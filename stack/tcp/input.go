@@ -390,8 +390,16 @@ func (e *Endpoint) processAck(seg *Segment, now time.Duration) {
 			e.highRxt = seqnum.Max(e.highRxt, ack)
 		}
 		if !e.inRecovery || e.rtoRecovery {
+			// Limited by something other than the congestion window: no
+			// data, or data it did not send although the window had room
+			// for another segment (the peer's window, or a device queue
+			// that was full so the stack did not ask for segments). The
+			// controller then grows the window only as far as it was used
+			// (cc.CwndLimited), as Linux does; without this a lossless
+			// path whose queue the stack bounds grows cwnd without limit.
+			limited := !e.hasUnsent() || inflight+e.mss <= e.cc.Cwnd()
 			e.cc.OnAck(cc.Ack{Now: now, Acked: acked + newlySacked, RTT: rtt, SRTT: e.srtt,
-				MinRTT: e.minRTT, InFlight: inflight, AppLimited: !e.hasUnsent()})
+				MinRTT: e.minRTT, InFlight: inflight, AppLimited: limited})
 		}
 		if e.sndUna == e.sndNxt {
 			e.rtoAt = 0

@@ -16,11 +16,19 @@ const maxOptionSpace = 40
 // timers due at now. Call it until it returns false after every Input,
 // OnTimer, Write, Read or close call.
 func (e *Endpoint) Output(now time.Duration, payload []byte) (Segment, bool) {
+	var seg Segment
+	ok := e.OutputTo(&seg, now, payload)
+	return seg, ok
+}
+
+// OutputTo is Output that builds the segment in *seg (overwritten whole)
+// instead of returning it: the transmit loop reuses one Segment.
+func (e *Endpoint) OutputTo(seg *Segment, now time.Duration, payload []byte) bool {
 	e.lastNow = now
 	if t := e.NextTimer(); t != 0 && now >= t {
 		e.OnTimer(now)
 	}
-	var seg Segment
+	*seg = Segment{}
 	if e.rstPending {
 		e.rstPending = false
 		seg.Seq = e.rstSeq
@@ -31,51 +39,51 @@ func (e *Endpoint) Output(now time.Duration, payload []byte) (Segment, bool) {
 		}
 		e.counters.RSTsOut++
 		e.counters.SegsOut++
-		return seg, true
+		return true
 	}
 	switch e.state {
 	case Closed:
-		return seg, false
+		return false
 	case SynSent, SynRcvd:
 		if e.needSyn {
-			e.synSegment(&seg, now)
-			return seg, true
+			e.synSegment(seg, now)
+			return true
 		}
 		if e.state == SynSent {
-			return seg, false
+			return false
 		}
 	}
 	if e.forceACK {
 		e.forceACK = false
 		switch e.state {
 		case Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait:
-			e.header(&seg, now, e.sndNxt, FlagACK)
-			e.finish(&seg)
+			e.header(seg, now, e.sndNxt, FlagACK)
+			e.finish(seg)
 			e.counters.ForcedACKs++
-			return seg, true
+			return true
 		}
 	}
-	if e.inRecovery && e.retransmit(&seg, now, payload) {
-		return seg, true
+	if e.inRecovery && e.retransmit(seg, now, payload) {
+		return true
 	}
-	if e.tlpNow && e.sendProbe(&seg, now, payload) {
-		return seg, true
+	if e.tlpNow && e.sendProbe(seg, now, payload) {
+		return true
 	}
 	if e.probeNow {
 		e.probeNow = false
-		e.header(&seg, now, e.sndUna.Sub(1), FlagACK)
-		e.finish(&seg)
-		return seg, true
+		e.header(seg, now, e.sndUna.Sub(1), FlagACK)
+		e.finish(seg)
+		return true
 	}
-	if e.sendNew(&seg, now, payload) {
-		return seg, true
+	if e.sendNew(seg, now, payload) {
+		return true
 	}
 	if e.ackNow && e.state != SynSent {
-		e.header(&seg, now, e.sndNxt, FlagACK)
-		e.finish(&seg)
-		return seg, true
+		e.header(seg, now, e.sndNxt, FlagACK)
+		e.finish(seg)
+		return true
 	}
-	return seg, false
+	return false
 }
 
 // synSegment builds our SYN or SYN-ACK.

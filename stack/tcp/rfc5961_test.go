@@ -267,3 +267,24 @@ func TestQuickACKShort(t *testing.T) {
 		t.Fatalf("DelayedACKs %d, want 0", b.Counters().DelayedACKs)
 	}
 }
+
+// TestOutputToOverwritesSegment checks that OutputTo builds the whole
+// segment, leaving nothing of what the reused Segment held before.
+func TestOutputToOverwritesSegment(t *testing.T) {
+	a, _ := connect(t, testConfig(issA), testConfig(issB))
+	a.Write([]byte("0123456789"))
+	junk := Segment{Seq: 1, Ack: 2, Flags: FlagSYN | FlagFIN | FlagRST, Window: 3, Payload: []byte("stale"),
+		Options: Options{MSS: 1000, HasWScale: true, WScale: 7, SACKPermitted: true, NumSACK: 2, Ext: []byte{30, 2}}}
+	seg := junk
+	buf := make([]byte, 1500)
+	if !a.OutputTo(&seg, 10*ms, buf) {
+		t.Fatal("OutputTo: nothing to send after Write")
+	}
+	if string(seg.Payload) != "0123456789" || seg.Flags != FlagACK|FlagPSH || seg.Options.MSS != 0 || seg.Options.HasWScale ||
+		seg.Options.SACKPermitted || seg.Options.NumSACK != 0 || seg.Options.Ext != nil || seg.Seq != issA+1 {
+		t.Fatalf("OutputTo left %+v", seg)
+	}
+	if a.OutputTo(&seg, 10*ms, buf) {
+		t.Fatalf("a second OutputTo sent %+v", seg)
+	}
+}

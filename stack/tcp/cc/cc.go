@@ -11,7 +11,7 @@ type Ack struct {
 	SRTT       time.Duration // smoothed RTT after this ACK
 	MinRTT     time.Duration // smallest RTT seen on the connection
 	InFlight   int           // bytes in flight before this ACK was processed
-	AppLimited bool          // the sender had nothing to send before this ACK (do not grow cwnd past use)
+	AppLimited bool          // the sender did not fill the window before this ACK: nothing to send, or held back by something else (peer window, full device queue); do not grow cwnd past use
 }
 
 // Controller is a congestion-control algorithm for one TCP (sub)flow. All
