@@ -680,6 +680,24 @@ func (w *worker) unredirect(key flowKey, from int) {
 	}
 }
 
+// plainBytes returns the payload a plain TCP connection sent (new data:
+// the engine keeps no byte count of retransmissions), had acknowledged,
+// and received in order. The application's rings count in 64 bits: the
+// send ring's consumed bytes are the acknowledged ones, the receive
+// ring's committed bytes the in-order ones.
+func plainBytes(c *Conn, ep *tcp.Endpoint) (sent, acked, recv uint64) {
+	acked, recv = c.snd.head.Load(), c.rcv.tail.Load()
+	sent = acked
+	switch ep.State() {
+	case tcp.Closed, tcp.SynSent, tcp.SynRcvd:
+	default:
+		// In flight: snd_una to snd_nxt, without a FIN (the ring holds
+		// every byte not yet acknowledged).
+		sent += uint64(min(int(ep.SndUna().Size(ep.SndNxt())), c.snd.Len()))
+	}
+	return sent, acked, recv
+}
+
 // mpInfo answers an application's Info/Subflows request.
 func (w *worker) mpInfo(q *infoReq) {
 	defer close(q.done)
@@ -689,10 +707,13 @@ func (w *worker) mpInfo(q *infoReq) {
 		q.info = conn.Info{Fallback: true, Flags: conn.InfoFlagFallback}
 		if f := c.fl; f != nil && f.ep != nil && !f.removed {
 			ctr := f.ep.Counters()
-			q.subs = append(q.subs, conn.SubflowInfo{
+			si := conn.SubflowInfo{
 				Tuple: f.key.tuple(), Ifname: f.rt.p.ifc.name, State: f.ep.State(), Cwnd: f.ep.Controller().Cwnd(),
 				SRTT: f.ep.SRTT(), Retransmits: ctr.RetransSegs,
-			})
+			}
+			si.BytesSent, si.BytesAcked, si.BytesRecv = plainBytes(c, f.ep)
+			q.info.BytesSent, q.info.BytesAcked, q.info.BytesReceived = si.BytesSent, si.BytesAcked, si.BytesRecv
+			q.subs = append(q.subs, si)
 			q.mss = append(q.mss, f.ep.MSS())
 		}
 		return

@@ -104,33 +104,3 @@ func stackDialer(s *stack.Stack, addr string) iperf.Dialer {
 		return s.DialContext(ctx, "tcp", addr)
 	}
 }
-
-// ackFilled wraps a SubflowSource whose subflows report bytes sent but no
-// bytes acknowledged (our stack's AppendSubflows does not fill
-// BytesAcked yet) and estimates the acknowledged bytes as sent less
-// retransmitted, so that sender-side interval lines carry the subflow's
-// bytes. The estimate runs ahead of the truth by at most the bytes in
-// flight. Sources that report BytesAcked pass through untouched.
-type ackFilled struct{ src iperf.SubflowSource }
-
-// AppendSubflows implements iperf.SubflowSource.
-func (a ackFilled) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowStat, error) {
-	n := len(dst)
-	dst, err := a.src.AppendSubflows(dst)
-	for i := n; i < len(dst); i++ {
-		s := &dst[i]
-		if s.BytesAcked == 0 && s.BytesSent > s.BytesRetrans {
-			s.BytesAcked = s.BytesSent - s.BytesRetrans
-		}
-	}
-	return dst, err
-}
-
-// subflowsOf is iperf.SubflowsOf with ackFilled around it.
-func subflowsOf(c net.Conn) iperf.SubflowSource {
-	src := iperf.SubflowsOf(c)
-	if src == nil {
-		return nil
-	}
-	return ackFilled{src}
-}
