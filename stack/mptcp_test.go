@@ -414,9 +414,9 @@ func BenchmarkMPTCPPipeGoodput(b *testing.B) {
 }
 
 // mpBenchVariants are the MPTCP benchmarks' cases: one subflow, two with
-// the default scheduler (lowest RTT with room: the second subflow carries
-// what the first has no room for) and two with round robin (each carries
-// half: the DSN merge works on every range).
+// the default scheduler (Linger: the subflow whose queue drains first) and
+// two with round robin (each carries half: the DSN merge works on every
+// range). 2nd-share reports what the second subflow carried.
 var mpBenchVariants = []struct {
 	name  string
 	paths int
