@@ -415,7 +415,8 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 		fr, _ := p.alloc()
 		off := ethLen + ipHeaderLen(v6) + header.TCPMinHeaderLen + m.optPred
 		room := min(len(fr.Buf)-off, p.ifc.pkt-ipHeaderLen(v6)-header.TCPMinHeaderLen)
-		sf, seg, ok := m.mc.Output(now, fr.Buf[off:off+room])
+		seg := &w.segOut
+		sf, ok := m.mc.OutputTo(seg, now, fr.Buf[off:off+room])
 		if !ok {
 			p.unalloc(fr)
 			if blocked {
@@ -431,8 +432,14 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 			w.drop(DropNoRoute)
 			continue
 		}
+		// The subflow summed the payload while copying it into the
+		// frame: only the headers are summed here.
+		var ps sendAdapter
+		if sum, ok := sf.PayloadSum(seg.Payload); ok {
+			ps.sumPtr, ps.sumLen, ps.sum = &seg.Payload[0], len(seg.Payload), sum
+		}
 		if f.rt.p == p && f.key.laddr.Is6() == v6 {
-			n, optLen := w.buildTCP(fr.Buf, &f.rt, &seg, off, nil)
+			n, optLen := w.buildTCP(fr.Buf, &f.rt, seg, off, &ps)
 			if len(seg.Payload) > 0 {
 				m.optPred = optLen
 			}
@@ -447,7 +454,7 @@ func (w *worker) mpOutput(m *mpConn, now time.Duration) {
 			w.again = append(w.again, m.master)
 			return
 		}
-		n, _ := w.buildTCP(fr2.Buf, &f.rt, &seg, -1, nil)
+		n, _ := w.buildTCP(fr2.Buf, &f.rt, seg, -1, &ps)
 		p.unalloc(fr)
 		w.emit(&f.rt, fr2, n)
 		m.lastPort = f.rt.p

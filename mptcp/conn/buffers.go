@@ -1,5 +1,7 @@
 package conn
 
+import "github.com/mpxdp/mpxdp/stack/header"
+
 // ranges is a sorted set of disjoint, non-adjacent 64-bit ranges [s, e)
 // with a fixed capacity, used for the out-of-order data above rcv_nxt.
 type ranges struct {
@@ -111,6 +113,29 @@ func (b *sendBuf) copyAt(dsn uint64, p []byte) {
 		p = p[k:]
 		dsn += uint64(k)
 	}
+}
+
+// copySumAt is copyAt that also returns the Internet checksum partial sum
+// of the bytes copied (header.Sum of p after the copy, from an even
+// offset), computed in the same pass over the data.
+func (b *sendBuf) copySumAt(dsn uint64, p []byte) uint32 {
+	var acc header.Accumulator
+	for len(p) > 0 {
+		if dsn < b.base {
+			k := min(uint64(len(p)), b.base-dsn)
+			clear(p[:k])
+			acc.AddSum(0, int(k))
+			p = p[k:]
+			dsn += k
+			continue
+		}
+		i := dsn & b.mask
+		k := min(len(p), len(b.buf)-int(i))
+		acc.AddSum(header.CopySum(p[:k], b.buf[i:int(i)+k], 0), k)
+		p = p[k:]
+		dsn += uint64(k)
+	}
+	return acc.Sum()
 }
 
 // release forgets the bytes below v.

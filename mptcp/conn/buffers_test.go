@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mpxdp/mpxdp/stack/header"
 )
 
 func TestRangesAddMerge(t *testing.T) {
@@ -129,5 +131,33 @@ func TestRecvBufClippedBytesNotMarked(t *testing.T) {
 	}
 	if b.clipHi > b.clipLo {
 		t.Fatalf("clipped range [%d, %d) left after everything was stored", b.clipLo, b.clipHi)
+	}
+}
+
+// copySumAt copies what copyAt copies (zeros below base included, across
+// the ring's wrap, at odd offsets and lengths) and returns the bytes' sum.
+func TestSendBufCopySumAt(t *testing.T) {
+	b := newSendBuf(4096, 100)
+	rng := rand.New(rand.NewPCG(7, 8))
+	src := make([]byte, 3000)
+	for i := range src {
+		src[i] = byte(rng.Uint32())
+	}
+	b.write(src)
+	b.release(2100)
+	b.write(src) // wraps: [2100, 6100) held, 100..2100 released
+	for trial := 0; trial < 500; trial++ {
+		dsn := 1900 + uint64(rng.IntN(4000))
+		n := rng.IntN(int(6100-dsn) + 1)
+		want := make([]byte, n)
+		b.copyAt(dsn, want)
+		got := make([]byte, n)
+		sum := b.copySumAt(dsn, got)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("copySumAt(%d, %d) copied other bytes than copyAt", dsn, n)
+		}
+		if ws := header.Sum(want, 0); sum != ws {
+			t.Fatalf("copySumAt(%d, %d) sum %#x, header.Sum %#x", dsn, n, sum, ws)
+		}
 	}
 }

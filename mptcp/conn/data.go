@@ -905,6 +905,16 @@ func (c *Conn) closeConn() {
 // (SetBlocked) are skipped: a segment is only built for a subflow whose
 // device can take it.
 func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment, bool) {
+	var seg tcp.Segment
+	sf, ok := c.OutputTo(&seg, now, payload)
+	return sf, seg, ok
+}
+
+// OutputTo is Output that builds the segment in *seg (overwritten whole)
+// instead of returning it by value: the transmit loop reuses one
+// Segment. It returns the subflow the segment belongs to, or false when
+// no subflow has anything to send.
+func (c *Conn) OutputTo(seg *tcp.Segment, now time.Duration, payload []byte) (*Subflow, bool) {
 	c.now = now
 	c.runTimers(now)
 	n := len(c.subflows)
@@ -933,18 +943,19 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 				sf.needAck = st == tcp.SynSent || st == tcp.SynRcvd
 			}
 		}
-		seg, ok := sf.ep.Output(now, payload)
-		if !ok {
+		sf.payPtr = nil
+		if !sf.ep.OutputTo(seg, now, payload) {
 			c.checkSubflow(sf, now)
 			continue
 		}
 		c.next = i
 		if seg.Flags.Has(tcp.FlagRST) {
-			c.rstOptions(sf, &seg)
+			c.rstOptions(sf, seg)
 		}
-		return sf, seg, true
+		return sf, true
 	}
-	return nil, tcp.Segment{}, false
+	*seg = tcp.Segment{}
+	return nil, false
 }
 
 // rstOptions adds MP_TCPRST or MP_FASTCLOSE to a RST the engine built.

@@ -115,6 +115,27 @@ type Subflow struct {
 	bytesRecv    uint64
 	bytesRetrans uint64
 	out          mptcp.Out
+
+	// payPtr, payLen and paySum describe the last CopyAt: its
+	// destination's first byte and length and their partial Internet
+	// checksum (PayloadSum).
+	payPtr *byte
+	payLen int
+	paySum uint32
+}
+
+// PayloadSum returns the partial Internet checksum (header.Sum from an
+// even offset, initial 0) of payload when payload is exactly what the
+// subflow's engine copied in while building the segment Output just
+// returned (the copy summed the bytes in the same pass); false otherwise.
+// The stack adds it to the header's sum instead of reading the payload
+// again. The sum is given once: a second call reports false.
+func (sf *Subflow) PayloadSum(payload []byte) (uint32, bool) {
+	if len(payload) == 0 || sf.payPtr != &payload[0] || sf.payLen != len(payload) {
+		return 0, false
+	}
+	sf.payPtr = nil
+	return sf.paySum, true
 }
 
 // Endpoint returns the subflow's TCP engine (read-only use: state, RTT,
@@ -274,7 +295,11 @@ func (s *sfSend) CopyAt(off int, p []byte) int {
 	m := &sf.tx[i]
 	d := uint32(m.sseq.Size(seq))
 	n := min(len(p), int(m.n-d))
-	sf.c.snd.copyAt(m.dsn+uint64(d), p[:n])
+	sf.payPtr = nil
+	if n > 0 {
+		sf.paySum = sf.c.snd.copySumAt(m.dsn+uint64(d), p[:n])
+		sf.payPtr, sf.payLen = &p[0], n
+	}
 	sf.bytesSent += uint64(n)
 	sf.c.bytesSent += uint64(n)
 	if sf.ep != nil && seq.LessThan(sf.ep.SndNxt()) {
