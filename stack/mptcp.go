@@ -36,12 +36,19 @@ type mpConn struct {
 	acts      []pm.Action
 	server    bool
 	ev        *mpEvents // the connection's event sink (SubscribeEvents)
+	// sndShared: the application's send ring is the connection's send
+	// buffer (conn.Config.SendMem): ring position p holds relative DSN p;
+	// sndKnown is the ring position up to which the connection took the
+	// bytes (CommitSend), and the ring's head follows SendReleased.
+	sndShared bool
+	sndKnown  uint64
 }
 
 // mptcpConfig returns the connection configuration for a new MPTCP
-// connection owned by w whose first subflow leaves through ifc; its
-// events go to ev.
-func (w *worker) mptcpConfig(ifc *iface, key *flowKey, ev *mpEvents) conn.Config {
+// connection of c owned by w whose first subflow leaves through ifc; its
+// events go to ev. The connection's send buffer is c's send ring when
+// sendShared(c) (each byte is copied once, from the ring into frames).
+func (w *worker) mptcpConfig(c *Conn, ifc *iface, key *flowKey, ev *mpEvents) conn.Config {
 	s := w.st
 	tc := w.flowConfig(ifc, key)
 	tc.ISS = 0
@@ -55,7 +62,12 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey, ev *mpEvents) conn.Config
 	// tcp.Config.QuickACKShort).
 	tc.QuickACKShort = true
 	sc, _ := sched.New(s.cfg.MPTCPScheduler) // checked by newHost; a fresh one per connection
+	var sndMem []byte
+	if sendShared(c) {
+		sndMem = c.snd.buf
+	}
 	return conn.Config{
+		SendMem:     sndMem,
 		Scheduler:   sc,
 		Tokens:      s.tokens,
 		MIB:         s.mib.Worker(w.id),
@@ -68,6 +80,13 @@ func (w *worker) mptcpConfig(ifc *iface, key *flowKey, ev *mpEvents) conn.Config
 	}
 }
 
+// sendShared reports whether an MPTCP connection of c uses c's send ring
+// as its send buffer: the ring must be large enough for the connection
+// (a power of two of at least 4 KiB) and must not have released any byte.
+func sendShared(c *Conn) bool {
+	return len(c.snd.buf) >= 4096 && c.snd.head.Load() == 0
+}
+
 // mptcpOptionSlack is the option space the MPTCP options may use beyond
 // what the subflow engine reserves (40 bytes in all, less timestamps and
 // the reserved 16).
@@ -76,7 +95,7 @@ const mptcpOptionSlack = 40 - 12 - 16
 // newMPConn registers mc (whose first subflow is sf on route rt, whose
 // events go to ev) with w.
 func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool, ev *mpEvents) *mpConn {
-	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev}
+	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev, sndShared: sendShared(c)}
 	m.master = &flow{mp: m, heapIdx: -1}
 	c.mp = m
 	c.fl = m.master
@@ -161,7 +180,7 @@ func (w *worker) mpListenSYN(p *port, eth header.Ethernet, key *flowKey, l *list
 	c := w.st.newConn(key, w)
 	rt := route{p: p, src: key.laddr, dst: key.raddr, lport: key.lport, rport: key.rport, nextHop: key.raddr, mac: eth.Src(), macOK: true}
 	ev := &mpEvents{w: w}
-	mc, sf, err := conn.Accept(w.mptcpConfig(p.ifc, key, ev), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
+	mc, sf, err := conn.Accept(w.mptcpConfig(c, p.ifc, key, ev), key.tuple(), &w.seg, w.st.sec.isn(key, now), now)
 	if err != nil {
 		w.drop(DropMalformed)
 		return true
@@ -231,7 +250,7 @@ func (w *worker) handoffDirect(o int, p *port, frame []byte) {
 // mpDial opens an MPTCP connection for c (opDial with Config.MPTCP).
 func (w *worker) mpDial(c *Conn, key *flowKey, rt route, now time.Duration) {
 	ev := &mpEvents{w: w}
-	mc, sf, err := conn.Dial(w.mptcpConfig(rt.p.ifc, key, ev), key.tuple(), w.st.sec.isn(key, now), now)
+	mc, sf, err := conn.Dial(w.mptcpConfig(c, rt.p.ifc, key, ev), key.tuple(), w.st.sec.isn(key, now), now)
 	if err != nil {
 		c.fail(err)
 		return
@@ -275,20 +294,35 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 	w.mpPath(m, now)
 	// application -> connection
 	moved := false
-	for c.snd.Len() > 0 {
-		n := mc.Write(c.snd.Peek())
-		if n == 0 {
-			break
+	drained := true // every byte of the send ring is the connection's
+	if m.sndShared {
+		// The ring is the connection's send buffer: hand the new bytes
+		// over and free what the connection released.
+		if t := c.snd.tail.Load(); t > m.sndKnown {
+			m.sndKnown += uint64(mc.CommitSend(int(t - m.sndKnown)))
+			drained = m.sndKnown == t
 		}
-		c.snd.Consume(n)
-		moved = true
+		if r, h := mc.SendReleased(), c.snd.head.Load(); r > h {
+			c.snd.Consume(int(r - h))
+			moved = true
+		}
+	} else {
+		for c.snd.Len() > 0 {
+			n := mc.Write(c.snd.Peek())
+			if n == 0 {
+				break
+			}
+			c.snd.Consume(n)
+			moved = true
+		}
+		drained = c.snd.Len() == 0
 	}
 	if moved && c.wrWait.Load() && c.snd.Free() >= min(c.snd.Cap()/4, 256<<10) {
 		// As for TCP (sendAdapter): wake the writer for a good share of
 		// the ring, not for every few segments acknowledged.
 		c.wakeWriter()
 	}
-	if m.wantFin && c.snd.Len() == 0 {
+	if m.wantFin && drained {
 		m.wantFin = false
 		mc.CloseWrite()
 		if m.appClosed {

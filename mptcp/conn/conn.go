@@ -61,6 +61,13 @@ type Config struct {
 	// (rounded up to a power of two) [4 MiB each]. The receive window is
 	// connection-level: what RecvBufSize leaves free above DATA_ACK.
 	SendBufSize, RecvBufSize int
+	// SendMem, when set, is the memory of the send buffer (its length a
+	// power of two of at least 4096 bytes; SendBufSize is then ignored),
+	// shared with the owner so that each byte is copied once: the owner
+	// stores the byte of relative DSN d (0 is the first data byte) at
+	// SendMem[d mod len] itself, hands bytes over with CommitSend instead
+	// of Write, and may overwrite only what lies below SendReleased.
+	SendMem []byte
 	// MaxOOORanges bounds the out-of-order DSN ranges kept above DATA_ACK [1024].
 	MaxOOORanges int
 	// MaxSubflows limits the subflows (initial included) [MaxSubflows].
@@ -160,6 +167,7 @@ type Conn struct {
 
 	// send side (DSN space)
 	snd       sendBuf
+	sndShared bool   // snd.buf is Config.SendMem
 	dataUna   uint64 // oldest DSN not acknowledged by DATA_ACK
 	sndNxt    uint64 // next DSN never mapped
 	sndMax    uint64 // highest DSN mapped + 1 (the DATA_FIN included)
@@ -527,7 +535,12 @@ func (c *Conn) initBuffers(sndStart, rcvStart uint64) {
 	}
 	c.bufReady = true
 	c.sndBase, c.rcvBase = sndStart, rcvStart
-	c.snd = newSendBuf(c.cfg.SendBufSize, 0)
+	if m := c.cfg.SendMem; len(m) >= 4096 && len(m)&(len(m)-1) == 0 {
+		c.snd = sendBuf{buf: m, mask: uint64(len(m) - 1)}
+		c.sndShared = true
+	} else {
+		c.snd = newSendBuf(c.cfg.SendBufSize, 0)
+	}
 	c.rcv = newRecvBuf(c.cfg.RecvBufSize, c.cfg.MaxOOORanges, 0)
 }
 

@@ -1113,11 +1113,30 @@ func (c *Conn) OnTimer(now time.Duration) {
 // Write queues p for sending and returns how many bytes fit in the
 // connection's send buffer; call Output afterwards.
 func (c *Conn) Write(p []byte) int {
-	if !c.bufReady || c.finQueued || c.err != nil || c.closing {
+	if c.sndShared || !c.bufReady || c.finQueued || c.err != nil || c.closing {
 		return 0
 	}
 	return c.snd.write(p)
 }
+
+// CommitSend hands over the next n bytes the owner stored in
+// Config.SendMem (see there) and returns how many the connection took (0
+// before the handshake gave it its buffers, after CloseWrite, or on a
+// failed connection; never more than fit); call Output afterwards. It
+// does nothing without Config.SendMem.
+func (c *Conn) CommitSend(n int) int {
+	if !c.sndShared || !c.bufReady || c.finQueued || c.err != nil || c.closing {
+		return 0
+	}
+	n = min(n, c.snd.space())
+	c.snd.end += uint64(n)
+	return n
+}
+
+// SendReleased returns the relative DSN below which the connection keeps
+// no sent bytes any more (0 is the first data byte): with
+// Config.SendMem, the owner may reuse that memory.
+func (c *Conn) SendReleased() uint64 { return c.snd.base }
 
 // Writable returns how many bytes Write would accept now.
 func (c *Conn) Writable() int {
