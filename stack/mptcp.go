@@ -42,6 +42,11 @@ type mpConn struct {
 	// bytes (CommitSend), and the ring's head follows SendReleased.
 	sndShared bool
 	sndKnown  uint64
+	// rcvShared: the application's receive ring is the connection's
+	// receive buffer (conn.Config.RecvMem): ring position p holds
+	// relative DSN p; RecvCommit moves the ring's tail, its head goes
+	// back to the connection with RecvConsumed.
+	rcvShared bool
 }
 
 // mptcpConfig returns the connection configuration for a new MPTCP
@@ -62,12 +67,16 @@ func (w *worker) mptcpConfig(c *Conn, ifc *iface, key *flowKey, ev *mpEvents) co
 	// tcp.Config.QuickACKShort).
 	tc.QuickACKShort = true
 	sc, _ := sched.New(s.cfg.MPTCPScheduler) // checked by newHost; a fresh one per connection
-	var sndMem []byte
+	var sndMem, rcvMem []byte
 	if sendShared(c) {
 		sndMem = c.snd.buf
 	}
+	if recvShared(c) {
+		rcvMem = c.rcv.buf
+	}
 	return conn.Config{
 		SendMem:     sndMem,
+		RecvMem:     rcvMem,
 		Scheduler:   sc,
 		Tokens:      s.tokens,
 		MIB:         s.mib.Worker(w.id),
@@ -87,6 +96,13 @@ func sendShared(c *Conn) bool {
 	return len(c.snd.buf) >= 4096 && c.snd.head.Load() == 0
 }
 
+// recvShared reports whether an MPTCP connection of c uses c's receive
+// ring as its receive buffer (the ring must be a power of two of at
+// least 4 KiB and hold nothing yet).
+func recvShared(c *Conn) bool {
+	return len(c.rcv.buf) >= 4096 && c.rcv.tail.Load() == 0
+}
+
 // mptcpOptionSlack is the option space the MPTCP options may use beyond
 // what the subflow engine reserves (40 bytes in all, less timestamps and
 // the reserved 16).
@@ -95,7 +111,7 @@ const mptcpOptionSlack = 40 - 12 - 16
 // newMPConn registers mc (whose first subflow is sf on route rt, whose
 // events go to ev) with w.
 func (w *worker) newMPConn(c *Conn, mc *conn.Conn, sf *conn.Subflow, rt route, server bool, ev *mpEvents) *mpConn {
-	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev, sndShared: sendShared(c)}
+	m := &mpConn{w: w, c: c, mc: mc, lastPort: rt.p, server: server, ev: ev, sndShared: sendShared(c), rcvShared: recvShared(c)}
 	m.master = &flow{mp: m, heapIdx: -1}
 	c.mp = m
 	c.fl = m.master
@@ -334,6 +350,19 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 	if m.appClosed {
 		c.rcv.Discard()
 		for mc.Read(w.discard) > 0 {
+		}
+	} else if m.rcvShared {
+		// The ring is the connection's receive buffer: publish what is
+		// in order, give back what the reader consumed.
+		if n := mc.RecvCommit(); n > 0 {
+			c.rcv.Commit(n)
+			got = true
+		}
+		mc.RecvConsumed(c.rcv.head.Load())
+		if c.rcv.Free() < c.rcv.Cap()/2 {
+			// Have the reader tell us when it freed room (readDone),
+			// so that the window opens.
+			c.rcvFull.Store(true)
 		}
 	} else {
 		for c.rcv.Free() > 0 {

@@ -68,6 +68,14 @@ type Config struct {
 	// SendMem[d mod len] itself, hands bytes over with CommitSend instead
 	// of Write, and may overwrite only what lies below SendReleased.
 	SendMem []byte
+	// RecvMem, when set, is likewise the memory of the receive buffer
+	// (RecvBufSize is then ignored): received bytes are stored at
+	// RecvMem[d mod len] for relative DSN d. The owner learns with
+	// RecvCommit how many more bytes are in order, lets the application
+	// read them in place instead of calling Read, and reports with
+	// RecvConsumed how far it read: the connection writes only at or
+	// above that position and below it plus len(RecvMem).
+	RecvMem []byte
 	// MaxOOORanges bounds the out-of-order DSN ranges kept above DATA_ACK [1024].
 	MaxOOORanges int
 	// MaxSubflows limits the subflows (initial included) [MaxSubflows].
@@ -193,7 +201,12 @@ type Conn struct {
 	peerFinDSN   uint64
 	finRcvd      bool
 	rdClosed     bool
-	bufReady     bool
+	// rcvShared: rcv.buf is Config.RecvMem; rcv.read is then where the
+	// application read up to (RecvConsumed) and rcvTaken where the
+	// owner took the in-order bytes up to (RecvCommit).
+	rcvShared bool
+	rcvTaken  uint64
+	bufReady  bool
 
 	subflows []*Subflow
 	cands    [MaxSubflows]sched.Candidate
@@ -541,7 +554,12 @@ func (c *Conn) initBuffers(sndStart, rcvStart uint64) {
 	} else {
 		c.snd = newSendBuf(c.cfg.SendBufSize, 0)
 	}
-	c.rcv = newRecvBuf(c.cfg.RecvBufSize, c.cfg.MaxOOORanges, 0)
+	if m := c.cfg.RecvMem; len(m) >= 4096 && len(m)&(len(m)-1) == 0 {
+		c.rcv = recvBuf{buf: m, mask: uint64(len(m) - 1), ooo: newRanges(c.cfg.MaxOOORanges)}
+		c.rcvShared = true
+	} else {
+		c.rcv = newRecvBuf(c.cfg.RecvBufSize, c.cfg.MaxOOORanges, 0)
+	}
 }
 
 // enterFallback turns the connection into plain TCP over sf.

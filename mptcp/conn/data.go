@@ -332,6 +332,7 @@ func (c *Conn) received(sf *Subflow, s, e uint64) {
 	c.bytesRecv += fresh
 	if c.rdClosed {
 		c.rcv.read = c.rcv.nxt // nobody reads: discard
+		c.rcvTaken = c.rcv.nxt
 	}
 	c.checkFin()
 }
@@ -1111,7 +1112,8 @@ func (c *Conn) OnTimer(now time.Duration) {
 }
 
 // Write queues p for sending and returns how many bytes fit in the
-// connection's send buffer; call Output afterwards.
+// connection's send buffer; call Output afterwards. With Config.SendMem
+// it takes nothing: use CommitSend.
 func (c *Conn) Write(p []byte) int {
 	if c.sndShared || !c.bufReady || c.finQueued || c.err != nil || c.closing {
 		return 0
@@ -1146,37 +1148,75 @@ func (c *Conn) Writable() int {
 	return c.snd.space()
 }
 
-// Read copies in-order received bytes into p and returns the count.
+// RecvCommit returns how many more received bytes are in order in
+// Config.RecvMem since the last call (the owner publishes them to the
+// application; see Config.RecvMem). It returns 0 without Config.RecvMem.
+func (c *Conn) RecvCommit() int {
+	if !c.rcvShared || !c.bufReady || c.rdClosed {
+		return 0
+	}
+	n := int(c.rcv.nxt - c.rcvTaken)
+	c.rcvTaken = c.rcv.nxt
+	return n
+}
+
+// RecvConsumed tells the connection that the application read the bytes
+// of Config.RecvMem up to relative DSN pos (0 is the first byte): their
+// memory may take new data, and the connection-level window opens. Call
+// it as the application reads; it does nothing without Config.RecvMem.
+func (c *Conn) RecvConsumed(pos uint64) {
+	if !c.rcvShared || !c.bufReady || c.rdClosed {
+		return
+	}
+	pos = min(pos, c.rcvTaken)
+	if pos <= c.rcv.read {
+		return
+	}
+	c.rcv.read = pos
+	c.windowOpened()
+}
+
+// Read copies in-order received bytes into p and returns the count (0
+// with Config.RecvMem: see RecvCommit).
 func (c *Conn) Read(p []byte) int {
-	if !c.bufReady {
+	if !c.bufReady || c.rcvShared {
 		return 0
 	}
 	if c.rdClosed {
 		return 0
 	}
 	n := c.rcv.readInto(p)
-	if n > 0 && c.rcv.limit()-c.rcvAdvEnd >= uint64(len(c.rcv.buf)/4) && !c.fallback {
+	if n > 0 {
+		c.windowOpened()
+	}
+	return n
+}
+
+// windowOpened runs after the application freed receive buffer space.
+func (c *Conn) windowOpened() {
+	if c.rcv.limit()-c.rcvAdvEnd >= uint64(len(c.rcv.buf)/4) && !c.fallback {
 		// The connection-level window opened by a quarter of the buffer
 		// since we last told the peer: tell it now on one subflow
 		// (SendACK), whatever that subflow's own SWS rule would decide.
 		c.ackSoon()
 	}
-	if n > 0 {
-		// The connection-level window grew: let the subflows decide
-		// whether it is worth a window update (receiver SWS rule).
-		for _, sf := range c.subflows {
-			if sf.ep != nil && !sf.closed {
-				sf.ep.RecvBufferFreed()
-			}
+	// The connection-level window grew: let the subflows decide whether
+	// it is worth a window update (receiver SWS rule).
+	for _, sf := range c.subflows {
+		if sf.ep != nil && !sf.closed {
+			sf.ep.RecvBufferFreed()
 		}
 	}
-	return n
 }
 
-// Readable returns how many bytes Read would return now.
+// Readable returns how many bytes Read (or, with Config.RecvMem,
+// RecvCommit) would return now.
 func (c *Conn) Readable() int {
 	if !c.bufReady {
 		return 0
+	}
+	if c.rcvShared {
+		return int(c.rcv.nxt - c.rcvTaken)
 	}
 	return c.rcv.readable()
 }
@@ -1204,6 +1244,7 @@ func (c *Conn) Close() {
 	c.rdClosed = true
 	if c.bufReady {
 		c.rcv.read = c.rcv.nxt
+		c.rcvTaken = c.rcv.nxt
 	}
 	c.CloseWrite()
 }
