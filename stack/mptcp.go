@@ -168,6 +168,27 @@ func (m *mpConn) flowOf(sf *conn.Subflow) *flow {
 	return nil
 }
 
+// mpCopyVerify is copyVerify for a subflow of an MPTCP connection: the
+// connection places the payload in its receive buffer while summing it
+// (conn.Subflow.PlaceSum) when it can, and the segment's checksum is
+// finished from the headers.
+func mpCopyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool) {
+	pay := t.Payload()
+	if len(pay) < 256 {
+		return false, false
+	}
+	sum, placed := f.sf.PlaceSum(t.Seq(), pay)
+	if !placed {
+		return false, false
+	}
+	hl := len(t) - len(pay) // a multiple of 4: the payload's sum adds in directly
+	if header.Fold(header.Combine(header.Sum(t[:hl], pseudo), hl, sum)) != 0xffff {
+		f.sf.Unplace()
+		return false, true
+	}
+	return true, true
+}
+
 // mpInput gives the segment in w.seg to its subflow's connection.
 func (w *worker) mpInput(f *flow, now time.Duration) {
 	m := f.mp

@@ -296,6 +296,9 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 	if !w.toSegment(t) {
 		if f != nil {
 			f.rcv.prePtr = nil // that copy is not the engine's to use
+			if f.sf != nil {
+				f.sf.Unplace()
+			}
 		}
 		return
 	}
@@ -324,6 +327,9 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 // out-of-order data held is copied, so a corrupt segment can overwrite
 // nothing the engine stored.
 func (w *worker) copyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool) {
+	if f != nil && f.sf != nil {
+		return mpCopyVerify(f, t, pseudo)
+	}
 	if f == nil || f.conn == nil || f.appClosed {
 		return false, false
 	}

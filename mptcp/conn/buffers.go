@@ -176,7 +176,11 @@ func (b *recvBuf) free() int     { return len(b.buf) - int(b.nxt-b.read) }
 func (b *recvBuf) readable() int { return int(b.nxt - b.read) }
 
 // put stores p at dsn, clipped to [nxt, limit).
-func (b *recvBuf) put(dsn uint64, p []byte) {
+func (b *recvBuf) put(dsn uint64, p []byte) { b.putAt(dsn, p, false) }
+
+// putAt is put; with placed, the bytes are at their place already
+// (copySumIn) and only the bookkeeping is done.
+func (b *recvBuf) putAt(dsn uint64, p []byte, placed bool) {
 	end := dsn + uint64(len(p))
 	if dsn < b.nxt {
 		if end <= b.nxt {
@@ -200,12 +204,25 @@ func (b *recvBuf) put(dsn uint64, p []byte) {
 			b.clipLo, b.clipHi = 0, 0
 		}
 	}
-	for len(p) > 0 {
+	for len(p) > 0 && !placed {
 		i := dsn & b.mask
 		k := copy(b.buf[i:], p)
 		p = p[k:]
 		dsn += uint64(k)
 	}
+}
+
+// copySumIn copies p to its place at dsn (within [read, limit): the
+// caller checked) without marking anything, and returns the bytes'
+// partial Internet checksum, computed in the same pass.
+func (b *recvBuf) copySumIn(dsn uint64, p []byte) uint32 {
+	i := int(dsn & b.mask)
+	first := min(len(p), len(b.buf)-i)
+	sum := header.CopySum(b.buf[i:i+first], p[:first], 0)
+	if first < len(p) {
+		sum = header.Combine(sum, first, header.CopySum(b.buf, p[first:], 0))
+	}
+	return sum
 }
 
 // trimClip forgets the part of the clipped range below nxt (in order

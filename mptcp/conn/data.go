@@ -506,6 +506,11 @@ func (c *Conn) sfEstablished(sf *Subflow) {
 
 // Input processes a segment received on subflow sf.
 func (c *Conn) Input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
+	c.input(sf, seg, now)
+	sf.prePtr = nil // a PlaceSum payload is this segment's only
+}
+
+func (c *Conn) input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 	c.now = now
 	if sf.ep == nil {
 		return

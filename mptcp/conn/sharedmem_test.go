@@ -2,8 +2,11 @@ package conn
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/mpxdp/mpxdp/stack/header"
 )
 
 // sharedApp drives h's first connection as an owner that lends the
@@ -100,4 +103,57 @@ func TestSharedMemoryIgnoredWhenUnfit(t *testing.T) {
 	if cl.conns[0].sndShared || sv.conns[0].rcvShared {
 		t.Fatal("unfit memory was taken as the connection's buffer")
 	}
+}
+
+// The receive fast path: the server places each data segment's payload
+// with PlaceSum before Input (the sum must be the payload's), and one
+// segment in 20 arrives corrupt: its corrupt payload is placed, then the
+// segment is dropped (Unplace), as the stack does on a checksum failure.
+// The stream must arrive intact over two lossy subflows, and both kinds
+// of placement must have happened.
+func TestPlaceSumCorruptSegmentsDropped(t *testing.T) {
+	a, b := twoPaths()
+	a.Loss, b.Loss = 0.01, 0.01
+	sim, cl, sv := pair(t, 23, Config{}, Config{}, a, b)
+	cl.joinTo = 2
+	rng := rand.New(rand.NewPCG(9, 10))
+	var good, bad int
+	bufBad := make([]byte, 65536)
+	sv.drop = func(path int, s *tcpSegment) bool {
+		if len(sv.conns) == 0 || len(s.Payload) == 0 {
+			return false
+		}
+		var sf *Subflow
+		for _, x := range sv.conns[0].subflows {
+			if pathOf(x.tuple.LocalAddr) == path {
+				sf = x
+			}
+		}
+		if sf == nil {
+			return false
+		}
+		if rng.IntN(20) == 0 {
+			p := bufBad[:len(s.Payload)]
+			copy(p, s.Payload)
+			p[rng.IntN(len(p))] ^= 0x5a
+			if _, ok := sf.PlaceSum(s.Seq, p); ok {
+				bad++
+			}
+			sf.Unplace()
+			return true
+		}
+		sum, ok := sf.PlaceSum(s.Seq, s.Payload)
+		if ok {
+			good++
+			if want := header.Sum(s.Payload, 0); sum != want {
+				t.Fatalf("PlaceSum sum %#x, header.Sum %#x", sum, want)
+			}
+		}
+		return false
+	}
+	transfer(t, sim, cl, sv, 16<<20, 5*time.Minute)
+	if good == 0 || bad == 0 {
+		t.Fatalf("placed %d good and %d corrupt payloads: the fast path was not exercised", good, bad)
+	}
+	t.Logf("placed %d payloads, %d corrupt ones dropped after placement", good, bad)
 }

@@ -122,7 +122,63 @@ type Subflow struct {
 	payPtr *byte
 	payLen int
 	paySum uint32
+	// prePtr, preLen and preDSN describe the payload PlaceSum stored in
+	// the receive buffer ahead of Input: WriteAt skips copying it again.
+	prePtr *byte
+	preLen int
+	preDSN uint64
 }
+
+// PlaceSum is the receive fast path for the payload of an in-order
+// segment of the subflow whose subflow sequence number is seq: before the
+// segment is checked and given to Input, it copies the payload to its
+// place in the connection's receive buffer and returns the bytes' partial
+// Internet checksum (header.Sum from an even offset), computed in the
+// same pass, so that the frame is read once. It reports false, copying
+// nothing, unless the place is certain and holds nothing the connection
+// counts as received: a mapping received earlier covers the whole payload,
+// no subflow holds out-of-order data and no DSS checksum is in use. When
+// the segment's checksum is wrong, call Unplace and drop the segment (the
+// bytes lie where no received data is); otherwise give it to Input next,
+// which takes the placed bytes as written.
+func (sf *Subflow) PlaceSum(seq seqnum.Value, payload []byte) (uint32, bool) {
+	sf.prePtr = nil
+	c := sf.c
+	if len(payload) == 0 || !c.bufReady || c.fallback || c.csum || c.rdClosed || sf.fbRx || sf.poison ||
+		sf.closed || sf.ep == nil || seq != sf.ep.RcvNxt() || seq != sf.rxNxt {
+		return 0, false
+	}
+	for _, o := range c.subflows {
+		if o.ep != nil && o.ep.OOOBytes() != 0 {
+			return 0, false
+		}
+	}
+	i := sf.findRx(seq)
+	if i == len(sf.rx) {
+		return 0, false
+	}
+	m := &sf.rx[i]
+	end := seq.Add(seqnum.Size(len(payload)))
+	if m.hasCsum || seq.LessThan(m.sseq) || end.GreaterThan(m.end()) {
+		return 0, false
+	}
+	dsn := m.dsn + uint64(m.sseq.Size(seq))
+	dend := dsn + uint64(len(payload))
+	if dsn < c.rcv.nxt || dend > c.rcv.limit() {
+		return 0, false
+	}
+	for _, r := range c.rcv.ooo.r {
+		if r[0] < dend && r[1] > dsn {
+			return 0, false
+		}
+	}
+	sum := c.rcv.copySumIn(dsn, payload)
+	sf.prePtr, sf.preLen, sf.preDSN = &payload[0], len(payload), dsn
+	return sum, true
+}
+
+// Unplace forgets the payload PlaceSum placed (its segment is dropped).
+func (sf *Subflow) Unplace() { sf.prePtr = nil }
 
 // PayloadSum returns the partial Internet checksum (header.Sum from an
 // even offset, initial 0) of payload when payload is exactly what the
@@ -407,7 +463,10 @@ func (sf *Subflow) writeMapped(seq seqnum.Value, p []byte) {
 		}
 		d := uint32(m.sseq.Size(seq))
 		k := min(len(p), int(m.n-d))
-		c.rcv.put(m.dsn+uint64(d), p[:k])
+		dsn := m.dsn + uint64(d)
+		// In place already when PlaceSum stored these bytes there.
+		placed := sf.prePtr != nil && &p[0] == sf.prePtr && k <= sf.preLen && dsn == sf.preDSN
+		c.rcv.putAt(dsn, p[:k], placed)
 		p = p[k:]
 		seq = seq.Add(seqnum.Size(k))
 	}
