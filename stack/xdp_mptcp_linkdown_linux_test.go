@@ -119,10 +119,18 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	if len(old) != 1 || (old[0].BytesSent == 0 && old[0].BytesRecv == 0) {
 		t.Fatalf("subflows on path 1 before the outage: %+v: want one that carried data", old)
 	}
+	describe := func() []string {
+		var all []string
+		for _, s := range c.Subflows(nil) {
+			all = append(all, fmt.Sprintf("%v:%d->%v:%d %v stale %v sent %d recv %d wnd %d cwnd %d unacked %d rtx %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.State, s.Stale, s.BytesSent, s.BytesRecv, s.SendWindow, s.Cwnd, s.Unacked, s.Retransmits))
+		}
+		return all
+	}
 	if err := x.topo.LinkDown(1); err != nil {
 		t.Fatal(err)
 	}
 	downAt := time.Now()
+	t.Logf("link down; our subflows: %v", describe())
 	linkUp := false
 	defer func() {
 		if !linkUp {
@@ -159,6 +167,7 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	if d := 5*time.Second - time.Since(downAt); d > 0 {
 		time.Sleep(d)
 	}
+	t.Logf("before the link comes back; our subflows: %v", describe())
 	m0 := x.s.MIB()
 	k0 := x.kernelMIB(t)
 	if err := x.topo.LinkUp(1); err != nil {
@@ -181,13 +190,16 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	}
 	m1 := x.s.MIB()
 	k1 := x.kernelMIB(t)
-	var all []string
-	for _, s := range c.Subflows(nil) {
-		all = append(all, fmt.Sprintf("%v:%d->%v:%d %v stale %v sent %d recv %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.State, s.Stale, s.BytesSent, s.BytesRecv))
-	}
-	t.Logf("our subflows: %v", all)
+	t.Logf("our subflows: %v", describe())
 	t.Logf("our MIB: %v", x.s.MIBMap())
 	if len(fresh) == 0 {
+		if out, err := x.topo.Peer.Exec("ss", "-tinM"); err == nil {
+			t.Logf("kernel ss -tinM:\n%s", out)
+		}
+		if out, err := x.topo.Peer.Exec("ss", "-tin"); err == nil {
+			t.Logf("kernel ss -tin:\n%s", out)
+		}
+		t.Logf("kernel MIB: %v", k1)
 		t.Fatalf("no new subflow on path 1 within 20 s of the link coming back")
 	}
 	t.Logf("new subflow on path 1 %v after the link came back", time.Since(upAt))
