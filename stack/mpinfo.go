@@ -92,6 +92,7 @@ func (c *Conn) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowStat, err
 			Iface:         s.Ifname,
 			Backup:        s.Backup,
 			BytesSent:     s.BytesSent,
+			BytesAcked:    s.BytesAcked,
 			BytesReceived: s.BytesRecv,
 			BytesRetrans:  s.BytesRetrans,
 			Retransmits:   s.Retransmits,

@@ -283,7 +283,9 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 		c.snd.Consume(n)
 		moved = true
 	}
-	if moved && c.wrWait.Load() {
+	if moved && c.wrWait.Load() && c.snd.Free() >= min(c.snd.Cap()/4, 256<<10) {
+		// As for TCP (sendAdapter): wake the writer for a good share of
+		// the ring, not for every few segments acknowledged.
 		c.wakeWriter()
 	}
 	if m.wantFin && c.snd.Len() == 0 {
@@ -373,7 +375,15 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 		}
 	}
 	if got && c.rdWait.Load() {
-		c.wakeReader()
+		// Coalesced as for TCP (deliver): at once for an eighth of the
+		// ring or the end of the stream, else once the worker's queues
+		// are caught up (flushWakes).
+		if r := c.rcv; r.Len() >= r.Cap()/8 || c.hasStatus(stEOF) {
+			c.wakeReader()
+		} else if f := m.master; !f.wakeRd {
+			f.wakeRd = true
+			w.wakeRd = append(w.wakeRd, f)
+		}
 	}
 }
 
@@ -670,6 +680,24 @@ func (w *worker) unredirect(key flowKey, from int) {
 	}
 }
 
+// plainBytes returns the payload a plain TCP connection sent (new data:
+// the engine keeps no byte count of retransmissions), had acknowledged,
+// and received in order. The application's rings count in 64 bits: the
+// send ring's consumed bytes are the acknowledged ones, the receive
+// ring's committed bytes the in-order ones.
+func plainBytes(c *Conn, ep *tcp.Endpoint) (sent, acked, recv uint64) {
+	acked, recv = c.snd.head.Load(), c.rcv.tail.Load()
+	sent = acked
+	switch ep.State() {
+	case tcp.Closed, tcp.SynSent, tcp.SynRcvd:
+	default:
+		// In flight: snd_una to snd_nxt, without a FIN (the ring holds
+		// every byte not yet acknowledged).
+		sent += uint64(min(int(ep.SndUna().Size(ep.SndNxt())), c.snd.Len()))
+	}
+	return sent, acked, recv
+}
+
 // mpInfo answers an application's Info/Subflows request.
 func (w *worker) mpInfo(q *infoReq) {
 	defer close(q.done)
@@ -679,10 +707,13 @@ func (w *worker) mpInfo(q *infoReq) {
 		q.info = conn.Info{Fallback: true, Flags: conn.InfoFlagFallback}
 		if f := c.fl; f != nil && f.ep != nil && !f.removed {
 			ctr := f.ep.Counters()
-			q.subs = append(q.subs, conn.SubflowInfo{
+			si := conn.SubflowInfo{
 				Tuple: f.key.tuple(), Ifname: f.rt.p.ifc.name, State: f.ep.State(), Cwnd: f.ep.Controller().Cwnd(),
 				SRTT: f.ep.SRTT(), Retransmits: ctr.RetransSegs,
-			})
+			}
+			si.BytesSent, si.BytesAcked, si.BytesRecv = plainBytes(c, f.ep)
+			q.info.BytesSent, q.info.BytesAcked, q.info.BytesReceived = si.BytesSent, si.BytesAcked, si.BytesRecv
+			q.subs = append(q.subs, si)
 			q.mss = append(q.mss, f.ep.MSS())
 		}
 		return

@@ -2,7 +2,9 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/mpxdp/mpxdp/stack/header"
@@ -494,7 +496,9 @@ func (w *worker) dial(c *Conn, now time.Duration) {
 }
 
 var (
-	errAddrInUse = errors.New("stack: local address already in use: choose another port or let the stack pick one")
+	// errAddrInUse wraps EADDRINUSE, as the net package's error does, so
+	// that errors.Is(err, syscall.EADDRINUSE) holds.
+	errAddrInUse = fmt.Errorf("stack: local %w: choose another port or let the stack pick one", syscall.EADDRINUSE)
 	errNoPorts   = errors.New("stack: no free local port for this destination: close some connections")
 )
 

@@ -191,7 +191,11 @@ func (w *worker) flushWakes() {
 	for i, f := range w.wakeRd {
 		w.wakeRd[i] = nil
 		f.wakeRd = false
-		if c := f.conn; c != nil {
+		c := f.conn
+		if c == nil && f.mp != nil {
+			c = f.mp.c // an MPTCP connection's master flow
+		}
+		if c != nil {
 			c.wakeReader()
 		}
 	}

@@ -467,7 +467,7 @@ func measure(ctx context.Context, c config, dial iperf.Dialer, stdout io.Writer)
 	stream := report.NewJSONStream(stdout)
 	o := iperf.Options{Duration: c.duration, Bytes: c.bytes, Reverse: c.reverse, Parallel: c.parallel,
 		Interval: c.interval, BlockSize: c.blockSize, Title: c.title, Bitrate: c.bitrate,
-		Congestion: c.congestion, Subflows: subflowsOf}
+		Congestion: c.congestion, Subflows: iperf.SubflowsOf}
 	startDoc := iperf.Result{Host: c.host, Port: c.port, Reverse: c.reverse, Parallel: c.parallel, BlockSize: c.blockSize,
 		Duration: c.duration, Bytes: c.bytes, Started: time.Now()}
 	if c.bytes > 0 {

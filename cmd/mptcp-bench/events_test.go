@@ -8,7 +8,8 @@ import (
 // loopback --events over two paths: stderr has the MPTCP events of the
 // client stack as `ip mptcp monitor` lines; the data connection's start
 // with CREATED, ESTABLISHED, the server's ANNOUNCED and the join's
-// SF_ESTABLISHED on the second path.
+// SF_ESTABLISHED on the second path; and, once the test is over, how
+// every connection ended: its SF_CLOSED lines and CLOSED last.
 func TestLoopbackEvents(t *testing.T) {
 	code, out, errOut := runArgs(t, "loopback", "-t", "0.3", "-i", "0", "--subflows", "2", "--events")
 	if code != exitOK {
@@ -34,6 +35,14 @@ func TestLoopbackEvents(t *testing.T) {
 	want := []string{"CREATED", "ESTABLISHED", "ANNOUNCED", "SF_ESTABLISHED"}
 	if got := byToken[joined]; len(got) < len(want) || strings.Join(got[:len(want)], " ") != strings.Join(want, " ") {
 		t.Errorf("events of token %s: %v, want them to start with %v\n%s", joined, got, want, errOut)
+	}
+	for tok, evs := range byToken {
+		if evs[0] != "CREATED" || evs[len(evs)-1] != "CLOSED" || !strings.Contains(strings.Join(evs, " "), "SF_CLOSED") {
+			t.Errorf("events of token %s: %v, want CREATED first, SF_CLOSED and CLOSED last (printed before --events stops)\n%s", tok, evs, errOut)
+		}
+	}
+	if sf := strings.Count(strings.Join(byToken[joined], " "), "SF_CLOSED"); sf != 2 {
+		t.Errorf("token %s: %d SF_CLOSED, want 2 (both subflows)\n%s", joined, sf, errOut)
 	}
 }
 

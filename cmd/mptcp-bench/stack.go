@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/mpxdp/mpxdp/internal/cli"
 	"github.com/mpxdp/mpxdp/internal/iperf"
@@ -28,21 +29,66 @@ func stackConfig(c config) stack.Config {
 // in the network namespace that holds them.
 func newStack(c config) (*stack.Stack, error) { return cli.NewStack(stackConfig(c)) }
 
+// closeGrace bounds how long printEvents' stop waits for the CLOSED
+// events of connections still open, so that --events shows how each
+// connection ended without holding the program up when one never does.
+const closeGrace = 500 * time.Millisecond
+
 // printEvents writes each MPTCP event of s to w, one `ip mptcp monitor`
-// line each (--events), until stop is called; stop waits for the lines
-// already queued and then says how many events the queue lost, if any.
+// line each (--events), until stop is called. stop first waits (at most
+// closeGrace) until every connection that reported CREATED has reported
+// CLOSED, so that the last SF_CLOSED and CLOSED lines of a test are
+// printed; then it ends the subscription, waits for the lines already
+// queued and says how many events the queue lost, if any.
 func printEvents(s *stack.Stack, w io.Writer) (stop func()) {
 	ch, cancel := s.SubscribeEvents(256)
 	done := make(chan struct{})
+	var mu sync.Mutex
+	open := map[uint32]bool{}      // tokens of connections not yet CLOSED
+	idle := make(chan struct{}, 1) // a signal: open became empty
 	go func() {
 		defer close(done)
 		for e := range ch {
 			fmt.Fprintln(w, e)
+			mu.Lock()
+			switch e.Type {
+			case stack.MPTCPCreated:
+				open[e.Token] = true
+			case stack.MPTCPClosed:
+				delete(open, e.Token)
+			}
+			n := len(open)
+			mu.Unlock()
+			if n == 0 {
+				select {
+				case idle <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}()
+	pending := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(open)
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			if pending() > 0 {
+				t := time.NewTimer(closeGrace)
+			wait:
+				for pending() > 0 {
+					select {
+					case <-idle:
+					case <-done:
+						break wait
+					case <-t.C:
+						break wait
+					}
+				}
+				t.Stop()
+			}
 			cancel()
 			<-done
 			if d := s.EventsDropped(); d > 0 {
@@ -57,34 +103,4 @@ func stackDialer(s *stack.Stack, addr string) iperf.Dialer {
 	return func(ctx context.Context) (net.Conn, error) {
 		return s.DialContext(ctx, "tcp", addr)
 	}
-}
-
-// ackFilled wraps a SubflowSource whose subflows report bytes sent but no
-// bytes acknowledged (our stack's AppendSubflows does not fill
-// BytesAcked yet) and estimates the acknowledged bytes as sent less
-// retransmitted, so that sender-side interval lines carry the subflow's
-// bytes. The estimate runs ahead of the truth by at most the bytes in
-// flight. Sources that report BytesAcked pass through untouched.
-type ackFilled struct{ src iperf.SubflowSource }
-
-// AppendSubflows implements iperf.SubflowSource.
-func (a ackFilled) AppendSubflows(dst []iperf.SubflowStat) ([]iperf.SubflowStat, error) {
-	n := len(dst)
-	dst, err := a.src.AppendSubflows(dst)
-	for i := n; i < len(dst); i++ {
-		s := &dst[i]
-		if s.BytesAcked == 0 && s.BytesSent > s.BytesRetrans {
-			s.BytesAcked = s.BytesSent - s.BytesRetrans
-		}
-	}
-	return dst, err
-}
-
-// subflowsOf is iperf.SubflowsOf with ackFilled around it.
-func subflowsOf(c net.Conn) iperf.SubflowSource {
-	src := iperf.SubflowsOf(c)
-	if src == nil {
-		return nil
-	}
-	return ackFilled{src}
 }

@@ -304,10 +304,13 @@ func TestMustShowsMPTCPOnStack(t *testing.T) {
 		if !bytes.Equal(out, content) {
 			t.Fatalf("plain TCP download: %d bytes, not the file", len(out))
 		}
-		// (A fallback connection's subflow line carries no byte counts.)
-		c := lastClosed(t, s, "http", skip, 0)
+		// A plain TCP connection's subflow line carries its byte counts
+		// (as the server closed it: the file's tail may still be queued).
+		c := lastClosed(t, s, "http", skip, 1)
 		if c.MPTCP || len(c.Subflows) != 1 {
 			t.Errorf("plain curl: MPTCP %v with %d subflows, want a TCP connection (one subflow)", c.MPTCP, len(c.Subflows))
+		} else if sf := c.Subflows[0]; sf.BytesSent == 0 || sf.BytesAcked == 0 || sf.BytesAcked > sf.BytesSent || sf.BytesReceived == 0 {
+			t.Errorf("plain curl: subflow sent %d, acknowledged %d, received %d bytes: want all non-zero, acknowledged <= sent", sf.BytesSent, sf.BytesAcked, sf.BytesReceived)
 		}
 	})
 }

@@ -147,7 +147,7 @@ func deviceMTU(name string) (int, bool) {
 // does not show).
 func stackListenErr(flagName, addr string, err error) error {
 	switch {
-	case errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use"):
+	case errors.Is(err, syscall.EADDRINUSE):
 		return fmt.Errorf("%s %s: address already in use on our AF_XDP stack: another service of this server listens there (--iperf, --http); give %s another port", flagName, addr, flagName)
 	case strings.Contains(err.Error(), "not one of the stack's addresses"):
 		return fmt.Errorf("%s %s: the address is on none of the --iface interfaces: listen on one of their addresses, or on :PORT for all", flagName, addr)

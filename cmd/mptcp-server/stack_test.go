@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mpxdp/mpxdp/stack"
+	"github.com/mpxdp/mpxdp/stack/link"
 )
 
 func TestCheckMTU(t *testing.T) {
@@ -40,11 +44,33 @@ func TestCheckMTU(t *testing.T) {
 }
 
 func TestStackListenErr(t *testing.T) {
+	// The error our stack returns for a port it already listens on (a
+	// *net.OpError wrapping EADDRINUSE) is recognised by errors.Is, not
+	// by its text.
+	pp, err := link.NewPipe(64, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := stack.NewLinks(stack.Config{}, []stack.Link{{Name: "p0", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1},
+		Addrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/24")}, Queues: []link.Queue{pp.A}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l, err := st.Listen("tcp", ":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, inUse := st.Listen("tcp", ":8080")
+	if err := stackListenErr("--http", ":8080", inUse); err == nil || !strings.Contains(err.Error(), "already in use on our AF_XDP stack") {
+		t.Errorf("stack's port-in-use error %v explained as %v", inUse, err)
+	}
 	for _, tc := range []struct {
 		err  error
 		want string
 	}{
-		{errors.New("stack: local address already in use: choose another port or let the stack pick one"), "already in use on our AF_XDP stack"},
+		{fmt.Errorf("some text: %w", syscall.EADDRINUSE), "already in use on our AF_XDP stack"},
 		{syscall.EADDRINUSE, "give --http another port"},
 		{errors.New("stack: 10.9.9.9 is not one of the stack's addresses"), "on none of the --iface interfaces"},
 		{errors.New("other"), "other"},

@@ -727,6 +727,9 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		c.subflowDone(sf, now)
 		return
 	}
+	if !sf.wrShut && ep.State() == tcp.CloseWait && c.peerLeft(sf) {
+		c.closeHalf(sf)
+	}
 	if una := ep.SndUna(); una != sf.lastUna {
 		sf.lastUna = una
 		sf.staleRTOs = ep.Counters().RTOs
@@ -748,6 +751,50 @@ func (c *Conn) checkSubflow(sf *Subflow, now time.Duration) {
 		// it up so that the path manager can open a fresh one.
 		c.resetSubflow(sf, mptcp.ResetUnacceptablePerformance)
 	}
+}
+
+// peerLeft reports whether the peer's FIN on sf (in CLOSE-WAIT) closes
+// that subflow only: no DATA_FIN came, the connection goes on, and another
+// subflow is left to carry it. The Linux kernel sends such a FIN when its
+// path manager removes a subflow (`ip mptcp endpoint delete`); it resets
+// the subflow if data arrives after it. As Linux does, we then close our
+// half too. The last one that can carry data is left half open, as
+// before: the connection stays up, and the peer may join new subflows.
+func (c *Conn) peerLeft(sf *Subflow) bool {
+	if c.fallback || sf.fbRx || c.peerFinSet || c.err != nil || c.closing || !sf.ep.PeerClosed() {
+		return false
+	}
+	for _, x := range c.subflows {
+		if x != sf && x.dataReady() && x.ep.State() != tcp.CloseWait {
+			return true
+		}
+	}
+	return false
+}
+
+// closeHalf closes our half of a subflow the peer closed (see peerLeft):
+// it is no longer scheduled, mappings it has not started sending go back
+// to the connection, everything it holds beyond DATA_ACK is reinjected on
+// the other subflows, and its FIN follows what it already sent. Once the
+// FIN is acknowledged the subflow is reported closed (SF_CLOSED, the path
+// manager's SubflowClosed), which lets the path manager open it again.
+func (c *Conn) closeHalf(sf *Subflow) {
+	sf.wrShut = true
+	if c.picked > 0 && c.picked <= len(c.subflows) && c.subflows[c.picked-1] == sf {
+		c.picked = 0
+	}
+	c.reinject(sf)
+	nxt := sf.ep.SndNxt()
+	k := len(sf.tx)
+	for k > 0 && sf.tx[k-1].sseq.GreaterThanEq(nxt) {
+		k--
+	}
+	if k < len(sf.tx) {
+		sf.txEnd = sf.tx[k].sseq
+		sf.tx = sf.tx[:k]
+	}
+	sf.ep.CloseWrite()
+	c.releaseSend()
 }
 
 // checkBlocked runs in Output for a subflow the stack just reported

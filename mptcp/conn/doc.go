@@ -97,6 +97,12 @@
 //     another carries the data is reset (MP_TCPRST, unacceptable
 //     performance). A subflow that ends reports to the path manager
 //     (SetPathManager), which may open it again (package mptcp/pm).
+//   - A FIN on one subflow without DATA_FIN (the peer's path manager
+//     removed it: Linux after `ip mptcp endpoint delete`) closes that
+//     subflow only: while another subflow can carry data, we reinject
+//     what it held beyond DATA_ACK, close our half (no CLOSE-WAIT left
+//     until the connection ends) and report it closed once our FIN is
+//     acknowledged (SF_CLOSED, the path manager's SubflowClosed).
 //   - MP_FASTCLOSE (Abort) resets every subflow; a received one with our
 //     key fails the connection with ErrFastClose. MP_TCPRST carries the
 //     reason of every reset we send.

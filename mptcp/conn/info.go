@@ -115,6 +115,7 @@ type SubflowInfo struct {
 	Unacked      int // subflow bytes sent and not yet acknowledged
 	SRTT         time.Duration
 	BytesSent    uint64 // payload bytes sent, retransmissions included
+	BytesAcked   uint64 // payload bytes the peer acknowledged on this subflow (its TCP ACK; tcpi_bytes_acked less the SYN)
 	BytesRecv    uint64 // payload bytes received in order
 	BytesRetrans uint64 // payload bytes retransmitted
 	Retransmits  uint64 // segments retransmitted
@@ -128,7 +129,7 @@ func (sf *Subflow) SetIfname(name string) { sf.ifname = name }
 func (c *Conn) Subflows(dst []SubflowInfo) []SubflowInfo {
 	for _, sf := range c.subflows {
 		si := SubflowInfo{Tuple: sf.tuple, Ifname: sf.ifname, LocalID: sf.localID, RemoteID: sf.remoteID, Backup: sf.Backup(),
-			Stale: sf.stale, BytesSent: sf.bytesSent, BytesRecv: sf.bytesRecv, BytesRetrans: sf.bytesRetrans}
+			Stale: sf.stale, BytesSent: sf.bytesSent, BytesAcked: sf.bytesAcked, BytesRecv: sf.bytesRecv, BytesRetrans: sf.bytesRetrans}
 		if sf.ep != nil {
 			si.State = sf.ep.State()
 			si.Cwnd = sf.ctl.Cwnd()

@@ -63,6 +63,7 @@ type Subflow struct {
 	joinAckSent             bool
 	established             bool // SF_ESTABLISHED reported
 	closed                  bool
+	wrShut                  bool // the peer closed it (FIN, no DATA_FIN) and so did we (closeHalf)
 	fbRx                    bool // fallback: data maps 1:1
 	mpcDataSent             bool
 	poison                  bool
@@ -110,6 +111,7 @@ type Subflow struct {
 	lastUna      seqnum.Value
 	ifname       string
 	bytesSent    uint64
+	bytesAcked   uint64
 	bytesRecv    uint64
 	bytesRetrans uint64
 	out          mptcp.Out
@@ -175,7 +177,7 @@ func (sf *Subflow) tcpConfig(iss seqnum.Value) tcp.Config {
 
 // dataReady reports whether the subflow may carry connection data.
 func (sf *Subflow) dataReady() bool {
-	if sf.closed || sf.ep == nil {
+	if sf.closed || sf.wrShut || sf.ep == nil {
 		return false
 	}
 	st := sf.ep.State()
@@ -285,6 +287,7 @@ func (s *sfSend) CopyAt(off int, p []byte) int {
 func (s *sfSend) Consume(n int) {
 	sf := (*Subflow)(s)
 	sf.c.tcpAcked = true
+	sf.bytesAcked += uint64(n)
 	sf.txUna = sf.txUna.Add(seqnum.Size(n))
 	k := 0
 	for k < len(sf.tx) && sf.tx[k].sseq.Add(seqnum.Size(sf.tx[k].n)).LessThanEq(sf.txUna) {

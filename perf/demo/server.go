@@ -59,11 +59,6 @@ type subflowView struct {
 	State                    string `json:"state"` // TCP state on our stack
 }
 
-// open reports whether the subflow still carries data both ways: not
-// closed by either end (a subflow the peer closed stays listed, in
-// CLOSE-WAIT, until ours closes it too).
-func (s subflowView) open() bool { return s.State == "" || s.State == "ESTABLISHED" }
-
 // connView is one connection in /debug/mptcp.
 type connView struct {
 	Service  string        `json:"service"`
@@ -72,16 +67,11 @@ type connView struct {
 	Subflows []subflowView `json:"subflows"`
 }
 
-// open returns the subflows that are not closing.
-func (c connView) open() []subflowView {
-	var out []subflowView
-	for _, s := range c.Subflows {
-		if s.open() {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// open returns the subflows the server lists: those not CLOSED on our
+// stack. A subflow the peer closes (FIN without DATA_FIN, the kernel after
+// `ip mptcp endpoint delete`) is closed by our stack too within a round
+// trip, so it leaves the list (it used to stay in CLOSE-WAIT).
+func (c connView) open() []subflowView { return c.Subflows }
 
 // moved is what the subflows sent and received.
 func (c connView) moved() uint64 {
