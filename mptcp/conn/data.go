@@ -46,6 +46,7 @@ func (c *Conn) pull(sf *Subflow) {
 		}
 		cd := sched.Candidate{Backup: s.Backup()}
 		if s.dataReady() && !s.stale {
+			c.shareWindow(s)
 			cd.Usable = true
 			cd.SRTT = s.ep.SRTT()
 			cd.Queued = int(s.txUna.Size(s.txEnd))
@@ -933,6 +934,7 @@ func (c *Conn) Output(now time.Duration, payload []byte) (*Subflow, tcp.Segment,
 				sf.needAck = st == tcp.SynSent || st == tcp.SynRcvd
 			}
 		}
+		c.shareWindow(sf)
 		seg, ok := sf.ep.Output(now, payload)
 		if !ok {
 			c.checkSubflow(sf, now)
