@@ -206,29 +206,8 @@ func newHandPath(tb testing.TB, mtu int) *handPath {
 	if !ok {
 		tb.Fatal("no connection")
 	}
-	chunk := make([]byte, 64<<10)
-	sink := make([]byte, 64<<10)
 	h := &handPath{sa: sa, sb: sb}
-	h.move = func() {
-		off, got := 0, 0
-		for got < len(chunk) {
-			if off < len(chunk) {
-				if n := c.snd.Write(chunk[off:]); n > 0 {
-					off += n
-					c.request(wantUpdate)
-				}
-			}
-			step()
-			for {
-				n := s.rcv.Read(sink)
-				if n == 0 {
-					break
-				}
-				got += n
-				s.readDone()
-			}
-		}
-	}
+	h.move = handMover(c, s, step)
 	for range 200 { // warm up: slow start, map and slice growth
 		h.move()
 	}
@@ -264,6 +243,34 @@ func TestWorkerPathZeroAlloc(t *testing.T) {
 		h := newHandPath(t, mtu)
 		if n := testing.AllocsPerRun(50, h.move); n != 0 {
 			t.Fatalf("MTU %d: %v allocations per 64 KiB moved", mtu, n)
+		}
+	}
+}
+
+// handMover returns a move function for a hand-driven path: the client
+// conn c writes 64 KiB, step runs both hosts, and the server conn s reads
+// until all of it has arrived.
+func handMover(c, s *Conn, step func()) func() {
+	chunk := make([]byte, 64<<10)
+	sink := make([]byte, 64<<10)
+	return func() {
+		off, got := 0, 0
+		for got < len(chunk) {
+			if off < len(chunk) {
+				if n := c.snd.Write(chunk[off:]); n > 0 {
+					off += n
+					c.request(wantUpdate)
+				}
+			}
+			step()
+			for {
+				n := s.rcv.Read(sink)
+				if n == 0 {
+					break
+				}
+				got += n
+				s.readDone()
+			}
 		}
 	}
 }
