@@ -39,6 +39,11 @@ for sf in 1 2; do
 done
 if [ "$(id -u)" -eq 0 ]; then
   bench record record --plot "$out/record.svg"
+  # Issue 4 point 9: 200 + 300 Mbit/s paths (tbf in a router namespace), our server sending
+  # 256 MiB to a kernel MPTCP client, then kernel -> kernel on the same topology.
+  echo "== aggregation: go test -run 'TestXDPMPTCPAggregation$' -count $count -v ./stack/ -mptcp-long" | tee -a "$out/commands.txt"
+  go test -run 'TestXDPMPTCPAggregation$' -count "$count" -v ./stack/ -mptcp-long >"$out/aggregation.txt" 2>&1 || echo "aggregation: a run failed (see $out/aggregation.txt)"
+  grep -E 'goodput:|first quarter|^(--- |ok|FAIL)' "$out/aggregation.txt" || true
 else
   echo "record: skipped (needs root for the namespaced testbed)"
 fi

@@ -614,29 +614,8 @@ func newMPHandPath(tb testing.TB, paths, mtu int, scheduler string) *handPath {
 	if n := len(c.mp.mc.SubflowList()); n != paths {
 		tb.Fatalf("%d subflows, want %d", n, paths)
 	}
-	chunk := make([]byte, 64<<10)
-	sink := make([]byte, 64<<10)
 	h := &handPath{sa: sa, sb: sb, mc: c.mp.mc}
-	h.move = func() {
-		off, got := 0, 0
-		for got < len(chunk) {
-			if off < len(chunk) {
-				if n := c.snd.Write(chunk[off:]); n > 0 {
-					off += n
-					c.request(wantUpdate)
-				}
-			}
-			step()
-			for {
-				n := s.rcv.Read(sink)
-				if n == 0 {
-					break
-				}
-				got += n
-				s.readDone()
-			}
-		}
-	}
+	h.move = handMover(c, s, step)
 	for range 200 { // warm up: slow start, both subflows in use
 		h.move()
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,11 +26,19 @@ import (
 // Both directions carry data. Once both subflows carry data, path 1's link
 // goes down (a cable pull at the router). Both transfers finish over path
 // 0 byte-exact (each side reinjects what path 1 held). Our subflow on path
-// 1 goes stale and, after conn.Config.StaleReset, is reset; the path
-// manager retries it with back-off. When the link comes back, a new
-// subflow on path 1 comes up: Conn.Subflows shows it established, our MIB
-// counts the join (MPJoinSynTx, MPJoinSynAckRx), and the kernel counts
-// the MP_JOIN SYN it received (MPJoinSynRx).
+// 1 is given data (the connection-level window is shared by all subflows,
+// so even one whose last window from the kernel was zero takes some), goes
+// stale and, after conn.Config.StaleReset, is reset; the path manager
+// retries it with back-off. When the link comes back, a new subflow on
+// path 1 comes up: Conn.Subflows shows it established, our MIB counts the
+// join (MPJoinSynTx, MPJoinSynAckRx), and the kernel counts the MP_JOIN
+// SYN it received (MPJoinSynRx).
+//
+// Our upload holds its second half until the link is down: on a loaded
+// machine it could otherwise finish first, and a subflow with nothing to
+// send never sees a timeout (nor does the kernel reset its own stale
+// subflow), so the old subflow would merely resume once the link is back
+// and the stale/reset/rejoin path would go untested.
 func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	x := newMPTopoWith(t, testbed.Config{Paths: 2, Tag: "mpr", Router: true}, func(c *Config, topo *testbed.Topology) {
 		c.MPTCP = true
@@ -93,9 +102,12 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	c.SetDeadline(time.Now().Add(90 * time.Second))
 	upErr := make(chan error, 1)
 	var upSum []byte
+	gate := make(chan struct{})
+	var openGate sync.Once
+	defer openGate.Do(func() { close(gate) })
 	go func() {
 		var err error
-		upSum, err = sendPRNG(c, 6, size)
+		upSum, err = sendPRNG(&gatedWriter{w: c, hold: size / 2, gate: gate}, 6, size)
 		upErr <- err
 	}()
 	path1 := func() []conn2SubflowInfo {
@@ -119,10 +131,19 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	if len(old) != 1 || (old[0].BytesSent == 0 && old[0].BytesRecv == 0) {
 		t.Fatalf("subflows on path 1 before the outage: %+v: want one that carried data", old)
 	}
+	describe := func() []string {
+		var all []string
+		for _, s := range c.Subflows(nil) {
+			all = append(all, fmt.Sprintf("%v:%d->%v:%d %v stale %v sent %d recv %d wnd %d cwnd %d unacked %d rtx %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.State, s.Stale, s.BytesSent, s.BytesRecv, s.SendWindow, s.Cwnd, s.Unacked, s.Retransmits))
+		}
+		return all
+	}
 	if err := x.topo.LinkDown(1); err != nil {
 		t.Fatal(err)
 	}
 	downAt := time.Now()
+	t.Logf("link down; our subflows: %v", describe())
+	openGate.Do(func() { close(gate) })
 	linkUp := false
 	defer func() {
 		if !linkUp {
@@ -159,6 +180,22 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	if d := 5*time.Second - time.Since(downAt); d > 0 {
 		time.Sleep(d)
 	}
+	// Under load the old subflow may go stale late; give the reset its
+	// due (StaleReset after going stale) before the link comes back, so
+	// that a stale subflow is replaced, not revived.
+	for time.Since(downAt) < 10*time.Second {
+		staleOpen := false
+		for _, s := range path1() {
+			if s.Tuple.LocalPort == old[0].Tuple.LocalPort && s.Stale && s.State.String() != "CLOSED" {
+				staleOpen = true
+			}
+		}
+		if !staleOpen {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("before the link comes back; our subflows: %v", describe())
 	m0 := x.s.MIB()
 	k0 := x.kernelMIB(t)
 	if err := x.topo.LinkUp(1); err != nil {
@@ -181,13 +218,16 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	}
 	m1 := x.s.MIB()
 	k1 := x.kernelMIB(t)
-	var all []string
-	for _, s := range c.Subflows(nil) {
-		all = append(all, fmt.Sprintf("%v:%d->%v:%d %v stale %v sent %d recv %d", s.Tuple.LocalAddr, s.Tuple.LocalPort, s.Tuple.RemoteAddr, s.Tuple.RemotePort, s.State, s.Stale, s.BytesSent, s.BytesRecv))
-	}
-	t.Logf("our subflows: %v", all)
+	t.Logf("our subflows: %v", describe())
 	t.Logf("our MIB: %v", x.s.MIBMap())
 	if len(fresh) == 0 {
+		if out, err := x.topo.Peer.Exec("ss", "-tinM"); err == nil {
+			t.Logf("kernel ss -tinM:\n%s", out)
+		}
+		if out, err := x.topo.Peer.Exec("ss", "-tin"); err == nil {
+			t.Logf("kernel ss -tin:\n%s", out)
+		}
+		t.Logf("kernel MIB: %v", k1)
 		t.Fatalf("no new subflow on path 1 within 20 s of the link coming back")
 	}
 	t.Logf("new subflow on path 1 %v after the link came back", time.Since(upAt))
@@ -203,4 +243,31 @@ func TestXDPMPTCPLinkDownReestablish(t *testing.T) {
 	if k1["MPJoinSynRx"] <= k0["MPJoinSynRx"] {
 		t.Errorf("kernel MPJoinSynRx %d -> %d after the link came back: want the new MP_JOIN SYN counted", k0["MPJoinSynRx"], k1["MPJoinSynRx"])
 	}
+}
+
+// gatedWriter passes writes to w until hold bytes went through, then waits
+// for gate to close before it writes more.
+type gatedWriter struct {
+	w    io.Writer
+	hold int64
+	gate <-chan struct{}
+	n    int64
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if g.n+int64(len(p)) > g.hold {
+		if k := g.hold - g.n; k > 0 {
+			m, err := g.w.Write(p[:k])
+			g.n += int64(m)
+			if err != nil {
+				return m, err
+			}
+			n, err := g.Write(p[k:])
+			return m + n, err
+		}
+		<-g.gate
+	}
+	n, err := g.w.Write(p)
+	g.n += int64(n)
+	return n, err
 }

@@ -46,6 +46,7 @@ func (c *Conn) pull(sf *Subflow) {
 		}
 		cd := sched.Candidate{Backup: s.Backup()}
 		if s.dataReady() && !s.stale {
+			c.shareWindow(s)
 			cd.Usable = true
 			cd.SRTT = s.ep.SRTT()
 			cd.Queued = int(s.txUna.Size(s.txEnd))
@@ -95,11 +96,16 @@ func (c *Conn) pull(sf *Subflow) {
 		return
 	}
 	c.picked = 0
+	c.mapNext(sf, chunk)
+}
+
+// mapNext maps at most chunk bytes onto sf: the oldest pending reinjection
+// if there is one, else new data up to the peer's window and the end of
+// the send buffer.
+func (c *Conn) mapNext(sf *Subflow, chunk int) {
 	for len(c.reinj) > 0 {
 		r := &c.reinj[0]
-		if r[0] < c.dataUna {
-			r[0] = c.dataUna
-		}
+		r[0] = max(r[0], c.dataUna)
 		if r[0] >= r[1] {
 			c.reinj = append(c.reinj[:0], c.reinj[1:]...)
 			continue
@@ -132,28 +138,7 @@ func (c *Conn) pullInOrder(sf *Subflow) {
 	if r := sf.room(); r > chunk {
 		chunk *= max(min(r/chunk, pullSegments, maxMapLen/chunk), 1)
 	}
-	for len(c.reinj) > 0 {
-		r := &c.reinj[0]
-		r[0] = max(r[0], c.dataUna)
-		if r[0] >= r[1] {
-			c.reinj = append(c.reinj[:0], c.reinj[1:]...)
-			continue
-		}
-		n := int(min(uint64(chunk), r[1]-r[0]))
-		c.mapRange(sf, r[0], n)
-		r[0] += uint64(n)
-		c.bytesRetrans += uint64(n)
-		c.mib.Inc(mptcp.MibMPTCPRetrans)
-		return
-	}
-	lim := min(c.snd.end, c.rwndEnd)
-	if c.sndNxt >= lim {
-		return
-	}
-	n := int(min(uint64(chunk), lim-c.sndNxt))
-	c.mapRange(sf, c.sndNxt, n)
-	c.sndNxt += uint64(n)
-	c.sndMax = max(c.sndMax, c.sndNxt)
+	c.mapNext(sf, chunk)
 }
 
 // pullSegments is the most segments one mapping covers.
@@ -949,6 +934,7 @@ func (c *Conn) OutputTo(seg *tcp.Segment, now time.Duration, payload []byte) (*S
 				sf.needAck = st == tcp.SynSent || st == tcp.SynRcvd
 			}
 		}
+		c.shareWindow(sf)
 		sf.payPtr = nil
 		if !sf.ep.OutputTo(seg, now, payload) {
 			c.checkSubflow(sf, now)

@@ -155,7 +155,12 @@
 // two round trips plus 50 ms and no subflow still holds the DSN at
 // DATA_ACK, the DSNs from there that no subflow holds are reinjected
 // (Info.OrphanReinjects); (4) caps the data-level timeout's back-off at
-// 2 s (or the base timeout). On the receiving side a subflow's window
+// 2 s (or the base timeout); (5) shares the connection-level window with
+// every subflow, as Linux does (SndWndShared): a subflow whose own last
+// window from the peer is smaller (its path went quiet right after a zero
+// window) gets the connection's, so it is still given data, and a dead path
+// still times out, goes stale and is reset instead of idling forever and
+// pinning the send buffer. On the receiving side a subflow's window
 // counts from DATA_ACK (not from the DSN its own rcv_nxt maps to), so that
 // data queued above a hole cannot close the window of the subflow that has
 // to carry the hole's reinjection; bytes that arrive beyond the buffer are

@@ -111,6 +111,8 @@ type SubflowInfo struct {
 	State        tcp.State
 	Stale        bool
 	Cwnd         int
+	SendWindow   int // the peer's window on this subflow, as the engine uses it (SendWindow of tcp.Endpoint)
+	Unacked      int // subflow bytes sent and not yet acknowledged
 	SRTT         time.Duration
 	BytesSent    uint64 // payload bytes sent, retransmissions included
 	BytesAcked   uint64 // payload bytes the peer acknowledged on this subflow (its TCP ACK; tcpi_bytes_acked less the SYN)
@@ -131,6 +133,8 @@ func (c *Conn) Subflows(dst []SubflowInfo) []SubflowInfo {
 		if sf.ep != nil {
 			si.State = sf.ep.State()
 			si.Cwnd = sf.ctl.Cwnd()
+			si.SendWindow = sf.ep.SendWindow()
+			si.Unacked = int(sf.ep.SndUna().Size(sf.ep.SndNxt()))
 			si.SRTT = sf.ep.SRTT()
 			si.Retransmits = sf.ep.Counters().RetransSegs
 		}
