@@ -32,6 +32,19 @@
 // room, so a path whose transmit queue is full pushes new data onto the
 // others (back-pressure) instead of losing segments already built.
 //
+// # One copy per byte
+//
+// Write and Read copy between the caller and the connection's own
+// buffers. An owner that keeps the application's bytes in rings of its
+// own lends them instead (Config.SendMem, Config.RecvMem): the
+// application writes into the send memory and the owner hands the bytes
+// over with CommitSend, reusing memory below SendReleased; received bytes
+// are stored straight into the receive memory, published with RecvCommit
+// and given back with RecvConsumed. On the way out, a subflow sums the
+// payload while copying it into the frame (Subflow.PayloadSum, for the TCP
+// checksum); on the way in, Subflow.PlaceSum copies an in-order payload to
+// its place while summing it, before Input, so the frame is read once.
+//
 // # One owner per connection
 //
 // A connection and all its subflows are driven by one goroutine, its owner
