@@ -369,7 +369,13 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 	// connection -> application
 	got := false
 	if m.appClosed {
+		if m.rcvShared {
+			c.rcv.Commit(mc.RecvCommit())
+		}
 		c.rcv.Discard()
+		if m.rcvShared {
+			mc.RecvConsumed(c.rcv.head.Load()) // keep the window open until Close
+		}
 		for mc.Read(w.discard) > 0 {
 		}
 	} else if m.rcvShared {
