@@ -504,13 +504,13 @@ func (c *Conn) input(sf *Subflow, seg *tcp.Segment, now time.Duration) {
 		sf.ep.Input(seg, now) // a closed engine answers with a RST
 		return
 	}
-	c.rx = mptcp.Received{}
 	c.rxHasAck = false
 	c.tcpAcked = false
 	una := c.dataUna
 	if seg.Flags.Has(tcp.FlagSYN) {
 		sf.peerWS = seg.Options.HasWScale
 	}
+	// ParseTCPOptions clears c.rx first.
 	if err := mptcp.ParseTCPOptions(seg.Options.Ext, &c.rx); err != nil && c.rx.Invalid != 0 {
 		c.mib.Inc(mptcp.MibDSSNotMatching)
 	}

@@ -6,6 +6,28 @@ import (
 	"github.com/mpxdp/mpxdp/stack/tcp"
 )
 
+// dssOnly is the option set of an ordinary data segment or ACK.
+const dssOnly = mptcp.Set(1) << mptcp.SubtypeDSS
+
+// optNOP is the TCP NOP option kind that pads the MPTCP options to a
+// multiple of 4 bytes.
+const optNOP = 1
+
+// writeDSSOnly writes d alone into buf, padded with NOPs to a multiple of
+// 4 bytes, as Out.Fit and Out.Write would for a set holding only the DSS.
+// It returns false, writing nothing, when the padded DSS does not fit.
+func writeDSSOnly(d *mptcp.DSS, buf []byte) (int, bool) {
+	if (d.Size()+3)&^3 > len(buf) {
+		return 0, false
+	}
+	n := d.Write(buf)
+	for n&3 != 0 {
+		buf[n] = optNOP
+		n++
+	}
+	return n, true
+}
+
 // writeOptions builds the MPTCP options of an outgoing segment of sf.
 func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 	c := sf.c
@@ -105,6 +127,14 @@ func (sf *Subflow) writeOptions(seg *tcp.Segment, buf []byte) int {
 		if len(sf.rmAddr) > 0 {
 			o.RemoveAddr = mptcp.RemoveAddr{IDs: sf.rmAddr}
 			o.Want = o.Want.With(mptcp.SubtypeRemoveAddr)
+		}
+	}
+	if o.Want == dssOnly {
+		// The common case of every data segment and ACK: a DSS alone.
+		// Fit and Write would walk all subtypes for it; when it fits as
+		// it is, write it directly (same bytes, same padding).
+		if n, ok := writeDSSOnly(&o.DSS, buf); ok {
+			return n
 		}
 	}
 	send, deferred, size := o.Fit(len(buf))
