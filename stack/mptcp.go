@@ -743,19 +743,7 @@ func (w *worker) mpRetire(m *mpConn) {
 	}
 	w.st.mpOwners.Delete(m.mc)
 	w.nbusy.Add(-1)
-	c := m.c
-	if l := m.lst; l != nil {
-		m.lst = nil
-		l.pending.Add(-1)
-	}
-	if !c.hasStatus(stFailed) {
-		c.setStatus(stDone)
-		if !c.hasStatus(stEstablished) {
-			c.fail(errConnClosed)
-		}
-	}
-	c.wakeReader()
-	c.wakeWriter()
+	finishConn(m.c, &m.lst)
 }
 
 // post queues a command from another worker (control plane, rare).

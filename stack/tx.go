@@ -346,20 +346,28 @@ func (w *worker) retire(f *flow) {
 	if c := f.conn; c != nil {
 		ctr := f.ep.Counters()
 		c.final.Store(&ctr)
-		if l := f.lst; l != nil {
-			f.lst = nil
-			l.pending.Add(-1)
-		}
-		if !c.hasStatus(stFailed) {
-			c.setStatus(stDone)
-			if !c.hasStatus(stEstablished) {
-				c.fail(errConnClosed)
-			}
-		}
-		c.wakeReader()
-		c.wakeWriter()
+		finishConn(c, &f.lst)
 		c.fl = nil
 	}
+}
+
+// finishConn ends the application's side of a retired TCP flow or MPTCP
+// connection: a connection still waiting in the accept queue (*lst) gives
+// its place back, one that never got established fails, and both of the
+// application's waiters are woken.
+func finishConn(c *Conn, lst **listener) {
+	if l := *lst; l != nil {
+		*lst = nil
+		l.pending.Add(-1)
+	}
+	if !c.hasStatus(stFailed) {
+		c.setStatus(stDone)
+		if !c.hasStatus(stEstablished) {
+			c.fail(errConnClosed)
+		}
+	}
+	c.wakeReader()
+	c.wakeWriter()
 }
 
 var errConnClosed = errors.New("stack: connection closed before it was established")
