@@ -174,7 +174,7 @@ func (m *mpConn) flowOf(sf *conn.Subflow) *flow {
 // finished from the headers.
 func mpCopyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool) {
 	pay := t.Payload()
-	if len(pay) < 256 {
+	if len(pay) < minCopyVerify {
 		return false, false
 	}
 	sum, placed := f.sf.PlaceSum(t.Seq(), pay)

@@ -318,6 +318,10 @@ func (w *worker) tcpIn(p *port, eth header.Ethernet, src, dst netip.Addr, b []by
 	w.markDirty(f)
 }
 
+// minCopyVerify is the smallest payload the receive fast path copies and
+// sums in one pass; a shorter one is verified the usual way.
+const minCopyVerify = 256
+
 // copyVerify is the receive fast path for the next in-order payload of an
 // established flow: it copies the payload to the receive ring's tail
 // (room the reader cannot see until the engine publishes it) and sums it
@@ -335,7 +339,7 @@ func (w *worker) copyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool
 	}
 	f.rcv.prePtr = nil
 	pay := t.Payload()
-	if len(pay) < 256 || t.Seq() != f.ep.RcvNxt() || f.ep.OOOBytes() != 0 || len(pay) > f.rcv.r.Free() {
+	if len(pay) < minCopyVerify || t.Seq() != f.ep.RcvNxt() || f.ep.OOOBytes() != 0 || len(pay) > f.rcv.r.Free() {
 		return false, false
 	}
 	hl := len(t) - len(pay) // a multiple of 4: the payload's sum adds in directly
