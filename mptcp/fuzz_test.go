@@ -136,3 +136,24 @@ func FuzzOutFit(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFindDSS: the receive fast path's DSS lookup agrees with the full
+// parser: whatever FindDSS returns is the DSS ParseTCPOptions parsed from
+// the same bytes, and a DSS the full parser accepted with no malformed
+// DSS beside it is found.
+func FuzzFindDSS(f *testing.F) {
+	f.Add(hx(f, "01 01 08 0a 00000001 00000002 1e 14 20 05 00000009 0102030405060708 00000001 2328"))
+	f.Add(hx(f, "1e 14 01 01 0102030405060708 a1a2a3a4a5a6a7a8"))
+	f.Add(hx(f, "1e 04 20 00 1e 08 20 01 00000007"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, ok := FindDSS(b)
+		var r Received
+		_ = ParseTCPOptions(b, &r)
+		if ok && (!r.Present.Has(SubtypeDSS) || r.DSS != d) {
+			t.Fatalf("FindDSS %+v, ParseTCPOptions present %b dss %+v", d, r.Present, r.DSS)
+		}
+		if !ok && r.Present.Has(SubtypeDSS) && !r.Invalid.Has(SubtypeDSS) {
+			t.Fatalf("FindDSS missed the DSS ParseTCPOptions parsed: %+v", r.DSS)
+		}
+	})
+}

@@ -279,6 +279,40 @@ func ParseTCPOptions(opts []byte, r *Received) error {
 	return first
 }
 
+// FindDSS returns the first well-formed DSS option in a TCP option area
+// (the bytes after the fixed TCP header, or a segment's MPTCP options
+// alone) and true, or false when the area holds none or is malformed
+// before one. It is the lookup of a receive fast path that only needs the
+// mapping: ParseTCPOptions remains the parser that counts bad input.
+func FindDSS(opts []byte) (DSS, bool) {
+	var d DSS
+	for i := 0; i < len(opts); {
+		kind := opts[i]
+		if kind == tcpOptEnd {
+			break
+		}
+		if kind == tcpOptNOP {
+			i++
+			continue
+		}
+		if i+1 >= len(opts) {
+			break
+		}
+		n := int(opts[i+1])
+		if n < 2 || i+n > len(opts) {
+			break
+		}
+		if kind == OptionKind && n >= 3 && Subtype(opts[i+2]>>4) == SubtypeDSS {
+			if d.parse(opts[i:i+n]) == nil {
+				return d, true
+			}
+			break
+		}
+		i += n
+	}
+	return DSS{}, false
+}
+
 func (r *Received) parseOne(b []byte) error {
 	if len(b) < 3 {
 		return ErrLength

@@ -484,3 +484,26 @@ func TestSubtypeAndSetHelpers(t *testing.T) {
 		t.Fatal("Transient false with T set")
 	}
 }
+
+// TestFindDSS finds the mapping of a data segment's option area
+// (timestamps, then a DSS with a DATA_ACK and a 64-bit mapping) and
+// refuses areas without a well-formed DSS.
+func TestFindDSS(t *testing.T) {
+	area := hx(t, "01 01 08 0a 00000001 00000002 1e 1a 20 0f 0000000000000005 0000000000001000 00000001 22f4")
+	d, ok := FindDSS(area)
+	want := DSS{HasAck: true, Ack64: true, DataAck: 5, HasMap: true, DSN64: true, DSN: 0x1000, SubflowSeq: 1, DataLen: 0x22f4}
+	if !ok || d != want {
+		t.Fatalf("FindDSS = %+v %v, want %+v", d, ok, want)
+	}
+	for _, bad := range []string{
+		"01 01 08 0a 00000001 00000002",            // no MPTCP option
+		"1e 1c 20 0d 00",                           // truncated
+		"1e 06 20 05 0000",                         // length contradicts the flags
+		"02 04 05 b4 1e 0c 00 81 0000000000000001", // MP_CAPABLE, no DSS
+		"08 01 1e 08 20 01 00000007",               // bad length byte before the DSS
+	} {
+		if d, ok := FindDSS(hx(t, bad)); ok {
+			t.Errorf("FindDSS(%s) = %+v, want none", bad, d)
+		}
+	}
+}

@@ -52,11 +52,15 @@ type Config struct {
 	// at its command ring again when its queue cannot be woken [1 ms].
 	MaxIdleWait time.Duration
 	// SpinBeforeSleep is how long a worker keeps polling after its last
-	// work before it sleeps [5 µs]. Queues wake a sleeping worker when
-	// frames arrive, so a short spin costs little latency; a long one
-	// keeps the worker's P (and core) from the application that shares it
-	// (in BenchmarkPipeGoodput 20 µs gave about 25% less goodput and more
-	// CPU per byte than 5 µs).
+	// work before it sleeps [50 µs]. Queues wake a sleeping worker when
+	// frames arrive, but each sleep and wake-up costs a thread switch and
+	// tends to move the worker to the P of whoever woke it. A worker
+	// without Config cores spins politely (it yields its P between polls)
+	// and yields to an application goroutine it woke that has not run yet,
+	// so the spin does not keep the application that shares its P from
+	// running (BenchmarkPipeGoodput and BenchmarkMPTCPPipeGoodput, see
+	// perf/RESULTS.md: at 5 µs MPTCP at MTU 9000 spent a third of its time
+	// in sleeps and wake-ups).
 	SpinBeforeSleep time.Duration
 	// CloseTimeout bounds how long Close waits for connections to drain
 	// before it stops the workers [5 s].
@@ -146,7 +150,7 @@ func (c *Config) setDefaults() {
 		c.MaxIdleWait = time.Millisecond
 	}
 	if c.SpinBeforeSleep <= 0 {
-		c.SpinBeforeSleep = 5 * time.Microsecond
+		c.SpinBeforeSleep = 50 * time.Microsecond
 	}
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = 5 * time.Second

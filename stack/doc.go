@@ -21,7 +21,13 @@
 //
 // An idle worker spins briefly (Config.SpinBeforeSleep), then sleeps in
 // its queue's Wait until frames arrive, a command or hand-off wakes it, or
-// its next timer is due. One worker serves all interfaces of a queue
+// its next timer is due. A worker without a pinned core spins politely
+// (runtime.Gosched between polls) and yields to an application goroutine it
+// woke that has not run yet: Go queues a woken goroutine on the waker's P,
+// so a busy worker would otherwise hold back the reads and writes that
+// open its connections' windows. A worker serving several queues reads
+// each in smaller batches (rxBatch), so that the subflows of one MPTCP
+// connection arrive interleaved, close to DSN order. One worker serves all interfaces of a queue
 // index, so a connection's subflows over several interfaces run on the
 // same goroutine as a single-path connection; link.Pipe ends of several
 // interfaces share one wait (link.JoinWait). A worker whose flows wait for

@@ -85,7 +85,7 @@ func (s *sendAdapter) Consume(n int) {
 	// Wake a blocked writer only once a good share of the ring is free,
 	// not on every ACK (each wake-up costs two goroutine switches).
 	if s.c.wrWait.Load() && r.Free() >= min(r.Cap()/4, 256<<10) {
-		s.c.wakeWriter()
+		s.c.w.wakeApp(s.c.wrCh)
 	}
 }
 

@@ -177,7 +177,7 @@ func mpCopyVerify(f *flow, t header.TCP, pseudo uint32) (ok, done bool) {
 	if len(pay) < minCopyVerify {
 		return false, false
 	}
-	sum, placed := f.sf.PlaceSum(t.Seq(), pay)
+	sum, placed := f.sf.PlaceSum(t.Seq(), pay, t.Options())
 	if !placed {
 		return false, false
 	}
@@ -357,7 +357,7 @@ func (w *worker) mpService(m *mpConn, now time.Duration) {
 	if moved && c.wrWait.Load() && c.snd.Free() >= min(c.snd.Cap()/4, 256<<10) {
 		// As for TCP (sendAdapter): wake the writer for a good share of
 		// the ring, not for every few segments acknowledged.
-		c.wakeWriter()
+		w.wakeApp(c.wrCh)
 	}
 	if m.wantFin && drained {
 		m.wantFin = false
@@ -469,7 +469,7 @@ func (w *worker) mpStatus(m *mpConn, got bool) {
 		// ring or the end of the stream, else once the worker's queues
 		// are caught up (flushWakes).
 		if r := c.rcv; r.Len() >= r.Cap()/8 || c.hasStatus(stEOF) {
-			c.wakeReader()
+			w.wakeApp(c.rdCh)
 		} else if f := m.master; !f.wakeRd {
 			f.wakeRd = true
 			w.wakeRd = append(w.wakeRd, f)

@@ -247,6 +247,11 @@ func (w *worker) run(core int) {
 		now := w.st.now()
 		pending := w.cmds.Len() > 0 || w.inbox.Len() > 0
 		got := w.pollQueues(now)
+		if w.starvedApp() && core < 0 {
+			// Let the application goroutine queued on this P run (see
+			// starvedApp); a pinned worker's applications run elsewhere.
+			runtime.Gosched()
+		}
 		stalled := w.txStalled()
 		if got || pending || len(w.again) > 0 && !stalled {
 			lastWork = now
@@ -258,6 +263,11 @@ func (w *worker) run(core int) {
 		// onto this P, from running) and for at most pollSlice; a pipe
 		// end wakes it when the peer gives frames back.
 		if busy || !stalled && now-lastWork < spin {
+			if !busy && core < 0 {
+				// Spin politely: a goroutine this worker woke, or
+				// the peer's worker, may be queued on this P.
+				runtime.Gosched()
+			}
 			continue
 		}
 		d := maxWait

@@ -320,7 +320,7 @@ func (w *worker) deliver(f *flow) {
 		// runs out of received frames (flushWakes), so that a stream of
 		// batches costs one wake-up rather than one per batch.
 		if r := c.rcv; r.Len() >= r.Cap()/8 || c.hasStatus(stEOF) {
-			c.wakeReader()
+			w.wakeApp(c.rdCh)
 		} else if !f.wakeRd {
 			f.wakeRd = true
 			w.wakeRd = append(w.wakeRd, f)

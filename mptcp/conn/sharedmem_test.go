@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpxdp/mpxdp/mptcp"
 	"github.com/mpxdp/mpxdp/stack/header"
+	"github.com/mpxdp/mpxdp/stack/seqnum"
 )
 
 // sharedApp drives h's first connection as an owner that lends the
@@ -136,13 +138,13 @@ func TestPlaceSumCorruptSegmentsDropped(t *testing.T) {
 			p := bufBad[:len(s.Payload)]
 			copy(p, s.Payload)
 			p[rng.IntN(len(p))] ^= 0x5a
-			if _, ok := sf.PlaceSum(s.Seq, p); ok {
+			if _, ok := sf.PlaceSum(s.Seq, p, s.Options.Ext); ok {
 				bad++
 			}
 			sf.Unplace()
 			return true
 		}
-		sum, ok := sf.PlaceSum(s.Seq, s.Payload)
+		sum, ok := sf.PlaceSum(s.Seq, s.Payload, s.Options.Ext)
 		if ok {
 			good++
 			if want := header.Sum(s.Payload, 0); sum != want {
@@ -156,4 +158,39 @@ func TestPlaceSumCorruptSegmentsDropped(t *testing.T) {
 		t.Fatalf("placed %d good and %d corrupt payloads: the fast path was not exercised", good, bad)
 	}
 	t.Logf("placed %d payloads, %d corrupt ones dropped after placement", good, bad)
+}
+
+// The receive fast path places the first segment of every mapping too:
+// the segment's own DSS gives its place when no mapping received earlier
+// covers it. Every in-order data segment that arrives while no
+// out-of-order data is held (the one case PlaceSum declines) is placed,
+// among them the segments whose options carry the mapping that starts at
+// their own sequence number.
+func TestPlaceSumUsesTheSegmentsOwnMapping(t *testing.T) {
+	sim, cl, sv := pair(t, 24, Config{}, Config{}, fastPath)
+	var placed, missed, first int
+	sv.drop = func(path int, s *tcpSegment) bool {
+		if len(sv.conns) == 0 || len(s.Payload) == 0 {
+			return false
+		}
+		sf := sv.conns[0].subflows[0]
+		if s.Seq != sf.ep.RcvNxt() || !sv.conns[0].FullyEstablished() || sf.ep.OOOBytes() != 0 {
+			return false
+		}
+		_, ok := sf.PlaceSum(s.Seq, s.Payload, s.Options.Ext)
+		if !ok {
+			missed++
+			return false
+		}
+		placed++
+		if d, has := mptcp.FindDSS(s.Options.Ext); has && d.HasMap && sf.irs+seqnum.Value(d.SubflowSeq) == s.Seq {
+			first++
+		}
+		return false
+	}
+	transfer(t, sim, cl, sv, 8<<20, time.Minute)
+	if missed != 0 || first == 0 {
+		t.Fatalf("placed %d in-order payloads (%d carrying their own mapping), %d not placed", placed, first, missed)
+	}
+	t.Logf("placed %d in-order payloads, %d of them by the mapping they carry", placed, first)
 }

@@ -134,14 +134,18 @@ type Subflow struct {
 // segment is checked and given to Input, it copies the payload to its
 // place in the connection's receive buffer and returns the bytes' partial
 // Internet checksum (header.Sum from an even offset), computed in the
-// same pass, so that the frame is read once. It reports false, copying
+// same pass, so that the frame is read once. opts is the segment's TCP
+// option area (or its MPTCP options alone): the DSS mapping the segment
+// itself carries places it when no mapping received earlier covers it
+// (the first segment of every mapping). It reports false, copying
 // nothing, unless the place is certain and holds nothing the connection
-// counts as received: a mapping received earlier covers the whole payload,
-// no subflow holds out-of-order data and no DSS checksum is in use. When
-// the segment's checksum is wrong, call Unplace and drop the segment (the
+// counts as received: a mapping covers the whole payload, no subflow
+// holds out-of-order data and no DSS checksum is in use. When the
+// segment's checksum is wrong, call Unplace and drop the segment (the
 // bytes lie where no received data is); otherwise give it to Input next,
-// which takes the placed bytes as written.
-func (sf *Subflow) PlaceSum(seq seqnum.Value, payload []byte) (uint32, bool) {
+// which takes the placed bytes as written (and copies them again should
+// Input record another mapping for them than the one used here).
+func (sf *Subflow) PlaceSum(seq seqnum.Value, payload, opts []byte) (uint32, bool) {
 	sf.prePtr = nil
 	c := sf.c
 	if len(payload) == 0 || !c.bufReady || c.fallback || c.csum || c.rdClosed || sf.fbRx || sf.poison ||
@@ -153,13 +157,17 @@ func (sf *Subflow) PlaceSum(seq seqnum.Value, payload []byte) (uint32, bool) {
 			return 0, false
 		}
 	}
-	i := sf.findRx(seq)
-	if i == len(sf.rx) {
-		return 0, false
-	}
-	m := &sf.rx[i]
 	end := seq.Add(seqnum.Size(len(payload)))
-	if m.hasCsum || seq.LessThan(m.sseq) || end.GreaterThan(m.end()) {
+	var m rxMap
+	if i := sf.findRx(seq); i < len(sf.rx) && sf.rx[i].covers(seq, end) {
+		m = sf.rx[i]
+	} else {
+		var ok bool
+		if m, ok = sf.segMapping(opts); !ok || !m.covers(seq, end) {
+			return 0, false
+		}
+	}
+	if m.hasCsum {
 		return 0, false
 	}
 	dsn := m.dsn + uint64(m.sseq.Size(seq))
@@ -175,6 +183,29 @@ func (sf *Subflow) PlaceSum(seq seqnum.Value, payload []byte) (uint32, bool) {
 	sum := c.rcv.copySumIn(dsn, payload)
 	sf.prePtr, sf.preLen, sf.preDSN = &payload[0], len(payload), dsn
 	return sum, true
+}
+
+// covers reports whether m maps every byte of subflow sequence space
+// [seq, end).
+func (m *rxMap) covers(seq, end seqnum.Value) bool {
+	return !seq.LessThan(m.sseq) && !end.GreaterThan(m.end())
+}
+
+// segMapping returns the data mapping of a segment's DSS option (as
+// onMapping would record it), or false when the options carry none that
+// maps data.
+func (sf *Subflow) segMapping(opts []byte) (rxMap, bool) {
+	d, ok := mptcp.FindDSS(opts)
+	if !ok || !d.HasMap || d.DataLen == 0 {
+		return rxMap{}, false
+	}
+	c := sf.c
+	n := uint32(d.DataLen)
+	if d.DataFin {
+		n-- // the DATA_FIN takes the mapping's last data-level byte
+	}
+	return rxMap{sseq: sf.irs + seqnum.Value(d.SubflowSeq), n: n, dsn: d.DSNFrom(c.rcvBase+c.rcv.nxt) - c.rcvBase,
+		hasCsum: d.HasChecksum}, true
 }
 
 // Unplace forgets the payload PlaceSum placed (its segment is dropped).
