@@ -52,15 +52,15 @@ type Config struct {
 	// at its command ring again when its queue cannot be woken [1 ms].
 	MaxIdleWait time.Duration
 	// SpinBeforeSleep is how long a worker keeps polling after its last
-	// work before it sleeps [50 µs]. Queues wake a sleeping worker when
-	// frames arrive, but each sleep and wake-up costs a thread switch and
-	// tends to move the worker to the P of whoever woke it. A worker
-	// without Config cores spins politely (it yields its P between polls)
-	// and yields to an application goroutine it woke that has not run yet,
-	// so the spin does not keep the application that shares its P from
-	// running (BenchmarkPipeGoodput and BenchmarkMPTCPPipeGoodput, see
-	// perf/RESULTS.md: at 5 µs MPTCP at MTU 9000 spent a third of its time
-	// in sleeps and wake-ups).
+	// work before it sleeps [50 µs; 5 µs for a worker pinned to one of
+	// Link.Cores]. Queues wake a sleeping worker when frames arrive, but
+	// each sleep and wake-up costs a thread switch and tends to move the
+	// worker to the P of whoever woke it. An unpinned worker spins
+	// politely (it yields its P between polls) and yields to an
+	// application goroutine it woke that has not run yet, so its spin
+	// does not keep the application that shares its P from running; a
+	// pinned worker holds its core while it spins (BenchmarkPipeGoodput
+	// and BenchmarkMPTCPPipeGoodput, perf/RESULTS.md).
 	SpinBeforeSleep time.Duration
 	// CloseTimeout bounds how long Close waits for connections to drain
 	// before it stops the workers [5 s].
@@ -148,9 +148,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxIdleWait <= 0 {
 		c.MaxIdleWait = time.Millisecond
-	}
-	if c.SpinBeforeSleep <= 0 {
-		c.SpinBeforeSleep = 50 * time.Microsecond
 	}
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = 5 * time.Second
