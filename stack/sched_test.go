@@ -37,11 +37,11 @@ func TestStarvedApp(t *testing.T) {
 }
 
 // TestRxBatchInterleavesQueues: a worker reads each of its queues in a
-// batch of about batchSize/queues frames (at least minRxBatch), so that one
-// round of pollQueues alternates between the subflows of an MPTCP
-// connection in small pieces; a single queue keeps the whole batch.
+// batch of about batchSize/2/queues frames (at least minRxBatch), so that
+// one round of pollQueues alternates between the subflows of an MPTCP
+// connection in small pieces.
 func TestRxBatchInterleavesQueues(t *testing.T) {
-	for n, want := range map[int]int{1: batchSize, 2: batchSize / 2, 4: minRxBatch, 16: minRxBatch} {
+	for n, want := range map[int]int{1: batchSize / 2, 2: minRxBatch, 4: minRxBatch, 16: minRxBatch} {
 		if got := rxBatch(n); got != want {
 			t.Errorf("rxBatch(%d) = %d, want %d", n, got, want)
 		}
@@ -49,8 +49,8 @@ func TestRxBatchInterleavesQueues(t *testing.T) {
 	h := newMPHandPath(t, 2, 9000, "")
 	for _, s := range []*Stack{h.sa, h.sb} {
 		for i, p := range s.workers[0].ports {
-			if len(p.rx) != batchSize/2 {
-				t.Errorf("port %d of a two-queue worker reads %d frames a round, want %d", i, len(p.rx), batchSize/2)
+			if len(p.rx) != minRxBatch {
+				t.Errorf("port %d of a two-queue worker reads %d frames a round, want %d", i, len(p.rx), minRxBatch)
 			}
 		}
 	}
