@@ -253,30 +253,37 @@ type Received struct {
 func ParseTCPOptions(opts []byte, r *Received) error {
 	*r = Received{}
 	var first error
-	for i := 0; i < len(opts); {
-		kind := opts[i]
-		if kind == tcpOptEnd {
-			break
-		}
-		if kind == tcpOptNOP {
-			i++
-			continue
-		}
-		if i+1 >= len(opts) {
+	for i, n := 0, 0; ; i += n {
+		var ok bool
+		if n, ok = optionLen(opts, i); !ok {
 			return ErrBadOptionArea
 		}
-		n := int(opts[i+1])
-		if n < 2 || i+n > len(opts) {
-			return ErrBadOptionArea
+		if n == 0 {
+			return first
 		}
-		if kind == OptionKind {
+		if opts[i] == OptionKind {
 			if err := r.parseOne(opts[i : i+n]); err != nil && first == nil {
 				first = err
 			}
 		}
-		i += n
 	}
-	return first
+}
+
+// optionLen returns the length of the TCP option at opts[i] (1 for a NOP,
+// else its length byte), 0 at the end of the area (no bytes left, or End
+// of Option List), and false when the length byte is missing or wrong.
+func optionLen(opts []byte, i int) (int, bool) {
+	if i >= len(opts) || opts[i] == tcpOptEnd {
+		return 0, true
+	}
+	if opts[i] == tcpOptNOP {
+		return 1, true
+	}
+	if i+1 >= len(opts) {
+		return 0, false
+	}
+	n := int(opts[i+1])
+	return n, n >= 2 && i+n <= len(opts)
 }
 
 // FindDSS returns the first well-formed DSS option in a TCP option area
@@ -285,32 +292,19 @@ func ParseTCPOptions(opts []byte, r *Received) error {
 // before one. It is the lookup of a receive fast path that only needs the
 // mapping: ParseTCPOptions remains the parser that counts bad input.
 func FindDSS(opts []byte) (DSS, bool) {
-	var d DSS
-	for i := 0; i < len(opts); {
-		kind := opts[i]
-		if kind == tcpOptEnd {
-			break
+	for i, n := 0, 0; ; i += n {
+		var ok bool
+		if n, ok = optionLen(opts, i); !ok || n == 0 {
+			return DSS{}, false
 		}
-		if kind == tcpOptNOP {
-			i++
-			continue
-		}
-		if i+1 >= len(opts) {
-			break
-		}
-		n := int(opts[i+1])
-		if n < 2 || i+n > len(opts) {
-			break
-		}
-		if kind == OptionKind && n >= 3 && Subtype(opts[i+2]>>4) == SubtypeDSS {
-			if d.parse(opts[i:i+n]) == nil {
-				return d, true
+		if opts[i] == OptionKind && n >= 3 && Subtype(opts[i+2]>>4) == SubtypeDSS {
+			var d DSS
+			if d.parse(opts[i:i+n]) != nil {
+				return DSS{}, false
 			}
-			break
+			return d, true
 		}
-		i += n
 	}
-	return DSS{}, false
 }
 
 func (r *Received) parseOne(b []byte) error {

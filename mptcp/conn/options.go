@@ -536,7 +536,7 @@ func (c *Conn) onAddAddr(sf *Subflow, a *mptcp.AddAddr) {
 // onMapping validates a received DSS mapping and records it.
 func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 	c := sf.c
-	dsn := d.DSNFrom(c.rcvBase+c.rcv.nxt) - c.rcvBase
+	m := sf.rxMapOf(d, uint32(d.DataLen))
 	if len(seg.Payload) == 0 && !(d.DataFin && d.DataLen == 1) {
 		return // a mapping only counts on the data it arrives with
 	}
@@ -547,8 +547,7 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 		}
 		c.mib.Inc(mptcp.MibInfiniteMapRx)
 		sf.fbRx = true
-		sf.fbSeq = sf.irs + seqnum.Value(d.SubflowSeq)
-		sf.fbDSN = dsn
+		sf.fbSeq, sf.fbDSN = m.sseq, m.dsn
 		if c.dataUna == c.snd.end && len(c.subflows) == 1 {
 			// Nothing of ours is outstanding: fall back in both directions.
 			c.fallback = true
@@ -559,7 +558,7 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 	}
 	n := uint32(d.DataLen)
 	if d.DataFin {
-		fin := dsn + uint64(n) - 1
+		fin := m.dsn + uint64(n) - 1
 		if !c.peerFinSet || fin == c.peerFinDSN {
 			c.peerFinSet, c.peerFinDSN = true, fin
 		}
@@ -572,11 +571,20 @@ func (sf *Subflow) onMapping(d *mptcp.DSS, seg *tcp.Segment) {
 			return
 		}
 	}
-	m := rxMap{sseq: sf.irs + seqnum.Value(d.SubflowSeq), n: n, dsn: dsn, csum: d.Checksum, hasCsum: d.HasChecksum}
+	m.n = n
 	sf.addRx(m, seg)
 	if d.DataFin {
 		c.checkFin()
 	}
+}
+
+// rxMapOf returns the receive mapping of d for its first n data-level
+// bytes: subflow sequence numbers from the subflow's ISN, the DSN relative
+// to the connection's first, a 32-bit DSN expanded against rcv_nxt.
+func (sf *Subflow) rxMapOf(d *mptcp.DSS, n uint32) rxMap {
+	c := sf.c
+	return rxMap{sseq: sf.irs + seqnum.Value(d.SubflowSeq), n: n, dsn: d.DSNFrom(c.rcvBase+c.rcv.nxt) - c.rcvBase,
+		csum: d.Checksum, hasCsum: d.HasChecksum}
 }
 
 // addRx records mapping m after checking it against the segment, the

@@ -199,13 +199,11 @@ func (sf *Subflow) segMapping(opts []byte) (rxMap, bool) {
 	if !ok || !d.HasMap || d.DataLen == 0 {
 		return rxMap{}, false
 	}
-	c := sf.c
 	n := uint32(d.DataLen)
 	if d.DataFin {
 		n-- // the DATA_FIN takes the mapping's last data-level byte
 	}
-	return rxMap{sseq: sf.irs + seqnum.Value(d.SubflowSeq), n: n, dsn: d.DSNFrom(c.rcvBase+c.rcv.nxt) - c.rcvBase,
-		hasCsum: d.HasChecksum}, true
+	return sf.rxMapOf(&d, n), true
 }
 
 // Unplace forgets the payload PlaceSum placed (its segment is dropped).
